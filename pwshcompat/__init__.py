@@ -1,0 +1,49 @@
+"""pwshcompat: Microsoft Graph's Set-MgBetaCommunicationPresenceUserPreferredPresence with a Python core.
+
+Every cmdlet ``Verb-Noun`` is available as the function ``Verb_Noun`` taking the cmdlet's
+parameters as keyword arguments, and as ``invoke("Verb-Noun", **kwargs)``::
+
+    import pwshcompat
+    pwshcompat.Connect_MgGraph(Environment="Global", AccessToken=token)
+    pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(
+        PresenceId=user_id, Availability="Busy", Activity="InACall", PassThru=True)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .api import invoke
+from .errors import CommandError, ErrorCategory, ErrorRecord, PSError, TerminatingError
+
+__all__ = [
+    "invoke",
+    "CommandError",
+    "ErrorCategory",
+    "ErrorRecord",
+    "PSError",
+    "TerminatingError",
+    "Add_MgEnvironment",
+    "Connect_MgGraph",
+    "Set_MgBetaCommunicationPresenceUserPreferredPresence",
+]
+
+
+def __getattr__(attr: str) -> Callable[..., Any]:
+    """``Verb_Noun`` -> a function that invokes the cmdlet ``Verb-Noun``."""
+    if "_" not in attr or attr.startswith("_"):
+        raise AttributeError(attr)
+    from . import commands
+
+    name = attr.replace("_", "-", 1)
+    try:
+        cmd = commands.get(name)
+    except PSError:
+        raise AttributeError(attr) from None
+
+    def cmdlet(**kwargs: Any) -> Any:
+        return invoke(cmd.name, **kwargs)
+
+    cmdlet.__name__ = attr
+    cmdlet.__doc__ = f"Invoke the cmdlet {cmd.name} with PowerShell's parameter names as keyword arguments."
+    return cmdlet

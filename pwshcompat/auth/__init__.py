@@ -1,0 +1,1 @@
+"""Microsoft.Graph.Authentication in Python: environments, the connection context, sign-in."""

@@ -1,0 +1,1 @@
+"""The HTTP client that talks to Microsoft Graph (or the local emulator)."""
