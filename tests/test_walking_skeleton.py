@@ -17,14 +17,14 @@ $out = Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $args[2]
     -Availability Busy -Activity InACall -PassThru
 @{ type = $out.GetType().FullName; value = $out; count = @($out).Count } | ConvertTo-Json -Compress
 """
-    result = pwsh(script, emulator.graph_url, "skeleton-token", "user/1 é")
+    result = pwsh(script, emulator.graph_url, token := emulator.issue_token(), "user/1 é")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"type": "System.Boolean", "value": True, "count": 1}
 
     (request,) = emulator.requests
     assert request.method == "POST"
     assert request.path == "/beta/communications/presences/user%2F1%20%C3%A9/microsoft.graph.setUserPreferredPresence"
-    assert request.headers["authorization"] == "Bearer skeleton-token"
+    assert request.headers["authorization"] == f"Bearer {token}"
     assert request.json() == {"availability": "Busy", "activity": "InACall"}
 
 
@@ -33,7 +33,7 @@ def test_pwsh_cmdlet_without_passthru_writes_nothing(emulator, pwsh):
 $out = Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId u1 -Availability Away -Activity Away
 "count=$(@($out).Count)"
 """
-    result = pwsh(script, emulator.graph_url, "t")
+    result = pwsh(script, emulator.graph_url, emulator.issue_token())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "count=0"
     assert len(emulator.requests) == 1
@@ -43,12 +43,12 @@ def test_python_api_posts_the_same_request(emulator):
     import pwshcompat
 
     pwshcompat.Add_MgEnvironment(Name="PyLocal", GraphEndpoint=emulator.graph_url, AzureADEndpoint="https://login.local")
-    pwshcompat.Connect_MgGraph(Environment="PyLocal", AccessToken="py-token")
+    pwshcompat.Connect_MgGraph(Environment="PyLocal", AccessToken=(token := emulator.issue_token()))
     out = pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(
         PresenceId="u2", Availability="DoNotDisturb", Activity="Presenting", PassThru=True
     )
     assert out is True
     (request,) = emulator.requests
     assert request.path == "/beta/communications/presences/u2/microsoft.graph.setUserPreferredPresence"
-    assert request.headers["authorization"] == "Bearer py-token"
+    assert request.headers["authorization"] == f"Bearer {token}"
     assert request.json() == {"availability": "DoNotDisturb", "activity": "Presenting"}

@@ -39,6 +39,12 @@ class Emulator:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
+    def issue_token(self, **claims: Any) -> str:
+        """A bearer token this emulator accepts (for -AccessToken / AccessToken= in tests)."""
+        import secrets
+
+        return "emu." + secrets.token_urlsafe(16)
+
     def start(self) -> "Emulator":
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="pwshcompat-emulator", daemon=True)
         self._thread.start()
