@@ -134,6 +134,7 @@ function Invoke-PwshCompatCommand {
     foreach ($v in $result.variables.GetEnumerator()) { Set-Variable -Name $v.Key -Value $v.Value -Scope Global }
     foreach ($m in $result.verbose) { $Cmdlet.WriteVerbose($m) }
     foreach ($m in $result.debug) { $Cmdlet.WriteDebug($m) }
+    foreach ($m in $result.information) { $Cmdlet.WriteInformation([System.Management.Automation.HostInformationMessage]@{ Message = $m }, [string[]]@('PSHOST')) }
     foreach ($m in $result.warnings) { $Cmdlet.WriteWarning($m) }
     foreach ($e in $result.errors) { $Cmdlet.WriteError((New-PwshCompatErrorRecord $e)) }
     if ($result.terminating) { $Cmdlet.ThrowTerminatingError((New-PwshCompatErrorRecord $result.terminating)) }

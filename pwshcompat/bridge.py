@@ -42,6 +42,7 @@ def invoke(name: str, parameter_set: str, bound: dict[str, Any],
         "warnings": runtime.warnings,
         "verbose": runtime.verbose,
         "debug": runtime.debug,
+        "information": runtime.information,
         "variables": runtime.variables,
         "terminating": terminating,
     }

@@ -29,6 +29,7 @@ class CommandRuntime:
     warnings: list[str] = field(default_factory=list)
     verbose: list[str] = field(default_factory=list)
     debug: list[str] = field(default_factory=list)
+    information: list[str] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
     what_if: list[str] = field(default_factory=list)
 
@@ -46,6 +47,10 @@ class CommandRuntime:
 
     def write_debug(self, message: str) -> None:
         self.debug.append(message)
+
+    def write_information(self, message: str) -> None:
+        """Host text (Write-Host): shown to a person, never part of the output."""
+        self.information.append(message)
 
     def set_variable(self, name: str, value: Any) -> None:
         """Set ``$global:<name>`` in the caller's session (the original uses global scope)."""
