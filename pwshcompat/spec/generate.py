@@ -12,7 +12,8 @@ What comes from where:
   (``### Name (Default)`` under SYNTAX), which parameters are mandatory in which set (SYNTAX:
   a parameter outside brackets is mandatory there), the order of parameters (first appearance in
   SYNTAX), types, aliases, positions and pipeline flags (PARAMETERS), ``SupportsShouldProcess``
-  (``-WhatIf`` in SYNTAX) and the output type (OUTPUTS);
+  (``-WhatIf`` in SYNTAX), the output type (OUTPUTS) and the properties of hashtable-shaped
+  parameters (NOTES, as the extra key ``complexParameters``);
 * ``overlay.json`` (hand-written): what the page lacks: the hidden ``DontShow`` parameters, the
   REST operation, ``PositionalBinding``, ``ConfirmImpact``, and parameter descriptions in our words.
 """
@@ -154,6 +155,29 @@ def _pipeline(text: str) -> tuple[bool, bool]:
     return "ByValue" in text, "ByPropertyName" in text
 
 
+def _parse_complex(notes: str, parameter_names: list[str]) -> dict[str, Any]:
+    """NOTES' "COMPLEX PARAMETER PROPERTIES": {parameter: {"properties": [{name, type}], "additionalProperties": bool}}.
+
+    ``[(Any) <Object>]`` marks a model that keeps unknown keys as additional properties.
+    """
+    by_upper = {n.upper(): n for n in parameter_names}
+    out: dict[str, Any] = {}
+    current: dict[str, Any] | None = None
+    for line in notes.splitlines():
+        head = re.match(r"^([A-Z][A-Z0-9]*) `<[^>]+>`:", line)
+        if head:
+            name = by_upper.get(head.group(1))
+            current = out.setdefault(name, {"properties": [], "additionalProperties": False}) if name else None
+            continue
+        item = re.match(r"^\s+- `\[(\(Any\)|\w+) <([^>]+)>\]`", line)
+        if item and current is not None:
+            if item.group(1) == "(Any)":
+                current["additionalProperties"] = True
+            else:
+                current["properties"].append({"name": item.group(1), "type": item.group(2)})
+    return out
+
+
 def build(page: str, overlay: dict[str, Any], source: str) -> dict[str, Any]:
     """The spec dict for one help page; ``overlay`` is that command's entry of overlay.json."""
     title = re.search(r"^# (\S+)\s*$", page, re.M)
@@ -235,6 +259,9 @@ def build(page: str, overlay: dict[str, Any], source: str) -> dict[str, Any]:
     if "operation" in overlay:
         spec["operation"] = overlay["operation"]
     spec["parameters"] = parameters
+    complex_parameters = _parse_complex(top.get("NOTES", ""), [p["name"] for p in parameters])
+    if complex_parameters:
+        spec["complexParameters"] = complex_parameters
     return spec
 
 
