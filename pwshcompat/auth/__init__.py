@@ -1,1 +1,16 @@
-"""Microsoft.Graph.Authentication in Python: environments, the connection context, sign-in."""
+"""Microsoft.Graph.Authentication in Python: environments, the connection context, sign-in.
+
+Public surface for the rest of pwshcompat:
+
+* :func:`pwshcompat.auth.context.current` -> the :class:`~pwshcompat.auth.context.GraphContext` of
+  the last Connect-MgGraph, or None; ``.environment.graph_endpoint`` and
+  ``.get_token(force_refresh=False)`` are what the Graph client uses.
+* The commands (Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, the environment cmdlets,
+  Invoke-MgGraphRequest) register themselves from :mod:`.cmdlets` and :mod:`.invoke_request`.
+
+Importing this package does not import msal; only a sign-in flow does.
+"""
+
+from .context import GraphContext, current
+
+__all__ = ["GraphContext", "current"]

@@ -1,34 +1,177 @@
-"""Graph environments (national clouds and custom ones), as Get-MgEnvironment lists them."""
+"""Graph environments: the national clouds, the local emulator and user-defined ones.
+
+Facts from auth-and-pain.md §B.3 (``GraphEnvironmentConstants.cs``, ``GraphSettings.cs``):
+built-ins Global, USGov, USGovDoD and China with their sign-in and Graph endpoints; names are
+case-insensitive; user-defined environments are saved to ``~/.mg/mg.context.json`` as indented
+JSON of the environment table with the built-ins left out, so they survive the process.
+
+One built-in is ours: ``Emulator`` stands for the process-wide local emulator
+(:func:`pwshcompat.emulator.embedded.shared`). Its endpoints are only known once that emulator runs,
+so it is listed with empty endpoints until :func:`resolve` starts it.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from . import paths
+
+__all__ = [
+    "BUILT_IN",
+    "EMULATOR",
+    "Environment",
+    "add",
+    "find",
+    "list_all",
+    "remove",
+    "resolve",
+    "update",
+]
+
+BUILT_IN_TYPE = "Built-in"
+USER_DEFINED_TYPE = "User-defined"
+EMULATOR = "Emulator"
 
 
 @dataclass(frozen=True)
 class Environment:
+    """One cloud: where to sign in and where Graph is.
+
+    ``ca_bundle`` is not part of the original's model: it names a CA file to trust for the
+    sign-in endpoint (only the embedded emulator sets it; everything else uses the system store).
+    """
+
     name: str
     azure_ad_endpoint: str
     graph_endpoint: str
-    type: str = "User-defined"
+    type: str = USER_DEFINED_TYPE
+    ca_bundle: str | None = None
+
+    @property
+    def is_built_in(self) -> bool:
+        return self.type == BUILT_IN_TYPE
+
+    def to_output(self) -> "GraphEnvironment":
+        return GraphEnvironment(self.name, self.azure_ad_endpoint, self.graph_endpoint, self.type)
 
 
-BUILT_IN = {
+@dataclass
+class GraphEnvironment:
+    """What the environment cmdlets write: the original's ``GraphEnvironment`` properties, in order."""
+
+    Name: str
+    AzureADEndpoint: str
+    GraphEndpoint: str
+    Type: str
+
+
+BUILT_IN: dict[str, Environment] = {
     e.name.lower(): e
     for e in (
-        Environment("Global", "https://login.microsoftonline.com", "https://graph.microsoft.com", "Built-in"),
-        Environment("China", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn", "Built-in"),
-        Environment("USGov", "https://login.microsoftonline.us", "https://graph.microsoft.us", "Built-in"),
-        Environment("USGovDoD", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us", "Built-in"),
+        Environment("Global", "https://login.microsoftonline.com", "https://graph.microsoft.com", BUILT_IN_TYPE),
+        Environment("China", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn", BUILT_IN_TYPE),
+        Environment("USGov", "https://login.microsoftonline.us", "https://graph.microsoft.us", BUILT_IN_TYPE),
+        Environment("USGovDoD", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us", BUILT_IN_TYPE),
+        Environment(EMULATOR, "", "", BUILT_IN_TYPE),
     )
 }
-_custom: dict[str, Environment] = {}
 
 
-def add(env: Environment) -> Environment:
-    _custom[env.name.lower()] = env
-    return env
+# The Emulator environment with its endpoints, once resolve() has started the embedded emulator.
+_running_emulator: Environment | None = None
+
+
+def _built_in(key: str) -> Environment | None:
+    if key == EMULATOR.lower() and _running_emulator is not None:
+        return _running_emulator
+    return BUILT_IN.get(key)
+
+
+def _load_custom() -> dict[str, Environment]:
+    """Read the user-defined environments; a missing or unreadable file means none."""
+    try:
+        data = json.loads(paths.context_settings().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    table = data.get("EnvironmentTable", {}) if isinstance(data, dict) else {}
+    found: dict[str, Environment] = {}
+    for entry in table.values() if isinstance(table, dict) else ():
+        if isinstance(entry, dict) and entry.get("Name"):
+            found[str(entry["Name"]).lower()] = Environment(
+                str(entry["Name"]), str(entry.get("AzureADEndpoint") or ""), str(entry.get("GraphEndpoint") or ""))
+    return found
+
+
+def _save_custom(table: dict[str, Environment]) -> None:
+    """Write the table atomically (write a temp file, then rename), like the original's exclusive write."""
+    path = paths.context_settings()
+    paths.ensure_graph_directory()
+    body = {"EnvironmentTable": {
+        e.name: {"Name": e.name, "AzureADEndpoint": e.azure_ad_endpoint, "GraphEndpoint": e.graph_endpoint,
+                 "Type": USER_DEFINED_TYPE}
+        for e in table.values()
+    }}
+    fd, tmp = tempfile.mkstemp(prefix=".mg.context.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(body, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def find(name: str) -> Environment | None:
-    return _custom.get(name.lower()) or BUILT_IN.get(name.lower())
+    """The environment called ``name`` (case-insensitive), built-ins first."""
+    key = name.lower()
+    return _built_in(key) or _load_custom().get(key)
+
+
+def list_all() -> Iterator[Environment]:
+    """Every environment, built-ins first (the original sorts by Type)."""
+    for key in BUILT_IN:
+        yield _built_in(key)  # type: ignore[misc]
+    yield from _load_custom().values()
+
+
+def add(env: Environment) -> Environment:
+    """Add (or replace) a user-defined environment and persist it."""
+    table = _load_custom()
+    table[env.name.lower()] = env
+    _save_custom(table)
+    return env
+
+
+def update(name: str, azure_ad_endpoint: str | None, graph_endpoint: str | None) -> Environment:
+    """Change the given endpoints of an existing user-defined environment; KeyError if absent."""
+    table = _load_custom()
+    old = table[name.lower()]
+    new = Environment(old.name, azure_ad_endpoint or old.azure_ad_endpoint, graph_endpoint or old.graph_endpoint)
+    table[name.lower()] = new
+    _save_custom(table)
+    return new
+
+
+def remove(name: str) -> Environment:
+    """Remove a user-defined environment; KeyError if absent."""
+    table = _load_custom()
+    env = table.pop(name.lower())
+    _save_custom(table)
+    return env
+
+
+def resolve(env: Environment) -> Environment:
+    """The concrete endpoints of ``env``: for ``Emulator``, start the embedded emulator first."""
+    if env.name.lower() != EMULATOR.lower() or not env.is_built_in:
+        return env
+    from ..emulator import embedded  # imported here: only the emulator environment needs it
+
+    global _running_emulator
+    emu = embedded.shared()
+    _running_emulator = Environment(EMULATOR, emu.login_url, emu.graph_url, BUILT_IN_TYPE, ca_bundle=emu.ca_bundle)
+    return _running_emulator

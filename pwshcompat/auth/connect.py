@@ -1,0 +1,367 @@
+"""Connect-MgGraph: turn a bound parameter set into a signed-in :class:`GraphContext`.
+
+Facts from auth-and-pain.md §A (ConnectMgGraph.cs, AuthenticationHelpers.cs): which set means
+which AuthType / TokenCredentialType, the default ContextScope per set (CurrentUser for user
+sign-in except on WSL, Process otherwise), default scopes (``User.Read`` for delegated,
+``{GraphEndpoint}/.default`` for app-only and environment variables, the bare Graph endpoint for
+managed identity), the default client id, and that Connect acquires a token at once and fills the
+context from the token's claims. On a failure no half-made connection is left behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import platform
+import sys
+import webbrowser
+from typing import Any, Callable
+
+from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+from ..runtime import CommandRuntime
+from . import context as ctx
+from . import environments, paths
+
+# "Microsoft Graph Command Line Tools", the original's default app (AuthContext.PowerShellClientId).
+DEFAULT_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+DEFAULT_APP_NAME = "Microsoft Graph Command Line Tools"
+DEFAULT_SCOPES = ["User.Read"]
+AUTH_TIMEOUT_SECONDS = 120.0
+# What Connect-MgGraph -Environment Emulator signs in as: the emulator's open tenant takes any app.
+EMULATOR_CLIENT_ID = "pwshcompat-dry-run"
+EMULATOR_CLIENT_SECRET = "dry-run"  # not a secret: the open tenant accepts any value
+EMULATOR_TENANT = "emulator"
+
+USER, CERT, IDENTITY, SECRET, TOKEN, ENV_VARS = (
+    "UserParameterSet", "AppCertificateParameterSet", "IdentityParameterSet",
+    "AppSecretCredentialParameterSet", "AccessTokenParameterSet", "EnvironmentVariableParameterSet")
+
+WELCOME = """Welcome to Microsoft Graph!
+
+Connected via {auth_type} access using {client_id}
+Readme: https://aka.ms/graph/sdk/powershell
+SDK Docs: https://aka.ms/graph/sdk/powershell/docs
+API Docs: https://aka.ms/graph/docs
+
+NOTE: You can use the -NoWelcome parameter to suppress this message."""
+
+
+def _fail(message: str, error_id: str, category: ErrorCategory = ErrorCategory.InvalidArgument,
+          target: Any = None) -> TerminatingError:
+    return TerminatingError(ErrorRecord(message, error_id, category, target))
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified (only to describe the connection); {} if not a JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except ValueError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def parse_scopes(value: Any) -> list[str]:
+    """``-Scopes``: every item may hold several scopes separated by commas."""
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [s.strip() for item in items for s in str(item).split(",") if s.strip()]
+
+
+def _is_wsl() -> bool:
+    return "microsoft" in platform.release().lower() or "wsl" in platform.release().lower()
+
+
+def _default_scope(parameter_set: str) -> str:
+    return "CurrentUser" if parameter_set == USER and not _is_wsl() else "Process"
+
+
+def _environment(bound: dict[str, Any]) -> environments.Environment:
+    name = bound.get("Environment") or "Global"
+    env = environments.find(str(name))
+    if env is None:
+        raise _fail(f"Unable to find environment with name '{name}'. Use Get-MgEnvironment to list the environments.",
+                    "InvalidEnvironment", target=name)
+    return environments.resolve(env)
+
+
+def _timeout(bound: dict[str, Any]) -> float | None:
+    value = bound.get("ClientTimeout")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise _fail(f"Cannot convert value '{value}' of -ClientTimeout to System.Double.",
+                    "ParameterArgumentTransformationError", target=value) from None
+    if not seconds >= 1:
+        raise _fail(f"Cannot validate argument on parameter 'ClientTimeout'. The {seconds} argument is less than the "
+                    "minimum allowed range of 1.", "ParameterArgumentValidationError", target=value)
+    return seconds
+
+
+def _apply_client_timeout(seconds: float) -> None:
+    """-ClientTimeout sets the request context's timeout, which every Graph call uses (core owns it)."""
+    try:
+        from ..graph import request_context
+    except ImportError:
+        return
+    setter = getattr(request_context, "set_client_timeout", None)
+    if callable(setter):
+        setter(seconds)
+
+
+class _Plan:
+    """What one Connect-MgGraph call will do, gathered before any request is sent."""
+
+    def __init__(self, env: environments.Environment, auth_type: str, credential_type: str, scope: str) -> None:
+        self.env, self.auth_type, self.credential_type, self.scope = env, auth_type, credential_type, scope
+        self.client_id: str | None = None
+        self.tenant_id: str | None = None
+        self.requested_scopes: list[str] = []
+        self.extra: dict[str, Any] = {}
+
+
+SETS = (USER, CERT, IDENTITY, SECRET, TOKEN, ENV_VARS)
+
+
+def infer_parameter_set(bound: dict[str, Any]) -> str:
+    """The set a binder would pick, for hosts that did not resolve one (its unique parameters decide)."""
+    if "AccessToken" in bound:
+        return TOKEN
+    if bound.get("Identity"):
+        return IDENTITY
+    if bound.get("EnvironmentVariable"):
+        return ENV_VARS
+    if "ClientSecretCredential" in bound:
+        return SECRET
+    if any(k in bound for k in ("Certificate", "CertificateThumbprint", "CertificateSubjectName", "SendCertificateChain")):
+        return CERT
+    return USER
+
+
+def connect(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> ctx.GraphContext:
+    """Sign in as ``bound`` says, install the new context and return it."""
+    if parameter_set not in SETS or parameter_set == USER:
+        # USER is also what a host without a binder passes (the default set); a binder never
+        # sends USER together with another set's parameters, so inferring here changes nothing for it.
+        parameter_set = infer_parameter_set(bound)
+    env = _environment(bound)
+    timeout = _timeout(bound)
+    scope = str(bound.get("ContextScope") or _default_scope(parameter_set))
+    if scope.lower() not in ("process", "currentuser"):
+        raise _fail(f"Cannot convert value '{scope}' to type ContextScope. Specify one of: Process, CurrentUser.",
+                    "ParameterArgumentTransformationError", target=scope)
+    scope = "Process" if scope.lower() == "process" or parameter_set == TOKEN else "CurrentUser"
+    try:
+        context, token = _sign_in(parameter_set, bound, env, scope, runtime)
+    except BaseException:
+        ctx.set_current(None)  # like the original's LogoutAsync on failure: no stale connection remains
+        raise
+    context.client_timeout = timeout
+    context.ps_host_version = bound.get("__PSHostVersion")
+    _describe(context, token)
+    context.prime(token)
+    ctx.set_current(context)
+    if timeout is not None:
+        _apply_client_timeout(timeout)
+    if not bound.get("NoWelcome"):
+        runtime.write_information(WELCOME.format(auth_type=context.auth_type.lower(),
+                                                 client_id=context.app_name or context.client_id or ""))
+    return context
+
+
+def _describe(context: ctx.GraphContext, token: ctx.AccessToken) -> None:
+    """Fill the context from the token's claims, as the original's DecodeJWT does."""
+    claims = jwt_claims(token.token)
+    context.client_id = claims.get("appid") or claims.get("azp") or context.client_id
+    context.tenant_id = claims.get("tid") or context.tenant_id
+    scp, roles = claims.get("scp"), claims.get("roles")
+    if isinstance(scp, str) and scp:
+        context.scopes = scp.split()
+    elif isinstance(roles, list) and roles:
+        context.scopes = [str(r) for r in roles]
+    context.app_name = claims.get("app_displayname") or context.app_name
+    context.account = claims.get("upn") or claims.get("preferred_username") or context.account
+
+
+def _sign_in(parameter_set: str, bound: dict[str, Any], env: environments.Environment, scope: str,
+             runtime: CommandRuntime) -> tuple[ctx.GraphContext, ctx.AccessToken]:
+    if parameter_set == TOKEN:
+        token = bound.get("AccessToken")
+        if not token:
+            raise _fail("Cannot bind argument to parameter 'AccessToken' because it is an empty string.",
+                        "ParameterArgumentValidationErrorEmptyStringNotAllowed", target="AccessToken")
+        provider = ctx.StaticTokenProvider(str(token))
+        context = ctx.GraphContext(env, "UserProvidedAccessToken", "UserProvidedAccessToken", provider, context_scope="Process")
+        return context, provider.acquire()
+    if parameter_set == IDENTITY:
+        from .managed_identity import ManagedIdentityProvider
+        from .http import AuthSession
+
+        client_id = bound.get("ClientId")
+        mi = ManagedIdentityProvider(env.graph_endpoint.rstrip("/"), client_id, AuthSession(AUTH_TIMEOUT_SECONDS, env.ca_bundle))
+        context = ctx.GraphContext(env, "ManagedIdentity", "ManagedIdentity", mi, client_id=client_id,
+                                   context_scope=scope, managed_identity_id=client_id)
+        return context, mi.acquire()
+    if parameter_set == SECRET:
+        cred = bound.get("ClientSecretCredential")
+        client_id, secret = _credential_parts(cred)
+        return _app_only(env, scope, bound.get("TenantId"), client_id, secret, "AppOnly", "ClientSecret", "Client secret sign-in")
+    if parameter_set == CERT:
+        return _certificate(bound, env, scope)
+    if parameter_set == ENV_VARS:
+        return _environment_variables(env, scope)
+    if parameter_set == USER:
+        if env.name == environments.EMULATOR and env.is_built_in and not any(
+                k in bound for k in ("ClientId", "Scopes", "UseDeviceCode", "TenantId")):
+            return _app_only(env, "Process", EMULATOR_TENANT, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET,
+                             "AppOnly", "ClientSecret", "Emulator sign-in")
+        return _user(bound, env, scope, runtime)
+    raise _fail(f"Parameter set cannot be resolved using the specified named parameters ('{parameter_set}').",
+                "AmbiguousParameterSet", target=parameter_set)
+
+
+def _credential_parts(cred: Any) -> tuple[str, str]:
+    """PSCredential arrives as {"UserName", "Password"}; from Python an object with those attributes also works."""
+    if isinstance(cred, dict):
+        user, password = cred.get("UserName"), cred.get("Password")
+    else:
+        user, password = getattr(cred, "UserName", None), getattr(cred, "Password", None)
+    if not user or not password:
+        raise _fail("-ClientSecretCredential needs a credential whose UserName is the client id and whose Password is "
+                    "the client secret.", "InvalidClientSecretCredential", target="ClientSecretCredential")
+    return str(user), str(password)
+
+
+def _app_only(env: environments.Environment, scope: str, tenant: str | None, client_id: str,
+              credential: str | dict[str, str], auth_type: str, credential_type: str, what: str,
+              **fields: Any) -> tuple[ctx.GraphContext, ctx.AccessToken]:
+    from . import token_cache
+    from .providers import ClientCredentialProvider
+
+    provider = ClientCredentialProvider(env, tenant, client_id, credential, token_cache.for_scope(scope),
+                                        AUTH_TIMEOUT_SECONDS, what)
+    context = ctx.GraphContext(env, auth_type, credential_type, provider, client_id=client_id, tenant_id=tenant,
+                               context_scope=scope, **fields)
+    return context, provider.acquire()
+
+
+def _certificate(bound: dict[str, Any], env: environments.Environment, scope: str) -> tuple[ctx.GraphContext, ctx.AccessToken]:
+    from . import certificates
+
+    tenant = bound.get("TenantId")
+    if not tenant:
+        raise _fail("-TenantId is required to sign in with a certificate.", "InvalidTenantId", target="TenantId")
+    # The original's order: subject name, then thumbprint, then the certificate object.
+    if bound.get("CertificateSubjectName"):
+        cert = certificates.find_by_subject(str(bound["CertificateSubjectName"]))
+    elif bound.get("CertificateThumbprint"):
+        cert = certificates.find_by_thumbprint(str(bound["CertificateThumbprint"]))
+    elif bound.get("Certificate") is not None:
+        cert = certificates.from_value(bound["Certificate"])
+    else:
+        raise _fail("Specify -CertificateThumbprint, -CertificateSubjectName or -Certificate to sign in with a certificate.",
+                    "InvalidCertificate", target="Certificate")
+    send_chain = bool(bound.get("SendCertificateChain"))
+    return _app_only(env, scope, str(tenant), str(bound["ClientId"]), cert.msal_credential(send_chain), "AppOnly",
+                     "ClientCertificate", "Certificate sign-in", certificate_thumbprint=cert.thumbprint,
+                     certificate_subject_name=bound.get("CertificateSubjectName"), send_certificate_chain=send_chain)
+
+
+def _environment_variables(env: environments.Environment, scope: str) -> tuple[ctx.GraphContext, ctx.AccessToken]:
+    """Azure.Identity's EnvironmentCredential variables (auth-and-pain.md §A.2)."""
+    from . import certificates
+
+    get = os.environ.get
+    tenant, client_id = get("AZURE_TENANT_ID"), get("AZURE_CLIENT_ID")
+    if tenant and client_id and get("AZURE_CLIENT_SECRET"):
+        return _app_only(env, scope, tenant, client_id, get("AZURE_CLIENT_SECRET", ""), "EnvironmentVariable",
+                         "EnvironmentVariable", "Environment variable sign-in")
+    if tenant and client_id and get("AZURE_CLIENT_CERTIFICATE_PATH"):
+        cert = certificates.from_file(get("AZURE_CLIENT_CERTIFICATE_PATH", ""), get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+        send_chain = (get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN") or "").lower() in ("1", "true")
+        return _app_only(env, scope, tenant, client_id, cert.msal_credential(send_chain), "EnvironmentVariable",
+                         "EnvironmentVariable", "Environment variable sign-in", certificate_thumbprint=cert.thumbprint,
+                         send_certificate_chain=send_chain)
+    if get("AZURE_USERNAME") and get("AZURE_PASSWORD"):
+        raise _fail("Username and password authentication is not supported. Set AZURE_CLIENT_SECRET or "
+                    "AZURE_CLIENT_CERTIFICATE_PATH instead.", "AuthNotSupported", ErrorCategory.NotImplemented)
+    missing = [n for n in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID") if not get(n)]
+    if not missing:
+        missing = ["AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"]
+    raise _fail("EnvironmentCredential authentication unavailable: set " + ", ".join(missing) + ".",
+                "EnvironmentVariableNotSet", ErrorCategory.InvalidOperation)
+
+
+def _live(message: str) -> None:
+    """Show text now, while the command still runs (the streams are replayed only when it ends)."""
+    stream = sys.__stderr__
+    if stream is not None:
+        print(message, file=stream, flush=True)
+
+
+# Where the device code message goes besides the information stream; tests may replace it.
+device_code_sink: Callable[[str], None] = _live
+
+
+def _browser_available() -> bool:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def _user(bound: dict[str, Any], env: environments.Environment, scope: str,
+          runtime: CommandRuntime) -> tuple[ctx.GraphContext, ctx.AccessToken]:
+    from . import token_cache
+    from .providers import UserProvider
+
+    client_id = str(bound.get("ClientId") or DEFAULT_CLIENT_ID)
+    tenant = bound.get("TenantId")
+    scopes = parse_scopes(bound.get("Scopes")) or list(DEFAULT_SCOPES)
+    provider = UserProvider(env, tenant, client_id, scopes, token_cache.for_scope(scope), AUTH_TIMEOUT_SECONDS)
+    use_device_code = bool(bound.get("UseDeviceCode")) or not _browser_available()
+    credential_type = "DeviceCode" if use_device_code else "InteractiveBrowser"
+    token = None
+    record = _read_auth_record(client_id, env) if scope == "CurrentUser" else None
+    if record:
+        token = provider.try_silent(record)  # the original signs in silently as the remembered account
+    if token is None and use_device_code:
+        def show(message: str) -> None:
+            runtime.write_information(message)
+            device_code_sink(message)
+        token = provider.sign_in_with_device_code(show, AUTH_TIMEOUT_SECONDS)
+    elif token is None:
+        token = provider.sign_in_interactively(AUTH_TIMEOUT_SECONDS)
+    if scope == "CurrentUser" and provider.account:
+        _write_auth_record(client_id, env, provider.account)
+    context = ctx.GraphContext(env, "Delegated", credential_type, provider, client_id=client_id, tenant_id=tenant,
+                               scopes=scopes, context_scope=scope,
+                               app_name=DEFAULT_APP_NAME if client_id == DEFAULT_CLIENT_ID else None)
+    if provider.account:
+        context.account = provider.account.get("username")
+    return context, token
+
+
+def _read_auth_record(client_id: str, env: environments.Environment) -> str | None:
+    try:
+        record = json.loads(paths.auth_record().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("clientId") == client_id and record.get("authority") == env.azure_ad_endpoint:
+        return record.get("homeAccountId")
+    return None
+
+
+def _write_auth_record(client_id: str, env: environments.Environment, account: dict[str, Any]) -> None:
+    """~/.mg/mg.authrecord.json: who signed in (never a token), so the next session can sign in silently."""
+    record = {"username": account.get("username"), "homeAccountId": account.get("home_account_id"),
+              "authority": env.azure_ad_endpoint, "clientId": client_id, "tenantId": account.get("realm")}
+    paths.write_private(paths.auth_record(), json.dumps(record, indent=2))
