@@ -57,7 +57,7 @@ def test_python_flows_never_show_the_token(module_emulator: Emulator, caplog: py
     texts: list[str] = []
 
     connect_python(module_emulator, name="SecretsPy", token=canary)
-    texts.append(_dump(pwshcompat.invoke(CMD, PresenceId="canary-user", Availability="Busy", Activity="InACall",
+    texts.append(_dump(pwshcompat.invoke(CMD, PresenceId="canary-user", Availability="Busy", Activity="Busy",
                                          PassThru=True, Debug=True, Verbose=True)))
     texts.append(_dump(pwshcompat.invoke(CMD, PresenceId="canary-user", Availability="Away", Activity="Away",
                                          WhatIf=True, Debug=True, Verbose=True)))
@@ -91,7 +91,7 @@ Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
 Add-MgEnvironment -Name SecretsPs -GraphEndpoint $args[0] -AzureADEndpoint https://login.local | Out-Null
 $token = ConvertTo-SecureString $args[1] -AsPlainText -Force
 Connect-MgGraph -Environment SecretsPs -AccessToken $token -Debug -Verbose
-Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId canary-user -Availability Busy -Activity InACall `
+Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId canary-user -Availability Busy -Activity Busy `
     -PassThru -Debug -Verbose -ResponseHeadersVariable rh
 $rh | ConvertTo-Json -Depth 4
 Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId canary-user -Availability Away -Activity Away -WhatIf
@@ -126,7 +126,7 @@ def test_cli_debug_and_errors_never_show_the_token(module_emulator: Emulator, tm
     canary = module_emulator.issue_token()
     env = cli_env(module_emulator, canary, tmp_path)
     runs = [
-        run_cli([CMD, "-PresenceId", "canary-user", "-Availability", "Busy", "-Activity", "InACall", "-PassThru",
+        run_cli([CMD, "-PresenceId", "canary-user", "-Availability", "Busy", "-Activity", "Busy", "-PassThru",
                  "-Debug", "-Verbose"], env),
         run_cli([CMD, "-PresenceId", "canary-user", "-Availability", "NotAnAvailability", "-Debug"], env),
         run_cli(["Get-MgContext"], env),

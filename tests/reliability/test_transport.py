@@ -31,7 +31,7 @@ def _connect(url: str, name: str, token: str) -> None:
 def _set(presence_id: str = "t1", **extra: Any) -> Any:
     import pwshcompat
 
-    return pwshcompat.invoke(CMD, PresenceId=presence_id, Availability="Busy", Activity="InACall", **extra)
+    return pwshcompat.invoke(CMD, PresenceId=presence_id, Availability="Busy", Activity="Busy", **extra)
 
 
 def _outcome(**extra: Any) -> BaseException | None:
