@@ -61,9 +61,14 @@ class ErrorRecord:
 class PSError(Exception):
     """Base of every exception pwshcompat raises; carries the :class:`ErrorRecord`."""
 
-    def __init__(self, record: ErrorRecord) -> None:
+    def __init__(self, record: ErrorRecord, errors: list[ErrorRecord] | None = None) -> None:
         super().__init__(record.message)
         self.record = record
+        # Every error of the invocation (ErrorVariable-like), the first one being ``record``.
+        self.errors: list[ErrorRecord] = errors if errors is not None else [record]
+
+    def __str__(self) -> str:
+        return str(self.record)
 
     @property
     def error_id(self) -> str:
@@ -80,6 +85,14 @@ class PSError(Exception):
     @property
     def fully_qualified_error_id(self) -> str:
         return self.record.fully_qualified_error_id
+
+
+class ParameterBindingError(PSError, ValueError):
+    """PowerShell's ParameterBindingException: the arguments do not fit the command.
+
+    ``error_id`` is PowerShell's own (``NamedParameterNotFound``, ``AmbiguousParameter``,
+    ``AmbiguousParameterSet``, ``MissingMandatoryParameter``, ...). Raised before any request.
+    """
 
 
 class CommandError(PSError):
