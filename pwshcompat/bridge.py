@@ -1,41 +1,138 @@
 """The entry point the PowerShell module calls in-process through pythonnet.
 
-PowerShell's own binder has already resolved the parameter set and bound the values; the module
-converts them to plain Python values (str, int, bool, float, list, dict, None, and
-:class:`~pwshcompat.conversion.TimeSpan`-like ticks) and calls :func:`invoke` once per record.
-The result is a plain dict that the module replays into PowerShell's streams.
+PowerShell's own binder has already resolved the parameter set and bound the values; the module's
+host assembly (``src/PwshCompat.Host``) converts them to plain Python values as the shared contract
+says (str, bool, int, float, None, list, dict, :class:`~pwshcompat.conversion.TimeSpan`; a
+``PSCredential`` as ``{"UserName", "Password"}``; an ``X509Certificate2`` as ``{"Thumbprint",
+"Subject", "Pkcs12"}``; a ``SecureString`` as plain text) and calls :func:`invoke_host` once per
+pipeline record. The result holds only values the host converts back without guessing:
+
+* plain values, :class:`TimeSpan`, and ``datetime``;
+* :class:`PSObjectData` for an output object (a dataclass or any object with attributes), which
+  becomes a ``PSCustomObject`` whose first type name is the object's ``PS_TYPE_NAME`` class
+  attribute when it has one;
+* :class:`HeaderDictionary` for a mapping of header name to a list of values, which becomes the
+  case-insensitive ``Dictionary[string, IEnumerable[string]]`` the original stores in
+  ``-ResponseHeadersVariable``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import dataclasses
+import enum
+import json
+from typing import Any, Callable, Mapping
 
 from . import commands
+from .conversion import TimeSpan
 from .errors import ErrorRecord, PSError
 from .runtime import CommandRuntime
 
+__all__ = ["HeaderDictionary", "PSObjectData", "invoke", "invoke_host", "invoke_json"]
 
-def _record(record: ErrorRecord) -> dict[str, Any]:
+# Nested objects deeper than this are passed as their text (cycles end here too).
+_MAX_DEPTH = 32
+
+
+class PSObjectData(dict):  # type: ignore[type-arg]
+    """An output object's properties in order, plus the type names PowerShell should show."""
+
+    def __init__(self, properties: Mapping[str, Any], type_names: list[str]) -> None:
+        super().__init__(properties)
+        self.type_names = type_names
+
+
+class HeaderDictionary(dict):  # type: ignore[type-arg]
+    """Response headers: name -> list of values (case-insensitive once in PowerShell)."""
+
+
+def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> dict[str, Any]:
     return {
         "message": record.message,
         "error_id": record.error_id,
         "category": record.category.value,
-        "target": record.target,
+        "target": plain(record.target) if plain else record.target,
+        "command": record.command,
+        "exception_type": record.exception_type,
         "fully_qualified_error_id": record.fully_qualified_error_id,
         "details_message": record.details_message,
         "recommended_action": record.recommended_action,
     }
 
 
-def invoke(name: str, parameter_set: str, bound: dict[str, Any],
-           should_process: Callable[[str, str], bool] | None = None) -> dict[str, Any]:
+def _type_names(value: Any) -> list[str]:
+    cls = type(value)
+    names = [f"pwshcompat.{cls.__name__}"]
+    declared = getattr(cls, "PS_TYPE_NAME", None)
+    return [declared, *names] if declared else names
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as the host converts it: see the module docstring."""
+    if value is None or isinstance(value, (str, bool, int, float, TimeSpan)):
+        return value
+    if depth > _MAX_DEPTH:
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, Mapping):
+        return {str(k) if not isinstance(k, (str, int)) else k: _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v, depth + 1) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        props = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return PSObjectData({k: _plain(v, depth + 1) for k, v in props.items()}, _type_names(value))
+    if hasattr(value, "__dict__"):
+        props = {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        return PSObjectData({k: _plain(v, depth + 1) for k, v in props.items()}, _type_names(value))
+    return str(value)
+
+
+def _variable(value: Any) -> Any:
+    """Variable values; a mapping of names to lists of strings is a set of HTTP headers."""
+    if isinstance(value, Mapping) and value and all(
+        isinstance(k, str) and isinstance(v, (list, tuple)) and all(isinstance(i, str) for i in v)
+        for k, v in value.items()
+    ):
+        return HeaderDictionary({k: list(v) for k, v in value.items()})
+    return _plain(value)
+
+
+def _run(name: str, parameter_set: str, bound: dict[str, Any],
+         should_process: Callable[[str, str], bool] | None) -> tuple[CommandRuntime, ErrorRecord | None]:
     cmd = commands.get(name)
     runtime = CommandRuntime(cmd.name, should_process_hook=should_process)
-    terminating = None
     try:
         cmd.run(parameter_set, bound, runtime)
     except PSError as exc:
-        terminating = _record(exc.record)
+        return runtime, exc.record
+    return runtime, None
+
+
+def invoke_host(name: str, parameter_set: str, bound: dict[str, Any]) -> dict[str, Any]:
+    """Run command ``name`` for the PowerShell host; everything in the result is plain (see above).
+
+    ShouldProcess was already asked in PowerShell, so the command runs without a hook.
+    """
+    runtime, terminating = _run(name, parameter_set, bound, None)
+    return {
+        "output": [_plain(o) for o in runtime.output],
+        "errors": [_record(r, _plain) for r in runtime.errors],
+        "warnings": list(runtime.warnings),
+        "verbose": list(runtime.verbose),
+        "debug": list(runtime.debug),
+        "information": list(runtime.information),
+        "variables": {k: _variable(v) for k, v in runtime.variables.items()},
+        "terminating": _record(terminating, _plain) if terminating else None,
+    }
+
+
+def invoke(name: str, parameter_set: str, bound: dict[str, Any],
+           should_process: Callable[[str, str], bool] | None = None) -> dict[str, Any]:
+    """Run command ``name`` and return its streams as Python values (objects left as they are)."""
+    runtime, terminating = _run(name, parameter_set, bound, should_process)
     return {
         "output": runtime.output,
         "errors": [_record(r) for r in runtime.errors],
@@ -44,18 +141,16 @@ def invoke(name: str, parameter_set: str, bound: dict[str, Any],
         "debug": runtime.debug,
         "information": runtime.information,
         "variables": runtime.variables,
-        "terminating": terminating,
+        "terminating": _record(terminating) if terminating else None,
     }
 
 
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "__dict__"):
-        return {k: v for k, v in vars(value).items() if not k.startswith("_")}
-    return str(value)
-
-
 def invoke_json(name: str, parameter_set: str, bound: dict[str, Any]) -> str:
-    """:func:`invoke` with the result as JSON text: one crossing back into PowerShell."""
-    import json
+    """:func:`invoke_host` as JSON text (for hosts without pythonnet, e.g. a worker process)."""
 
-    return json.dumps(invoke(name, parameter_set, bound), default=_jsonable)
+    def default(value: Any) -> Any:
+        if isinstance(value, TimeSpan):
+            return {"ticks": value.ticks}
+        return str(value)
+
+    return json.dumps(invoke_host(name, parameter_set, bound), default=default)

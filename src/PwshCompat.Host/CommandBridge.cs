@@ -1,0 +1,112 @@
+// The one crossing per command invocation: bound PowerShell values go to
+// pwshcompat.bridge.invoke_host(name, parameter_set, bound) in the in-process Python, and what the
+// command wrote (output, errors, warnings, verbose, debug, host text, variables) is replayed into
+// the calling cmdlet's streams. Python is started once per process, whatever the runspace count.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Python.Runtime;
+
+namespace PwshCompat.Host
+{
+    public static class CommandBridge
+    {
+        // Parameters PowerShell itself acts on; the Python command never sees them.
+        private static readonly HashSet<string> EngineParameters = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction", "ProgressAction",
+            "ErrorVariable", "WarningVariable", "InformationVariable", "OutVariable", "OutBuffer",
+            "PipelineVariable", "WhatIf", "Confirm",
+        };
+
+        private static readonly object Gate = new();
+        private static PyObject? invokeHost;
+        private static PythonTypes? types;
+
+        /// <summary>True once Python runs in this process and pwshcompat.bridge is imported.</summary>
+        public static bool IsInitialized => invokeHost is not null;
+
+        /// <summary>
+        /// Loads libpython from <paramref name="pythonDll"/> (once per process), puts
+        /// <paramref name="searchPaths"/> first on sys.path and imports pwshcompat.bridge.
+        /// </summary>
+        public static void Initialize(string pythonDll, string[] searchPaths)
+        {
+            lock (Gate)
+            {
+                if (invokeHost is not null)
+                {
+                    return;
+                }
+                if (!PythonEngine.IsInitialized)
+                {
+                    Runtime.PythonDLL = pythonDll;
+                    PythonEngine.Initialize();
+                    using (Py.GIL())
+                    {
+                        using var sys = Py.Import("sys");
+                        using var path = sys.GetAttr("path");
+                        for (int i = searchPaths.Length - 1; i >= 0; i--)
+                        {
+                            using var zero = new PyInt(0);
+                            using var entry = new PyString(searchPaths[i]);
+                            path.InvokeMethod("insert", zero, entry).Dispose();
+                        }
+                    }
+                    // Release the GIL so any runspace thread can take it per call.
+                    PythonEngine.BeginAllowThreads();
+                }
+                using (Py.GIL())
+                {
+                    PyObject bridge = Py.Import("pwshcompat.bridge");
+                    using PyObject conversion = Py.Import("pwshcompat.conversion");
+                    types = new PythonTypes(bridge, conversion);
+                    invokeHost = bridge.GetAttr("invoke_host");
+                }
+            }
+        }
+
+        /// <summary>
+        /// Runs command <paramref name="name"/> in Python with <paramref name="bound"/> (normally
+        /// $PSBoundParameters) in the cmdlet's resolved parameter set, and replays its streams.
+        /// </summary>
+        public static void Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
+        {
+            if (invokeHost is null || types is null)
+            {
+                throw new InvalidOperationException("Python is not initialised: import the module again.");
+            }
+            InvocationResult result;
+            try
+            {
+                using (Py.GIL())
+                {
+                    using var kwargs = new PyDict();
+                    foreach (DictionaryEntry entry in bound)
+                    {
+                        var key = (string)entry.Key;
+                        if (EngineParameters.Contains(key))
+                        {
+                            continue;
+                        }
+                        using var value = ToPython.Convert(entry.Value, types.TimeSpan);
+                        kwargs[key] = value;
+                    }
+                    using var pyName = new PyString(name);
+                    using var pySet = new PyString(cmdlet.ParameterSetName);
+                    using var raw = invokeHost.Invoke(pyName, pySet, kwargs);
+                    result = InvocationResult.From(raw, types);
+                }
+            }
+            catch (PythonException ex)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException($"pwshcompat failed inside Python: {ex.Format()}", ex),
+                    "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
+                return;
+            }
+            result.Replay(cmdlet);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+// Error records from the Python core, made to look exactly like the original's.
+//
+// The original's errors are written by an internal compiled cmdlet (for example
+// Microsoft.Graph.Beta.PowerShell.Cmdlets.SetMgBetaCommunicationPresenceUserPreferredPresence_SetExpanded)
+// that the exported proxy function calls, so ErrorRecord.FullyQualifiedErrorId ends with that
+// type's full name and the message is prefixed with the internal command name. Our exported
+// command is a function, whose $PSCmdlet.WriteError would stamp the *function* name instead. So a
+// record is given the internal cmdlet's InvocationInfo and told to keep it: PowerShell does the
+// same internally for errors it forwards (ErrorRecord.PreserveInvocationInfoOnce).
+using System;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Reflection;
+using Python.Runtime;
+
+namespace PwshCompat.Host
+{
+    /// <summary>An error record plus the .NET type name of the command the original reports it from.</summary>
+    internal sealed record PendingError(ErrorRecord Record, string Command);
+
+    internal static class ErrorRecords
+    {
+        private const BindingFlags Internal = BindingFlags.Instance | BindingFlags.NonPublic;
+        private static readonly MethodInfo? SetInvocationInfo = typeof(ErrorRecord).GetMethod("SetInvocationInfo", Internal);
+        private static readonly PropertyInfo? PreserveInvocationInfoOnce = typeof(ErrorRecord).GetProperty("PreserveInvocationInfoOnce", Internal);
+        private static readonly PropertyInfo? ScriptPosition = typeof(InvocationInfo).GetProperty("ScriptPosition", Internal);
+        private static readonly ConcurrentDictionary<string, CmdletInfo?> CommandInfos = new();
+
+        /// <summary>Reads a record dict produced by pwshcompat.bridge (see _record there).</summary>
+        public static PendingError Read(PyObject record, PythonTypes types)
+        {
+            string message = Text(record, "message") ?? string.Empty;
+            string errorId = Text(record, "error_id") ?? string.Empty;
+            string command = Text(record, "command") ?? string.Empty;
+            string? details = Text(record, "details_message");
+            string? action = Text(record, "recommended_action");
+            if (!Enum.TryParse(Text(record, "category"), out ErrorCategory category))
+            {
+                category = ErrorCategory.NotSpecified;
+            }
+            object? target;
+            using (var t = record["target"])
+            {
+                target = FromPython.Convert(t, types);
+            }
+            var er = new ErrorRecord(NewException(Text(record, "exception_type"), message), errorId, category, target);
+            if (details is not null)
+            {
+                er.ErrorDetails = new ErrorDetails(details);
+                if (action is not null)
+                {
+                    er.ErrorDetails.RecommendedAction = action;
+                }
+            }
+            return new PendingError(er, command);
+        }
+
+        public static void Write(PSCmdlet cmdlet, PendingError error) => cmdlet.WriteError(Attribute(cmdlet, error));
+
+        public static void Throw(PSCmdlet cmdlet, PendingError error) => cmdlet.ThrowTerminatingError(Attribute(cmdlet, error));
+
+        private static ErrorRecord Attribute(PSCmdlet cmdlet, PendingError error)
+        {
+            CmdletInfo? info = error.Command.Length == 0 ? null : CommandInfos.GetOrAdd(error.Command, FindCommand);
+            if (info is null || SetInvocationInfo is null || PreserveInvocationInfoOnce is null)
+            {
+                return error.Record;
+            }
+            var position = ScriptPosition?.GetValue(cmdlet.MyInvocation) as IScriptExtent;
+            var invocation = InvocationInfo.Create(info, position);
+            SetInvocationInfo.Invoke(error.Record, new object[] { invocation });
+            PreserveInvocationInfoOnce.SetValue(error.Record, true);
+            return error.Record;
+        }
+
+        /// <summary>The internal cmdlet type named <paramref name="typeName"/> (generated into this assembly).</summary>
+        private static CmdletInfo? FindCommand(string typeName)
+        {
+            Type? type = typeof(ErrorRecords).Assembly.GetType(typeName, throwOnError: false);
+            var attribute = type?.GetCustomAttribute<CmdletAttribute>();
+            return type is null || attribute is null ? null : new CmdletInfo($"{attribute.VerbName}-{attribute.NounName}", type);
+        }
+
+        private static Exception NewException(string? typeName, string message)
+        {
+            if (!string.IsNullOrEmpty(typeName) && typeName != "System.Exception")
+            {
+                foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
+                {
+                    Type? type = assembly.GetType(typeName, throwOnError: false);
+                    if (type is not null && typeof(Exception).IsAssignableFrom(type)
+                        && type.GetConstructor(new[] { typeof(string) }) is ConstructorInfo ctor)
+                    {
+                        return (Exception)ctor.Invoke(new object[] { message });
+                    }
+                }
+            }
+            return new Exception(message);
+        }
+
+        private static string? Text(PyObject record, string key)
+        {
+            using var value = record.InvokeMethod("get", new PyString(key));
+            return value.IsNone() ? null : value.ToString();
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// Plain Python values (as pwshcompat/bridge.py prepares them) -> PowerShell values.
+// Call with the GIL held.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Collections.Specialized;
+using System.Management.Automation;
+using Python.Runtime;
+
+namespace PwshCompat.Host
+{
+    /// <summary>The Python types the conversion recognises, looked up once per process.</summary>
+    internal sealed class PythonTypes
+    {
+        public PythonTypes(PyObject bridge, PyObject conversion)
+        {
+            using var builtins = Py.Import("builtins");
+            Bool = builtins.GetAttr("bool");
+            Int = builtins.GetAttr("int");
+            Float = builtins.GetAttr("float");
+            Str = builtins.GetAttr("str");
+            List = builtins.GetAttr("list");
+            Tuple = builtins.GetAttr("tuple");
+            Dict = builtins.GetAttr("dict");
+            TimeSpan = conversion.GetAttr("TimeSpan");
+            ObjectData = bridge.GetAttr("PSObjectData");
+            HeaderDictionary = bridge.GetAttr("HeaderDictionary");
+        }
+
+        public PyObject Bool { get; }
+        public PyObject Int { get; }
+        public PyObject Float { get; }
+        public PyObject Str { get; }
+        public PyObject List { get; }
+        public PyObject Tuple { get; }
+        public PyObject Dict { get; }
+        public PyObject TimeSpan { get; }
+        public PyObject ObjectData { get; }
+        public PyObject HeaderDictionary { get; }
+    }
+
+    internal static class FromPython
+    {
+        public static object? Convert(PyObject value, PythonTypes types)
+        {
+            if (value.IsNone())
+            {
+                return null;
+            }
+            if (value.IsInstance(types.Str))
+            {
+                return value.As<string>();
+            }
+            if (value.IsInstance(types.Bool))
+            {
+                return value.IsTrue();
+            }
+            if (value.IsInstance(types.Int))
+            {
+                long n = value.As<long>();
+                return n is >= int.MinValue and <= int.MaxValue ? (int)n : n;
+            }
+            if (value.IsInstance(types.Float))
+            {
+                return value.As<double>();
+            }
+            if (value.IsInstance(types.TimeSpan))
+            {
+                using var ticks = value.GetAttr("ticks");
+                return new TimeSpan(ticks.As<long>());
+            }
+            if (value.IsInstance(types.HeaderDictionary))
+            {
+                // The original's -ResponseHeadersVariable value: case-insensitive, string -> IEnumerable<string>.
+                var headers = new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase);
+                using var items = value.InvokeMethod("items");
+                foreach (PyObject pair in items.Each())
+                {
+                    using (pair)
+                    using (var key = pair[0])
+                    using (var values = pair[1])
+                    {
+                        var list = new List<string>();
+                        foreach (PyObject v in values.Each())
+                        {
+                            using (v)
+                            {
+                                list.Add(v.ToString() ?? string.Empty);
+                            }
+                        }
+                        headers[key.ToString()!] = list.ToArray();
+                    }
+                }
+                return headers;
+            }
+            if (value.IsInstance(types.ObjectData))
+            {
+                var result = new PSObject();
+                using (var typeNames = value.GetAttr("type_names"))
+                {
+                    int i = 0;
+                    foreach (PyObject name in typeNames.Each())
+                    {
+                        using (name)
+                        {
+                            result.TypeNames.Insert(i++, name.ToString()!);
+                        }
+                    }
+                }
+                using var items = value.InvokeMethod("items");
+                foreach (PyObject pair in items.Each())
+                {
+                    using (pair)
+                    using (var key = pair[0])
+                    using (var v = pair[1])
+                    {
+                        result.Properties.Add(new PSNoteProperty(key.ToString()!, Convert(v, types)));
+                    }
+                }
+                return result;
+            }
+            if (value.IsInstance(types.Dict))
+            {
+                var result = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+                using var items = value.InvokeMethod("items");
+                foreach (PyObject pair in items.Each())
+                {
+                    using (pair)
+                    using (var key = pair[0])
+                    using (var v = pair[1])
+                    {
+                        result[Convert(key, types) ?? string.Empty] = Convert(v, types);
+                    }
+                }
+                return result;
+            }
+            if (value.IsInstance(types.List) || value.IsInstance(types.Tuple))
+            {
+                var result = new List<object?>();
+                foreach (PyObject item in value.Each())
+                {
+                    using (item)
+                    {
+                        result.Add(Convert(item, types));
+                    }
+                }
+                return result.ToArray();
+            }
+            return value.ToString();
+        }
+    }
+}
