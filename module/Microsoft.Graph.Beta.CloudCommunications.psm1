@@ -68,9 +68,9 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
 
         Sends the whole request body as a hashtable (durations inside it are ISO 8601 text) and keeps the response headers in the global variable $rh.
     .EXAMPLE
-        PS> @{ PresenceId = $userId } | Set-MgBetaCommunicationPresenceUserPreferredPresence -Availability Available -Activity Available -WhatIf
+        PS> [pscustomobject]@{ PresenceId = $userId } | Set-MgBetaCommunicationPresenceUserPreferredPresence -Availability Available -Activity Available -WhatIf
 
-        Shows what would be called without calling it. Note that a piped hashtable binds to -Headers (it already is an IDictionary), exactly as with the original module; pass identities with -InputObject or pipe [pscustomobject]s.
+        Pipes an identity object and shows what would be called without calling it. A piped hashtable would bind to -Headers instead (it already is an IDictionary), exactly as with the original module.
     .EXAMPLE
         PS> Set-MgBetaCommunicationPresenceUserPreferredPresence -InputObject ([pscustomobject]@{ PresenceId = $userId }) -Availability Offline -Activity OffWork -ErrorVariable failed -ErrorAction SilentlyContinue
             if ($failed) { $failed[0].FullyQualifiedErrorId }
