@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from .environments import Environment
 
@@ -63,6 +63,8 @@ class AuthContextInfo:
     There is deliberately no property that holds a token or a secret; ``ClientSecret`` exists for
     scripts that read it and is always None.
     """
+
+    PS_TYPE_NAME: ClassVar[str] = "Microsoft.Graph.PowerShell.Authentication.AuthContext"
 
     ClientId: str | None
     TenantId: str | None

@@ -17,7 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar, Iterator
 
 from . import paths
 
@@ -63,6 +63,8 @@ class Environment:
 @dataclass
 class GraphEnvironment:
     """What the environment cmdlets write: the original's ``GraphEnvironment`` properties, in order."""
+
+    PS_TYPE_NAME: ClassVar[str] = "Microsoft.Graph.PowerShell.Authentication.GraphEnvironment"
 
     Name: str
     AzureADEndpoint: str

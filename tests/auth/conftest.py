@@ -1,0 +1,29 @@
+"""Fixtures for the auth tests: a private HOME per test and no connection left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pwshcompat.auth import context, environments
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """HOME is a fresh directory (``~/.mg``, the certificate store); the process starts disconnected."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
+                 "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_USERNAME", "AZURE_PASSWORD", "IDENTITY_ENDPOINT",
+                 "IDENTITY_HEADER", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    context.set_current(None)
+    yield tmp_path
+    context.set_current(None)
+    environments._running_emulator = None
+
+
+def trust(monkeypatch: pytest.MonkeyPatch, emulator) -> None:
+    """Trust the emulator's generated CA for its https sign-in endpoint (requests honours REQUESTS_CA_BUNDLE)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_bundle)
