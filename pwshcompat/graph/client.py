@@ -1,42 +1,332 @@
-"""One keep-alive HTTP session per connection context, with the bearer token attached."""
+"""The HTTP client for Microsoft Graph: one keep-alive ``requests.Session`` per connection context.
+
+What it does on every request, after the original's v2 handler chain (fact sheet section 10;
+Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
+
+* **transport rules**: ``https`` is required, except to loopback hosts (the local emulator);
+  certificates are verified (``REQUESTS_CA_BUNDLE`` is honoured); every request has the
+  request context's ``ClientTimeout`` (300 s by default);
+* **auth**: ``Authorization: Bearer <token>`` from the connection context; on a 401 the token is
+  refreshed once (``get_token(force_refresh=True)``) and the request sent once more;
+* **retries** on 429, 503 and 504: ``MaxRetry`` times (3), waiting ``Retry-After`` (seconds or
+  an HTTP date) or ``RetryDelay * 2**n`` (3 s, 6 s, 12 s), at most 180 s per wait, and within
+  ``RetriesTimeLimit`` when set; each retry carries ``Retry-Attempt: n``; when the retries run out
+  the request fails with the original's "Too many retries performed" error;
+* **redirects** (301/302/303/307/308, at most 5; 303 becomes GET): ``Authorization`` is never sent
+  to another host, and a change of scheme is refused;
+* **errors**: every ``requests`` exception is mapped at one place (:func:`map_transport_error`)
+  to :class:`GraphRequestError`, whose record is what the original's catch-all writes
+  (``NotSpecified``, empty error id);
+* **logging** through the ``pwshcompat.graph`` logger, with the token removed.
+"""
 
 from __future__ import annotations
+
+import email.utils
+import ipaddress
+import locale
+import logging
+import platform
+import threading
+import time
+import urllib.parse
+from typing import Any, Mapping
 
 import requests
 
 from ..auth import context as auth_context
-from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord
+from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
+from . import request_context
+
+__all__ = [
+    "GraphClient",
+    "GraphRequestError",
+    "RETRY_STATUSES",
+    "for_current_context",
+    "format_request_log",
+    "format_response_log",
+    "map_transport_error",
+]
+
+log = logging.getLogger("pwshcompat.graph")
+log.addHandler(logging.NullHandler())
+
+RETRY_STATUSES = frozenset({429, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5  # Kiota RedirectHandlerOption.DefaultMaxRedirect
+MAX_DELAY_SECONDS = 180.0  # Kiota RetryHandlerOption.MaxDelay
+SDK_VERSION = "0.1.0"
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
-def _require_context() -> auth_context.GraphContext:
-    ctx = auth_context.current()
-    if ctx is None:
-        raise AuthenticationNeededError(
-            ErrorRecord("Authentication needed. Please call Connect-MgGraph.", "", ErrorCategory.NotSpecified)
-        )
-    return ctx
+class GraphRequestError(PSError):
+    """A request that got no usable HTTP response (network, TLS, timeout, retries exhausted, policy)."""
+
+
+def _error(message: str, exception_type: str, cause: BaseException | None = None) -> GraphRequestError:
+    record = ErrorRecord(message, "", ErrorCategory.NotSpecified, exception_type=exception_type)
+    if cause is not None:
+        record.extra["cause"] = f"{type(cause).__name__}: {cause}"
+    return GraphRequestError(record)
+
+
+def map_transport_error(exc: requests.RequestException, url: str, timeout: float) -> GraphRequestError:
+    """The one place where ``requests`` exceptions become our errors (shaped like .NET's)."""
+    parts = urllib.parse.urlsplit(url)
+    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    if isinstance(exc, requests.Timeout):
+        # HttpClient.Timeout surfaces as TaskCanceledException with this text.
+        return _error(f"The request was canceled due to the configured HttpClient.Timeout of {timeout:g} seconds elapsing.",
+                      "System.Threading.Tasks.TaskCanceledException", exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _error("The SSL connection could not be established, see inner exception.",
+                      "System.Net.Http.HttpRequestException", exc)
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if "refused" in text.lower():
+            reason = "Connection refused"
+        elif "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
+            reason = "An error occurred while sending the request"
+        elif "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+            reason = "Name or service not known"
+        else:
+            reason = "An error occurred while sending the request"
+        return _error(f"{reason} ({where})", "System.Net.Http.HttpRequestException", exc)
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
+        return _error(f"Invalid URI: {url}", "System.UriFormatException", exc)
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return _error(f"The format of a request header is invalid: {exc}", "System.FormatException", exc)
+    return _error("An error occurred while sending the request.", "System.Net.Http.HttpRequestException", exc)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_transport(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and _is_loopback(parts.hostname):
+        return
+    raise _error(f"Refusing to send a bearer token over '{parts.scheme}' to '{parts.hostname}': Microsoft Graph "
+                 "requires https (plain http is allowed only to a loopback address such as 127.0.0.1).",
+                 "System.Security.Authentication.AuthenticationException")
+
+
+def _user_agent() -> str:
+    """Shaped like the original's ``Mozilla/5.0 ({Platform}; {OS}; {Culture}) PowerShell/{ver}``."""
+    culture = (locale.getlocale()[0] or "en_US").replace("_", "-")
+    return f"Mozilla/5.0 ({platform.system()}; {platform.platform(terse=True)}; {culture}) pwshcompat/{SDK_VERSION}"
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as Kiota reads it: integer seconds, or an HTTP date.
+
+    For a date Kiota takes ``(date - now).Seconds``, the seconds *component* of the difference,
+    and falls back to the exponential delay when that is not positive; we keep that quirk.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    diff = when.timestamp() - time.time()
+    component = int(abs(diff)) % 60 * (1 if diff >= 0 else -1)
+    return float(component) if component > 0 else None
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urllib.parse.urlsplit(a), urllib.parse.urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
 class GraphClient:
-    def __init__(self, ctx: auth_context.GraphContext) -> None:
+    """Sends requests for one connection context over one keep-alive session."""
+
+    def __init__(self, ctx: Any) -> None:
         self.context = ctx
         self.session = requests.Session()
+        self.session.headers.update({
+            "User-Agent": _user_agent(),
+            "Cache-Control": "no-store, no-cache",
+            "Accept-Encoding": "gzip",
+        })
+        self._force_refresh_supported: bool | None = None
+
+    def _token(self, force_refresh: bool = False) -> str:
+        if not force_refresh:
+            return str(self.context.get_token())
+        if self._force_refresh_supported is None:
+            try:
+                token = self.context.get_token(force_refresh=True)
+                self._force_refresh_supported = True
+                return str(token)
+            except TypeError:
+                self._force_refresh_supported = False
+        if self._force_refresh_supported:
+            return str(self.context.get_token(force_refresh=True))
+        return str(self.context.get_token())
 
     def request(self, method: str, path: str, *, data: bytes | None = None,
-                headers: dict[str, str] | None = None, timeout: float = 300.0) -> requests.Response:
-        url = self.context.environment.graph_endpoint.rstrip("/") + path
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        all_headers["Authorization"] = f"Bearer {self.context.get_token()}"
-        return self.session.request(method, url, data=data, headers=all_headers, timeout=timeout)
+                headers: Mapping[str, str] | None = None, timeout: float | None = None) -> requests.Response:
+        """Send ``method path`` (``path`` relative to the environment's Graph endpoint, or absolute).
+
+        Returns the final response, whatever its status (callers turn non-2xx into errors).
+        Raises :class:`GraphRequestError` when there is no usable response.
+        """
+        endpoint = self.context.environment.graph_endpoint.rstrip("/")
+        url = path if path.startswith(("http://", "https://")) else endpoint + path
+        _check_transport(url)
+        settings = request_context.current()
+        if timeout is None:
+            timeout = settings.client_timeout
+        all_headers: dict[str, str] = {}
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        if headers:
+            all_headers.update(headers)
+        # RequestHeaderHandler replaces SdkVersion, AuthenticationHandler sets Authorization.
+        flavour = "graph-powershell-beta" if urllib.parse.urlsplit(url).path.startswith("/beta") else "graph-powershell"
+        all_headers["SdkVersion"] = f"{flavour}/{SDK_VERSION}"
+        all_headers["Authorization"] = f"Bearer {self._token()}"
+
+        response = self._send_with_redirects(method, url, data, all_headers, timeout)
+        if response.status_code == 401:
+            response.close()
+            all_headers["Authorization"] = f"Bearer {self._token(force_refresh=True)}"
+            response = self._send_with_redirects(method, url, data, all_headers, timeout)
+        return self._retry(method, url, data, all_headers, timeout, response, settings)
+
+    def _retry(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float,
+               response: requests.Response, settings: request_context.RequestContext) -> requests.Response:
+        if response.status_code not in RETRY_STATUSES or settings.max_retry <= 0:
+            return response
+        waited = 0.0
+        for attempt in range(1, settings.max_retry + 1):
+            delay = _retry_after_seconds(response.headers.get("Retry-After"))
+            if delay is None:
+                delay = settings.retry_delay * (2 ** (attempt - 1))
+            delay = min(delay, MAX_DELAY_SECONDS)
+            if settings.retries_time_limit > 0 and waited + delay > settings.retries_time_limit:
+                return response
+            waited += delay
+            log.debug("HTTP %s from %s %s; retry %d of %d in %.3g s", response.status_code, method, url, attempt,
+                      settings.max_retry, delay)
+            response.close()
+            if delay > 0:
+                time.sleep(delay)
+            headers["Retry-Attempt"] = str(attempt)
+            response = self._send_with_redirects(method, url, data, headers, timeout)
+            if response.status_code not in RETRY_STATUSES:
+                return response
+        raise _error(f"Too many retries performed. More than {settings.max_retry} retries encountered while sending "
+                     "the request.", "System.AggregateException")
+
+    def _send_with_redirects(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+                             timeout: float) -> requests.Response:
+        original = url
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._send(method, url, data, headers, timeout)
+            if response.status_code not in REDIRECT_STATUSES or "Location" not in response.headers:
+                return response
+            target = urllib.parse.urljoin(url, response.headers["Location"])
+            if urllib.parse.urlsplit(target).scheme != urllib.parse.urlsplit(url).scheme:
+                return response  # Kiota refuses scheme changes: the 3xx is the answer
+            _check_transport(target)
+            if response.status_code == 303:
+                method, data = "GET", None
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            if not _same_origin(original, target):
+                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+            response.close()
+            url = target
+        raise _error(f"Too many redirects performed. Max redirects exceeded: {MAX_REDIRECTS}.",
+                     "Microsoft.Kiota.Abstractions.ApiException")
+
+    def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> requests.Response:
+        try:
+            response = self.session.request(method, url, data=data, headers=headers, timeout=timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise map_transport_error(exc, url, timeout) from exc
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %s", method, url, response.status_code)
+        return response
+
+
+def format_headers(headers: Mapping[str, str]) -> str:
+    """``{name,-30}: {value}`` lines with Authorization removed (HttpMessageLogFormatter)."""
+    return "\n".join(f"{k:<30}: {v}" for k, v in headers.items() if k.lower() != "authorization")
+
+
+def format_request_log(request: requests.PreparedRequest) -> str:
+    """The ``-Debug`` request block of the original, without the Authorization header."""
+    body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else (request.body or "")
+    return ("============================ HTTP REQUEST ============================\n\n"
+            f"HTTP Method:\n{request.method}\n\nAbsolute Uri:\n{request.url}\n\n"
+            f"Headers:\n{format_headers(_request_headers(request.headers))}\n\nBody:\n{body}\n\n")
+
+
+def format_response_log(response: requests.Response) -> str:
+    """The ``-Debug`` response block of the original (status name, headers, body)."""
+    from http import HTTPStatus
+
+    try:
+        status = HTTPStatus(response.status_code).phrase.replace(" ", "")
+    except ValueError:
+        status = str(response.status_code)
+    return ("============================ HTTP RESPONSE ============================\n\n"
+            f"Status Code:\n{status}\n\nHeaders:\n{format_headers(_response_headers(response.headers))}\n\n"
+            f"Body:\n{response.text}\n\n")
+
+
+_CONTENT_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language",
+                              "content-location", "content-md5", "content-range", "content-disposition",
+                              "expires", "last-modified", "allow"})
+
+
+def _request_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in _CONTENT_HEADERS}
+
+
+def _response_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in _CONTENT_HEADERS}
+
+
+def require_context() -> Any:
+    ctx = auth_context.current()
+    if ctx is None:
+        raise AuthenticationNeededError(
+            ErrorRecord("Authentication needed. Please call Connect-MgGraph.", "", ErrorCategory.NotSpecified,
+                        exception_type="System.Security.Authentication.AuthenticationException"))
+    return ctx
 
 
 _clients: dict[int, GraphClient] = {}
+_clients_lock = threading.Lock()
 
 
 def for_current_context() -> GraphClient:
-    ctx = _require_context()
+    """The client of the current connection (one per context, so one session per connection)."""
+    ctx = require_context()
     client = _clients.get(id(ctx))
     if client is None or client.context is not ctx:
-        client = _clients[id(ctx)] = GraphClient(ctx)
+        with _clients_lock:
+            client = _clients.get(id(ctx))
+            if client is None or client.context is not ctx:
+                for key in [k for k, c in _clients.items() if c.context is not auth_context.current()]:
+                    _clients.pop(key).session.close()
+                client = _clients[id(ctx)] = GraphClient(ctx)
     return client
-
