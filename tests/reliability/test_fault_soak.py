@@ -1,0 +1,204 @@
+"""Fault soak: 2,000 calls over 200 users from Python and 500 from pwsh with about 20% of all
+attempts faulted by the emulator (429 with Retry-After 0, 1 or 2 s, 503, 504, connection reset,
+a reply slower than the client timeout).
+
+Afterwards, for every user, the emulator's preferred presence is the value of the last request it
+processed for that user; every call succeeded or surfaced exactly one error; no call made more
+than MaxRetry + 1 attempts; every retry after a 429 waited at least its Retry-After (measured on
+the emulator's clock, between the 429 and the next attempt of the same call); and a Retry-After
+beyond RetriesTimeLimit is not waited for.
+
+Each call carries a unique ``X-Call`` header, so the emulator's request log (which records the
+injected fault, the status and the arrival time of every attempt) can be grouped by call.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter, defaultdict
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from conftest import run_pwsh
+from pwshcompat.emulator import Emulator
+
+from .bad_input import CMD
+from .harness import PS_CONNECT, connect_python, last_json_line
+
+PAIRS = [("Available", "Available"), ("Busy", "Busy"), ("DoNotDisturb", "DoNotDisturb"),
+         ("BeRightBack", "BeRightBack"), ("Away", "Away"), ("Offline", "OffWork")]
+MAX_RETRY = 3
+CLIENT_TIMEOUT = 1
+SLOW_DELAY = 1.5            # longer than CLIENT_TIMEOUT: the client gives up first
+RETRY_AFTER_SLACK = 0.05    # clock granularity between two arrivals; waits are checked as lower bounds
+PY_USERS, PY_CALLS_PER_USER, PY_THREADS = 200, 10, 8
+PS_CALLS = 500
+HANG_GUARD_SECONDS = 300    # turns a hang into a failure; nothing is asserted about speed
+
+
+def _faulted_emulator(seed: int, prefix: str) -> Emulator:
+    """An emulator whose rules fault about 20% of attempts (1 - 0.94 * 0.96^3 * 0.97)."""
+    emu = Emulator(seed=seed)
+    for seconds in (0, 1, 2):  # users are split into three groups, one Retry-After each
+        emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=0.06, retry_after=seconds)
+    emu.inject("503", path=f"*/presences/{prefix}*", probability=0.04, retry_after=0)
+    emu.inject("504", path=f"*/presences/{prefix}*", probability=0.04)
+    emu.inject("reset", path=f"*/presences/{prefix}*", probability=0.04)
+    emu.inject("slow", path=f"*/presences/{prefix}*", probability=0.03, delay=SLOW_DELAY)
+    return emu
+
+
+def _user(prefix: str, n: int) -> str:
+    return f"{prefix}ra{n % 3}-{n}"
+
+
+def _retry_after(path: str) -> int:
+    return int(path.split("/presences/", 1)[1].split("ra", 1)[1][0])
+
+
+def _check_soak(emu: Emulator, outcomes: dict[str, int], prefix: str) -> dict[str, Any]:
+    """The invariants; returns the figures for the report."""
+    attempts: dict[str, list[Any]] = defaultdict(list)
+    for req in emu.requests:
+        call = req.headers.get("x-call", "")
+        if call.startswith(prefix):
+            attempts[call].append(req)
+
+    surfaced = Counter(outcomes.values())
+    assert set(surfaced) <= {0, 1}, f"calls surfaced more than one error: {surfaced}"
+    assert set(attempts) == set(outcomes), "the log and the calls made disagree"
+    too_many = {c: len(a) for c, a in attempts.items() if len(a) > MAX_RETRY + 1}
+    assert not too_many, f"more than MaxRetry+1 attempts: {too_many}"
+
+    short_waits = []
+    for call, tries in attempts.items():
+        for before, after in zip(tries, tries[1:]):
+            if before.fault == "429":
+                waited = (after.time - before.time).total_seconds()
+                if waited < _retry_after(before.path) - RETRY_AFTER_SLACK:
+                    short_waits.append((call, _retry_after(before.path), round(waited, 3)))
+        last = tries[-1]
+        processed_ok = last.status is not None and 200 <= last.status < 300 and last.fault in (None, "slow")
+        if outcomes[call] == 0:
+            assert processed_ok and last.fault is None, f"{call} reported success but its last attempt was {last}"
+    assert not short_waits, f"retries sooner than Retry-After: {short_waits[:5]}"
+
+    # The state: for every user, the last request the emulator processed successfully.
+    expected: dict[str, tuple[str, str] | None] = {}
+    for req in emu.requests:
+        if req.headers.get("x-call", "").startswith(prefix):
+            user = req.path.split("/presences/", 1)[1].split("/", 1)[0]
+            expected.setdefault(user, None)
+            if req.status is not None and 200 <= req.status < 300:
+                body = req.json()
+                expected[user] = (body["availability"], body["activity"])
+    actual = {}
+    for user in expected:
+        preferred = emu.preferred_presence(user)
+        actual[user] = None if preferred is None else (preferred.availability, preferred.activity)
+    assert actual == expected
+
+    faults = Counter(r.fault for tries in attempts.values() for r in tries if r.fault)
+    total_attempts = sum(len(a) for a in attempts.values())
+    return {"calls": len(outcomes), "attempts": total_attempts, "faults": dict(faults),
+            "fault_rate": round(sum(faults.values()) / total_attempts, 3),
+            "retries": total_attempts - len(outcomes), "errors": surfaced.get(1, 0)}
+
+
+def _settings() -> dict[str, Any]:
+    return {"MaxRetry": MAX_RETRY, "RetryDelay": 0, "RetriesTimeLimit": 0, "ClientTimeout": CLIENT_TIMEOUT}
+
+
+def test_python_soak_two_thousand_calls_with_faults(record_property: Any) -> None:
+    import pwshcompat
+    from pwshcompat import bridge
+
+    prefix = "pysoak-"
+    with _faulted_emulator(seed=20261128, prefix=prefix) as emu:
+        connect_python(emu, name="SoakPy")
+        pwshcompat.invoke("Set-MgRequestContext", **_settings())
+        rng = random.Random(2000)
+        plan = [[(_user(prefix, u), rng.choice(PAIRS)) for _ in range(PY_CALLS_PER_USER)
+                 for u in range(t, PY_USERS, PY_THREADS)] for t in range(PY_THREADS)]
+        outcomes: dict[str, int] = {}
+
+        def work(t: int) -> None:
+            for n, (user, (availability, activity)) in enumerate(plan[t]):
+                call = f"{prefix}{t}-{n}"
+                result = bridge.invoke(CMD, "SetExpanded", {"PresenceId": user, "Availability": availability,
+                                                            "Activity": activity, "Headers": {"X-Call": call}})
+                outcomes[call] = len(result["errors"]) + (result["terminating"] is not None)
+
+        threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(PY_THREADS)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(HANG_GUARD_SECONDS)
+            assert not any(t.is_alive() for t in threads), "a soak thread hung"
+            assert len(outcomes) == PY_USERS * PY_CALLS_PER_USER
+            figures = _check_soak(emu, outcomes, prefix)
+        finally:
+            pwshcompat.invoke("Set-MgRequestContext", MaxRetry=3, RetryDelay=3, RetriesTimeLimit=0, ClientTimeout=300)
+    record_property("python_soak", figures)
+    print("python soak:", figures)
+
+
+PS_SOAK = PS_CONNECT + r"""
+Set-MgRequestContext -MaxRetry $args[2] -RetryDelay 0 -RetriesTimeLimit 0 -ClientTimeout $args[3] | Out-Null
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$pairs = @(@('Available','Available'), @('Busy','Busy'), @('DoNotDisturb','DoNotDisturb'), @('Away','Away'))
+$results = 0..($args[4] - 1) | ForEach-Object -ThrottleLimit 8 -Parallel {
+    Import-Module $using:manifest
+    $pair = ($using:pairs)[$_ % 4]
+    $errs = $null
+    $out = Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "pssoak-ra$($_ % 3)-$_" `
+        -Availability $pair[0] -Activity $pair[1] -Headers @{ 'X-Call' = "pssoak-$_" } -PassThru `
+        -ErrorVariable errs -ErrorAction SilentlyContinue
+    [pscustomobject]@{ call = "pssoak-$_"; out = @($out).Count; errors = @($errs).Count }
+}
+'SOAK ' + (ConvertTo-Json -InputObject @($results) -Compress)
+"""
+
+
+def test_powershell_soak_five_hundred_calls_with_faults(record_property: Any) -> None:
+    prefix = "pssoak-"
+    with _faulted_emulator(seed=500, prefix=prefix) as emu:
+        result = run_pwsh(PS_SOAK, emu.graph_url, emu.issue_token(), str(MAX_RETRY), str(CLIENT_TIMEOUT),
+                          str(PS_CALLS), timeout=HANG_GUARD_SECONDS)
+        assert result.returncode == 0, result.stderr[-3000:]
+        rows = last_json_line(result.stdout, "SOAK ")
+        assert len(rows) == PS_CALLS
+        for row in rows:  # success writes $true (PassThru) and no error; failure one error and no output
+            assert (row["out"], row["errors"]) in ((1, 0), (0, 1)), row
+        figures = _check_soak(emu, {r["call"]: r["errors"] for r in rows}, prefix)
+    record_property("powershell_soak", figures)
+    print("powershell soak:", figures)
+
+
+@pytest.mark.parametrize("retry_after, limit, attempts", [(2, 1, 1), (1, 5, 2)])
+def test_retry_after_beyond_retries_time_limit_is_not_waited_for(retry_after: int, limit: int, attempts: int) -> None:
+    import pwshcompat
+    from pwshcompat import bridge
+
+    with Emulator(seed=1) as emu:
+        emu.inject("429", path="*/presences/limit-*", count=1, retry_after=retry_after)
+        connect_python(emu, name="RetriesTimeLimit")
+        pwshcompat.invoke("Set-MgRequestContext", MaxRetry=3, RetryDelay=0, RetriesTimeLimit=limit)
+        try:
+            result = bridge.invoke(CMD, "SetExpanded", {"PresenceId": "limit-1", "Availability": "Busy",
+                                                        "Activity": "Busy", "Headers": {"X-Call": "limit"}})
+        finally:
+            pwshcompat.invoke("Set-MgRequestContext", MaxRetry=3, RetryDelay=3, RetriesTimeLimit=0)
+        tries = [r for r in emu.requests if r.headers.get("x-call") == "limit"]
+        assert len(tries) == attempts
+        if attempts == 1:  # the 429 comes back as the one error, without waiting
+            assert len(result["errors"]) + (result["terminating"] is not None) == 1
+            assert emu.preferred_presence("limit-1") is None
+        else:
+            assert not result["errors"] and result["terminating"] is None
+            assert tries[1].time - tries[0].time >= timedelta(seconds=retry_after - RETRY_AFTER_SLACK)
+            assert tries[1].headers.get("retry-attempt") == "1"
