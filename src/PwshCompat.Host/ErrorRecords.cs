@@ -74,12 +74,26 @@ namespace PwshCompat.Host
             return error.Record;
         }
 
-        /// <summary>The internal cmdlet type named <paramref name="typeName"/> (generated into this assembly).</summary>
-        private static CmdletInfo? FindCommand(string typeName)
+        /// <summary>
+        /// The internal cmdlet (generated into this assembly) that <paramref name="command"/> names,
+        /// by its type's full name or by its command name (Set-..._SetExpanded).
+        /// </summary>
+        private static CmdletInfo? FindCommand(string command)
         {
-            Type? type = typeof(ErrorRecords).Assembly.GetType(typeName, throwOnError: false);
-            var attribute = type?.GetCustomAttribute<CmdletAttribute>();
-            return type is null || attribute is null ? null : new CmdletInfo($"{attribute.VerbName}-{attribute.NounName}", type);
+            foreach (Type type in typeof(ErrorRecords).Assembly.GetExportedTypes())
+            {
+                if (!typeof(PSCmdlet).IsAssignableFrom(type) || type.GetCustomAttribute<CmdletAttribute>() is not CmdletAttribute attribute)
+                {
+                    continue;
+                }
+                string name = $"{attribute.VerbName}-{attribute.NounName}";
+                if (string.Equals(type.FullName, command, StringComparison.Ordinal)
+                    || string.Equals(name, command, StringComparison.OrdinalIgnoreCase))
+                {
+                    return new CmdletInfo(name, type);
+                }
+            }
+            return null;
         }
 
         private static Exception NewException(string? typeName, string message)
