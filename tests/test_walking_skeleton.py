@@ -14,7 +14,7 @@ Connect-MgGraph -Environment Local -AccessToken (ConvertTo-SecureString $args[1]
 def test_pwsh_cmdlet_posts_preferred_presence_and_passes_through_true(emulator, pwsh):
     script = CONNECT + """
 $out = Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $args[2] `
-    -Availability Busy -Activity InACall -PassThru
+    -Availability Busy -Activity Busy -PassThru
 @{ type = $out.GetType().FullName; value = $out; count = @($out).Count } | ConvertTo-Json -Compress
 """
     result = pwsh(script, emulator.graph_url, token := emulator.issue_token(), "user/1 é")
@@ -25,7 +25,7 @@ $out = Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $args[2]
     assert request.method == "POST"
     assert request.path == "/beta/communications/presences/user%2F1%20%C3%A9/microsoft.graph.setUserPreferredPresence"
     assert request.headers["authorization"] == f"Bearer {token}"
-    assert request.json() == {"availability": "Busy", "activity": "InACall"}
+    assert request.json() == {"availability": "Busy", "activity": "Busy"}
 
 
 def test_pwsh_cmdlet_without_passthru_writes_nothing(emulator, pwsh):
@@ -45,10 +45,10 @@ def test_python_api_posts_the_same_request(emulator):
     pwshcompat.Add_MgEnvironment(Name="PyLocal", GraphEndpoint=emulator.graph_url, AzureADEndpoint="https://login.local")
     pwshcompat.Connect_MgGraph(Environment="PyLocal", AccessToken=(token := emulator.issue_token()))
     out = pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(
-        PresenceId="u2", Availability="DoNotDisturb", Activity="Presenting", PassThru=True
+        PresenceId="u2", Availability="DoNotDisturb", Activity="DoNotDisturb", PassThru=True
     )
     assert out is True
     (request,) = emulator.requests
     assert request.path == "/beta/communications/presences/u2/microsoft.graph.setUserPreferredPresence"
     assert request.headers["authorization"] == f"Bearer {token}"
-    assert request.json() == {"availability": "DoNotDisturb", "activity": "Presenting"}
+    assert request.json() == {"availability": "DoNotDisturb", "activity": "DoNotDisturb"}

@@ -1,0 +1,312 @@
+"""The Graph side: routes, bearer-token checks, permissions, ``$batch`` and the error envelope.
+
+Surface (beta and v1.0; actions with or without the ``microsoft.graph.`` prefix; graph-presence.md §2):
+
+* ``GET /me/presence`` (delegated only), ``/users/{id}/presence``, ``/communications/presences/{id}``;
+* ``POST <one of those>/{setPresence|clearPresence|setUserPreferredPresence|clearUserPreferredPresence|setStatusMessage}``;
+* ``POST /communications/getPresencesByUserId`` (at most 650 ids);
+* ``POST /$batch`` (at most 20 requests, ``dependsOn``, per-request faults).
+
+Order of checks: token (401) → route (400/405) → body (400, before permissions as observed for
+clearPresence, §2.5) → permission (403; 401 for a delegated write to another user, §3.6) → user (404).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote
+
+from . import presence
+from .clock import Clock
+from .faults import STATUS_KINDS, Faults
+from .identity import Tenant
+from .presence import GraphError, PresenceStore
+from .tokens import TokenError
+
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+MAX_BATCH = 20           # §6
+MAX_IDS = 650            # §2.3
+_ACTIONS = ("setPresence", "clearPresence", "setUserPreferredPresence", "clearUserPreferredPresence",
+            "setStatusMessage")
+_READ = ("Presence.Read.All", "Presence.ReadWrite.All")
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Route:
+    kind: str                 # get | action | bulk | batch
+    user: str | None = None   # None with kind get/action means /me
+    action: str = ""
+
+
+class GraphApi:
+    def __init__(self, store: PresenceStore, tenant: Tenant, faults: Faults, clock: Clock,
+                 audiences: Callable[[], Iterable[str]], base_url: Callable[[], str]) -> None:
+        self.store, self.tenant, self.faults, self.clock = store, tenant, faults, clock
+        self._audiences, self._base_url = audiences, base_url
+        #: Strict tenants also refuse body properties an action does not declare, as Graph does.
+        self.strict = False
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
+        """One HTTP request; error responses carry the Graph envelope and the request ids."""
+        request_id = str(uuid.uuid4())
+        client_request_id = headers.get("client-request-id") or str(uuid.uuid4())
+        try:
+            response = self._handle(method, raw_path, headers, body)
+        except GraphError as exc:
+            response = Response(exc.status, self.envelope(exc, request_id, client_request_id), exc.headers)
+        response.headers.setdefault("request-id", request_id)
+        response.headers.setdefault("client-request-id", client_request_id)
+        return response
+
+    def envelope(self, exc: GraphError, request_id: str, client_request_id: str) -> dict[str, Any]:
+        """Graph's error body (§4.1): code, message, innerError with date, request-id, client-request-id."""
+        return {"error": {"code": exc.code, "message": exc.message, "innerError": {
+            "date": self.clock.now().strftime("%Y-%m-%dT%H:%M:%S"),
+            "request-id": request_id, "client-request-id": client_request_id}}}
+
+    def fault(self, kind: str, retry_after: float | None, headers: dict[str, str]) -> Response:
+        """The response of an injected status fault (the request itself is not processed)."""
+        request_id = str(uuid.uuid4())
+        client_request_id = headers.get("client-request-id") or str(uuid.uuid4())
+        error = self.fault_response(kind, retry_after)
+        return Response(error.status, self.envelope(error, request_id, client_request_id),
+                        {"request-id": request_id, "client-request-id": client_request_id, **error.headers})
+
+    def fault_response(self, kind: str, retry_after: float | None) -> GraphError:
+        codes = {"429": ("TooManyRequests", "Please retry again later."),
+                 "503": ("serviceNotAvailable", "The service is temporarily unavailable. Please retry later."),
+                 "504": ("gatewayTimeout", "The gateway timed out waiting for the service.")}
+        code, message = codes[kind]
+        headers = {} if retry_after is None else {"Retry-After": _seconds(retry_after)}
+        return GraphError(int(kind), code, message, headers)
+
+    # -- dispatch --------------------------------------------------------------------------
+    def _handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
+                claims: dict[str, Any] | None = None) -> Response:
+        if claims is None:
+            claims = self._authenticate(headers)
+        segments = [unquote(s) for s in raw_path.split("?", 1)[0].split("/")[1:]]
+        if not segments or segments[0] not in ("v1.0", "beta"):
+            raise GraphError(400, "BadRequest", f"Invalid version: {segments[0] if segments else ''}")
+        version, route = segments[0], _route(segments[1:])
+        expected = "GET" if route.kind == "get" else "POST"
+        if method != expected:
+            raise GraphError(405, "Request_BadRequest", f"The {method} method is not allowed on this resource; use {expected}.")
+        payload = _json_body(headers, body) if method == "POST" else {}
+        if route.kind == "batch":
+            if claims.get("_in_batch"):
+                raise GraphError(400, "BadRequest", "A $batch request cannot contain another $batch request.")
+            return self._batch(version, payload, claims)
+        if route.kind == "bulk":
+            return self._bulk(version, payload, claims)
+        user = route.user if route.user is not None else self._me(claims)
+        if route.kind == "get":
+            self._authorize(claims, user, write=False)
+            own = claims.get("scp") is not None and claims.get("oid") == user
+            view = self.store.view(user, own=own)
+            context = f"{self._base_url()}/{version}/$metadata#users('{user}')/presence/$entity"
+            return Response(200, {"@odata.context": context, **view})
+        return self._action(route.action, user, payload, claims)
+
+    def _action(self, action: str, user: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
+        if action == "setPresence":
+            parsed: Any = presence.parse_session(body)
+        elif action == "clearPresence":
+            parsed = presence.parse_clear_session(body)
+        elif action == "setUserPreferredPresence":
+            parsed = presence.parse_preferred(body)
+        elif action == "setStatusMessage":
+            parsed = presence.parse_status_message(body)
+        else:
+            parsed = None
+        unknown = _unknown_parameters(action, body)
+        if unknown and self.strict:
+            raise GraphError(400, "BadRequest", f"The parameter '{unknown[0]}' in the request payload is not a "
+                             f"valid parameter for the operation '{action}'.")
+        self._authorize(claims, user, write=True)
+        {
+            "setPresence": lambda: self.store.set_presence(user, parsed),
+            "clearPresence": lambda: self.store.clear_presence(user, parsed),
+            "setUserPreferredPresence": lambda: self.store.set_preferred(user, parsed),
+            "clearUserPreferredPresence": lambda: self.store.clear_preferred(user),
+            "setStatusMessage": lambda: self.store.set_status_message(user, parsed),
+        }[action]()
+        return Response(200)
+
+    def _bulk(self, version: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise GraphError(400, "BadRequest", "[Ids]: a non-empty list of user ids is required.")
+        if len(ids) > MAX_IDS:
+            raise GraphError(400, "BadRequest", f"[Ids]: at most {MAX_IDS} ids are supported per request.")
+        self._authorize(claims, None, write=False)
+        value = []
+        for user in ids:
+            try:
+                value.append(self.store.view(user, own=False))
+            except GraphError:   # unknown user in a strict tenant (*unconfirmed*: Graph may answer 400/404)
+                value.append({"id": user, "availability": "PresenceUnknown", "activity": "PresenceUnknown"})
+        context = f"{self._base_url()}/{version}/$metadata#Collection(microsoft.graph.presence)"
+        return Response(200, {"@odata.context": context, "value": value})
+
+    def _batch(self, version: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
+        """JSON batching (§6): 200 with one sub-response per request; 400 when the batch itself is bad."""
+        requests = body.get("requests")
+        if not isinstance(requests, list):
+            raise GraphError(400, "BadRequest", "Invalid batch payload format: 'requests' must be a list.")
+        if len(requests) > MAX_BATCH:
+            raise GraphError(400, "MaximumValueExceeded",
+                             f"Number of batch request steps exceeds the maximum value of {MAX_BATCH}.")
+        seen: set[str] = set()
+        for item in requests:
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k)
+                                                     for k in ("id", "method", "url")):
+                raise GraphError(400, "BadRequest", "Every batch request needs string 'id', 'method' and 'url'.")
+            if item["id"] in seen:
+                raise GraphError(400, "BadRequest", f"Batch request id '{item['id']}' is used more than once.")
+            seen.add(item["id"])
+        statuses: dict[str, int] = {}
+        responses = []
+        for item in requests:
+            sub = self._batch_step(version, item, claims, statuses)
+            statuses[item["id"]] = sub.status
+            entry: dict[str, Any] = {"id": item["id"], "status": sub.status, "headers": sub.headers}
+            if sub.body is not None:
+                entry["body"] = sub.body
+            responses.append(entry)
+        return Response(200, {"responses": responses})
+
+    def _batch_step(self, version: str, item: dict[str, Any], claims: dict[str, Any],
+                    statuses: dict[str, int]) -> Response:
+        request_id, client_request_id = str(uuid.uuid4()), str(uuid.uuid4())
+        try:
+            depends = item.get("dependsOn") or []
+            if any(statuses.get(d, 424) >= 400 for d in depends):
+                raise GraphError(424, "FailedDependency", "A request this request depends on failed.")
+            url = item["url"]
+            if "://" in url:
+                raise GraphError(400, "BadRequest", "Batch request URLs must be relative.")
+            path = f"/{version}/{url.lstrip('/')}"
+            headers = {k.lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+            has_body = item.get("body") is not None
+            if has_body and "content-type" not in headers:
+                raise GraphError(400, "BadRequest", "A batch request with a body needs a Content-Type header.")
+            fault = self.faults.pick(item["method"].upper(), unquote(path.split("?", 1)[0]), kinds=STATUS_KINDS)
+            if fault is not None:
+                raise self.fault_response(fault.kind, fault.retry_after)
+            raw = json.dumps(item["body"]).encode() if has_body else b""
+            sub = self._handle(item["method"].upper(), path, headers, raw, {**claims, "_in_batch": True})
+            sub.headers.setdefault("Content-Type", "application/json")
+            return sub
+        except GraphError as exc:
+            return Response(exc.status, self.envelope(exc, request_id, client_request_id),
+                            {"Content-Type": "application/json", **exc.headers})
+
+    # -- tokens and permissions --------------------------------------------------------------
+    def _authenticate(self, headers: dict[str, str]) -> dict[str, Any]:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
+        try:
+            return self.tenant.validate(token.strip(), self._audiences())
+        except TokenError as exc:
+            raise GraphError(401, "InvalidAuthenticationToken", str(exc)) from exc
+
+    def _me(self, claims: dict[str, Any]) -> str:
+        if claims.get("scp") is None:
+            raise GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
+        return str(claims.get("oid"))
+
+    def _authorize(self, claims: dict[str, Any], user: str | None, *, write: bool) -> None:
+        """Presence permissions (§2.1): roles for app tokens, scopes (self or .All) for delegated ones."""
+        if claims.get("scp") is None:
+            roles = set(claims.get("roles") or [])
+            needed = ("Presence.ReadWrite.All",) if write else _READ
+            if not roles.intersection(needed):
+                raise GraphError(403, "Forbidden", f"The token lacks the application permission: one of "
+                                 f"{', '.join(needed)} is required.")
+            return
+        scopes = set(str(claims["scp"]).split())
+        own = user is not None and user == claims.get("oid")
+        if write:
+            needed = ("Presence.ReadWrite", "Presence.ReadWrite.All")
+        else:
+            needed = ("Presence.Read", "Presence.ReadWrite", *_READ) if own else _READ
+        if not scopes.intersection(needed):
+            raise GraphError(403, "Forbidden", f"The token lacks the delegated permission: one of "
+                             f"{', '.join(needed)} is required.")
+        if write and not own:
+            raise GraphError(401, "Unauthorized", "Cannot set the presence of another user.")
+
+
+def _route(segments: list[str]) -> _Route:
+    """The route for the path segments after the version (already percent-decoded)."""
+    def action_name(segment: str) -> str | None:
+        name = segment[len("microsoft.graph."):] if segment.startswith("microsoft.graph.") else segment
+        return name if name in _ACTIONS else None
+
+    n = len(segments)
+    if segments == ["$batch"]:
+        return _Route("batch")
+    if n == 2 and segments[0] == "communications" and segments[1] in (
+            "getPresencesByUserId", "microsoft.graph.getPresencesByUserId"):
+        return _Route("bulk")
+    base: tuple[str | None, int] | None = None
+    if n >= 2 and segments[:2] == ["me", "presence"]:
+        base = (None, 2)
+    elif n >= 3 and segments[0] == "users" and segments[2] == "presence" and segments[1]:
+        base = (segments[1], 3)
+    elif n >= 3 and segments[:2] == ["communications", "presences"] and segments[2]:
+        base = (segments[2], 3)
+    if base is not None:
+        user, length = base
+        if n == length:
+            return _Route("get", user)
+        if n == length + 1 and (action := action_name(segments[length])):
+            return _Route("action", user, action)
+    raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segments[-1] if segments else ''}'.")
+
+
+def _json_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    if "json" not in headers.get("content-type", "").lower():
+        raise GraphError(415, "UnsupportedMediaType", "The request body must be sent as Content-Type: application/json.")
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type "
+                         "header is set and payload is of valid JSON format.") from exc
+    if not isinstance(value, dict):
+        raise GraphError(400, "BadRequest", "The request body must be a JSON object.")
+    return value
+
+
+_PARAMETERS = {
+    "setPresence": {"sessionid", "availability", "activity", "expirationduration"},
+    "clearPresence": {"sessionid"},
+    "setUserPreferredPresence": {"availability", "activity", "expirationduration"},
+    "clearUserPreferredPresence": set(),
+    "setStatusMessage": {"statusmessage"},
+}
+
+
+def _unknown_parameters(action: str, body: dict[str, Any]) -> list[str]:
+    """Body properties the action does not declare (annotations such as ``@odata.type`` excepted)."""
+    allowed = _PARAMETERS[action]
+    return [k for k in body if k.lower() not in allowed and not k.startswith("@")]
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -1,0 +1,399 @@
+"""A fake Entra ID tenant: OpenID discovery, JWKS, and a token endpoint that msal can use for real.
+
+Endpoints (served over https on the login URL; ``{tenant}`` may be the tenant id, ``common`` or
+``organizations``):
+
+* ``GET  /{tenant}/v2.0/.well-known/openid-configuration`` — discovery (msal's tenant discovery);
+* ``GET  /{tenant}/discovery/v2.0/keys`` — the JWKS that verifies every token issued here;
+* ``POST /{tenant}/oauth2/v2.0/devicecode`` — starts a device-code sign-in;
+* ``POST /{tenant}/oauth2/v2.0/token`` — grants ``client_credentials`` (client secret, or a
+  certificate ``client_assertion``), ``urn:ietf:params:oauth:grant-type:device_code`` and
+  ``refresh_token``.
+
+Open tenant (default): any client id with any secret or assertion gets an application token with
+the presence roles, and any user code can be approved. Strict tenant: only registered apps
+(``register_app``) and their own secret, certificate and roles. Error bodies follow the OAuth 2.0
+shape Entra ID uses (``error``, ``error_description`` starting ``AADSTS<code>:``, ``error_codes``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from .clock import Clock
+from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE, TokenError, signing_key
+
+PRESENCE_ROLES = ("Presence.Read.All", "Presence.ReadWrite.All")
+DEFAULT_USER_ID = "6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70"
+DEFAULT_UPN = "alex@pwshcompat.test"
+ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+DEVICE_CODE_LIFETIME = timedelta(minutes=15)
+_OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
+_DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass
+class App:
+    """An app registration of the strict tenant."""
+
+    client_id: str
+    secret: str | None = None
+    certificate: x509.Certificate | None = None
+    roles: tuple[str, ...] = PRESENCE_ROLES
+    display_name: str = "pwshcompat emulator app"
+
+
+@dataclass
+class DeviceCode:
+    """A device-code sign-in waiting for the (test-triggered) approval of a user."""
+
+    user_code: str
+    device_code: str
+    client_id: str
+    scopes: list[str]
+    resource: str
+    expires_at: datetime
+    status: str = "pending"                  # pending | approved | denied | redeemed
+    user_id: str = DEFAULT_USER_ID
+    upn: str = DEFAULT_UPN
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def approve(self, user_id: str = DEFAULT_USER_ID, upn: str = DEFAULT_UPN) -> None:
+        with self._lock:
+            if self.status == "pending":
+                self.status, self.user_id, self.upn = "approved", user_id, upn
+
+    def deny(self) -> None:
+        with self._lock:
+            if self.status == "pending":
+                self.status = "denied"
+
+
+@dataclass
+class _RefreshGrant:
+    client_id: str
+    user_id: str
+    upn: str
+    scopes: list[str]
+    resource: str
+    expires_at: datetime
+
+
+class OAuthError(Exception):
+    def __init__(self, status: int, error: str, description: str, code: int | None = None) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description, self.code = status, error, description, code
+
+
+class Tenant:
+    """The directory and token service behind the login URL."""
+
+    def __init__(self, clock: Clock, *, tenant_id: str, login_url: str, strict: bool = False) -> None:
+        self.clock = clock
+        self.login_url = login_url
+        self.tenant_id = tenant_id
+        self.strict = strict
+        self.apps: dict[str, App] = {}
+        self.device_code_hook: Callable[[DeviceCode], None] | None = None
+        self._lock = threading.Lock()
+        self._device_codes: dict[str, DeviceCode] = {}
+        self._refresh: dict[str, _RefreshGrant] = {}
+
+    # -- configuration and test controls -----------------------------------------------------
+    def register_app(self, client_id: str, *, secret: str | None = None, certificate: x509.Certificate | bytes | None = None,
+                     roles: Iterable[str] = PRESENCE_ROLES, display_name: str = "pwshcompat emulator app") -> App:
+        cert = x509.load_pem_x509_certificate(certificate) if isinstance(certificate, bytes) else certificate
+        app = App(client_id, secret, cert, tuple(roles), display_name)
+        with self._lock:
+            self.apps[client_id] = app
+        return app
+
+    def pending_device_codes(self) -> list[DeviceCode]:
+        with self._lock:
+            return [c for c in self._device_codes.values() if c.status == "pending"]
+
+    def device_code(self, user_code: str | None = None) -> DeviceCode:
+        """The pending device code with ``user_code``, or the only pending one."""
+        pending = self.pending_device_codes()
+        matches = [c for c in pending if user_code is None or c.user_code == user_code]
+        if len(matches) != 1:
+            raise LookupError(f"expected one pending device code{'' if user_code is None else ' ' + user_code}, "
+                              f"found {len(matches)}")
+        return matches[0]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._device_codes.clear()
+            self._refresh.clear()
+
+    # -- tokens ----------------------------------------------------------------------------
+    def issue_access_token(self, *, client_id: str, audience: str = GRAPH_RESOURCE, roles: Iterable[str] | None = None,
+                           scp: str | Iterable[str] | None = None, user_id: str | None = None, upn: str | None = None,
+                           lifetime: timedelta = ACCESS_TOKEN_LIFETIME, **extra: Any) -> str:
+        now = int(self.clock.timestamp())
+        claims: dict[str, Any] = {
+            "aud": audience, "iss": f"https://sts.windows.net/{self.tenant_id}/", "iat": now, "nbf": now,
+            "exp": now + int(lifetime.total_seconds()), "appid": client_id, "azp": client_id,
+            "app_displayname": self._app_name(client_id), "tid": self.tenant_id, "ver": "1.0",
+            "uti": uuid.uuid4().hex, "idtyp": "app" if scp is None else "user",
+        }
+        if roles is not None:
+            claims["roles"] = list(roles)
+        if scp is not None:
+            claims["scp"] = scp if isinstance(scp, str) else " ".join(scp)
+            claims.update(oid=user_id or DEFAULT_USER_ID, sub=user_id or DEFAULT_USER_ID, upn=upn or DEFAULT_UPN)
+        else:
+            claims.update(oid=client_id, sub=client_id)
+        claims.update(extra)
+        return signing_key().sign(claims)
+
+    def validate(self, token: str, audiences: Iterable[str]) -> dict[str, Any]:
+        """The claims of a bearer Graph accepts, else TokenError with Graph's 401 message."""
+        claims = signing_key().verify(token)
+        if claims.get("tid") != self.tenant_id:
+            raise TokenError("Access token validation failure: the token was issued for another tenant.")
+        if claims.get("aud") not in set(audiences):
+            raise TokenError("Access token validation failure. Invalid audience.")
+        now = self.clock.timestamp()
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= now:
+            raise TokenError("Lifetime validation failed, the token is expired.")
+        if isinstance(claims.get("nbf"), (int, float)) and claims["nbf"] > now + 300:
+            raise TokenError("Lifetime validation failed, the token is not yet valid.")
+        return claims
+
+    def _app_name(self, client_id: str) -> str:
+        app = self.apps.get(client_id)
+        return app.display_name if app else "pwshcompat emulator app"
+
+    # -- HTTP ------------------------------------------------------------------------------
+    def handle(self, method: str, path: str, form: dict[str, str], headers: dict[str, str],
+               base_url: str) -> tuple[int, dict[str, Any]]:
+        parts = [p for p in path.split("?", 1)[0].split("/") if p]
+        if len(parts) < 2:
+            return 404, {"error": "not_found", "error_description": f"No sign-in endpoint at {path}."}
+        tenant, rest = parts[0], "/".join(parts[1:])
+        try:
+            if method == "GET" and rest == "v2.0/.well-known/openid-configuration":
+                return 200, self._discovery(base_url, tenant)
+            if method == "GET" and rest == "discovery/v2.0/keys":
+                return 200, {"keys": [signing_key().jwk()]}
+            if method == "POST" and rest == "oauth2/v2.0/devicecode":
+                return 200, self._start_device_code(form, base_url)
+            if method == "POST" and rest == "oauth2/v2.0/token":
+                return 200, self._token(form, headers, f"{base_url}/{tenant}/oauth2/v2.0/token")
+        except OAuthError as exc:
+            return exc.status, self._error_body(exc)
+        return 404, {"error": "not_found", "error_description": f"No sign-in endpoint for {method} {path}."}
+
+    def _discovery(self, base: str, tenant: str) -> dict[str, Any]:
+        root = f"{base}/{tenant}"
+        return {
+            "issuer": f"{base}/{self.tenant_id}/v2.0",
+            "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{root}/oauth2/v2.0/token",
+            "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+            "jwks_uri": f"{root}/discovery/v2.0/keys",
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "grant_types_supported": ["client_credentials", _DEVICE_GRANT, "refresh_token"],
+            "tenant_region_scope": None,
+            "cloud_instance_name": "pwshcompat.test",
+        }
+
+    def _error_body(self, exc: OAuthError) -> dict[str, Any]:
+        now = self.clock.now()
+        trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
+        prefix = f"AADSTS{exc.code}: " if exc.code else ""
+        return {
+            "error": exc.error,
+            "error_description": f"{prefix}{exc.description} Trace ID: {trace} Correlation ID: {correlation} "
+                                 f"Timestamp: {now:%Y-%m-%d %H:%M:%SZ}",
+            "error_codes": [exc.code] if exc.code else [],
+            "timestamp": f"{now:%Y-%m-%d %H:%M:%SZ}",
+            "trace_id": trace,
+            "correlation_id": correlation,
+        }
+
+    def _start_device_code(self, form: dict[str, str], base_url: str) -> dict[str, Any]:
+        client_id = _required(form, "client_id")
+        if self.strict and client_id not in self.apps:
+            raise OAuthError(400, "unauthorized_client", f"Application with identifier '{client_id}' was not "
+                             "found in the directory.", 700016)
+        resource, scopes = _split_scopes(form.get("scope", ""))
+        alphabet = "BCDFGHJKLMNPQRSTVWXZ23456789"
+        code = DeviceCode(
+            user_code="".join(secrets.choice(alphabet) for _ in range(9)),
+            device_code=secrets.token_urlsafe(32), client_id=client_id, scopes=scopes or ["User.Read"],
+            resource=resource, expires_at=self.clock.now() + DEVICE_CODE_LIFETIME,
+        )
+        with self._lock:
+            self._device_codes[code.device_code] = code
+        uri = f"{base_url}/devicelogin"
+        if self.device_code_hook is not None:
+            self.device_code_hook(code)
+        return {
+            "user_code": code.user_code, "device_code": code.device_code, "verification_uri": uri,
+            "expires_in": int(DEVICE_CODE_LIFETIME.total_seconds()),
+            # Entra ID says 5; 1 keeps msal's polling loop short, and tests approve before polling anyway.
+            "interval": 1,
+            "message": f"To sign in, use a web browser to open the page {uri} and enter the code "
+                       f"{code.user_code} to authenticate.",
+        }
+
+    def _token(self, form: dict[str, str], headers: dict[str, str], token_url: str) -> dict[str, Any]:
+        grant = _required(form, "grant_type")
+        if grant == "client_credentials":
+            client_id = self._authenticate_client(form, headers, token_url)
+            resource, scopes = _split_scopes(form.get("scope", ""))
+            if scopes != [".default"]:
+                raise OAuthError(400, "invalid_scope", f"The provided value for scope {form.get('scope', '')} is not "
+                                 "valid. Client credential flows must have a scope value with /.default suffixed "
+                                 "to the resource identifier (application ID URI).", 1002012)
+            app = self.apps.get(client_id)
+            roles = app.roles if app else PRESENCE_ROLES
+            return self._token_response(self.issue_access_token(client_id=client_id, audience=resource, roles=roles),
+                                        ".default")
+        if grant == _DEVICE_GRANT:
+            return self._redeem_device_code(form)
+        if grant == "refresh_token":
+            return self._redeem_refresh_token(form)
+        raise OAuthError(400, "unsupported_grant_type", f"The grant type '{grant}' is not supported here.", 70003)
+
+    def _authenticate_client(self, form: dict[str, str], headers: dict[str, str], token_url: str) -> str:
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        basic = headers.get("authorization", "")
+        if basic.lower().startswith("basic "):
+            client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
+        if not client_id:
+            raise OAuthError(400, "invalid_request", "The request body must contain the parameter 'client_id'.", 900144)
+        app = self.apps.get(client_id)
+        if app is None and self.strict:
+            raise OAuthError(400, "unauthorized_client", f"Application with identifier '{client_id}' was not "
+                             "found in the directory.", 700016)
+        if form.get("client_assertion_type") == _ASSERTION_TYPE:
+            self._check_assertion(client_id, _required(form, "client_assertion"), app, token_url)
+        elif secret:
+            if app is not None and app.secret != secret:
+                raise OAuthError(401, "invalid_client", f"Invalid client secret provided for app '{client_id}'.",
+                                 7000215)
+        else:
+            raise OAuthError(401, "invalid_client", "The request body must contain the parameter 'client_assertion' "
+                             "or 'client_secret'.", 7000218)
+        return client_id
+
+    def _check_assertion(self, client_id: str, assertion: str, app: App | None, token_url: str) -> None:
+        """RFC 7523 client assertion: issuer and subject are the client, audience the token endpoint."""
+        try:
+            header = jwt.get_unverified_header(assertion)
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise OAuthError(401, "invalid_client", "The client assertion is not a well-formed JWT.", 50027) from exc
+        certificate = app.certificate if app else None
+        if certificate is None and header.get("x5c"):
+            certificate = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+        if certificate is None and app is not None:
+            raise OAuthError(401, "invalid_client", f"App '{client_id}' has no certificate registered.", 700027)
+        if certificate is not None:
+            thumbprint = base64.urlsafe_b64encode(hashlib.sha1(certificate.public_bytes(
+                serialization.Encoding.DER)).digest()).rstrip(b"=").decode()
+            if header.get("x5t") and header["x5t"].rstrip("=") != thumbprint:
+                raise OAuthError(401, "invalid_client", "The certificate thumbprint in the client assertion does "
+                                 "not match the registered certificate.", 700027)
+            try:
+                jwt.decode(assertion, certificate.public_key(), algorithms=["RS256", "PS256", "ES256"],
+                           options={"verify_aud": False, "verify_exp": False, "verify_nbf": False,
+                                    "verify_iat": False})
+            except jwt.PyJWTError as exc:
+                raise OAuthError(401, "invalid_client", "Client assertion failed signature validation.",
+                                 700027) from exc
+        if claims.get("iss") != client_id or claims.get("sub") != client_id:
+            raise OAuthError(401, "invalid_client", "The client assertion's iss and sub must be the client id.",
+                             700023)
+        if claims.get("aud") != token_url:
+            raise OAuthError(401, "invalid_client", f"The client assertion's audience must be {token_url}.", 700021)
+        now = self.clock.timestamp()
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] < now - 300:
+            raise OAuthError(401, "invalid_client", "The client assertion is expired.", 700024)
+
+    def _redeem_device_code(self, form: dict[str, str]) -> dict[str, Any]:
+        with self._lock:
+            code = self._device_codes.get(_required(form, "device_code"))
+        if code is None or code.status == "redeemed":
+            raise OAuthError(400, "invalid_grant", "The device code is not known or was already used.", 70000)
+        if code.expires_at <= self.clock.now():
+            raise OAuthError(400, "expired_token", "The device code has expired.", 70020)
+        if code.status == "denied":
+            raise OAuthError(400, "authorization_declined", "The user declined the sign-in.", 70000)
+        if code.status == "pending":
+            raise OAuthError(400, "authorization_pending", "The user has not yet completed the sign-in.", 70016)
+        code.status = "redeemed"
+        return self._delegated_response(_RefreshGrant(code.client_id, code.user_id, code.upn, code.scopes,
+                                                      code.resource, self.clock.now() + REFRESH_TOKEN_LIFETIME))
+
+    def _redeem_refresh_token(self, form: dict[str, str]) -> dict[str, Any]:
+        with self._lock:
+            grant = self._refresh.pop(_required(form, "refresh_token"), None)
+        if grant is None or grant.expires_at <= self.clock.now() or grant.client_id != form.get("client_id"):
+            raise OAuthError(400, "invalid_grant", "The refresh token is invalid, expired or was issued to "
+                             "another client.", 70000)
+        grant.expires_at = self.clock.now() + REFRESH_TOKEN_LIFETIME
+        return self._delegated_response(grant)
+
+    def _delegated_response(self, grant: _RefreshGrant) -> dict[str, Any]:
+        refresh = secrets.token_urlsafe(48)
+        with self._lock:
+            self._refresh[refresh] = grant
+        scp = " ".join(grant.scopes)
+        access = self.issue_access_token(client_id=grant.client_id, audience=grant.resource, scp=scp,
+                                         user_id=grant.user_id, upn=grant.upn)
+        now = int(self.clock.timestamp())
+        # msal checks the ID token's exp against wall time; the clock never runs behind it.
+        id_token = signing_key().sign({
+            "aud": grant.client_id, "iss": f"{self.login_url}/{self.tenant_id}/v2.0", "iat": now, "nbf": now,
+            "exp": now + 3600, "oid": grant.user_id, "sub": grant.user_id, "tid": self.tenant_id,
+            "preferred_username": grant.upn, "name": grant.upn.split("@")[0], "ver": "2.0",
+        })
+        client_info = base64.urlsafe_b64encode(
+            f'{{"uid":"{grant.user_id}","utid":"{self.tenant_id}"}}'.encode()).decode().rstrip("=")
+        return {**self._token_response(access, scp), "refresh_token": refresh, "id_token": id_token,
+                "client_info": client_info}
+
+    def _token_response(self, access_token: str, scope: str) -> dict[str, Any]:
+        lifetime = int(ACCESS_TOKEN_LIFETIME.total_seconds()) - 1
+        return {"token_type": "Bearer", "scope": scope, "expires_in": lifetime, "ext_expires_in": lifetime,
+                "access_token": access_token}
+
+
+def _required(form: dict[str, str], name: str) -> str:
+    value = form.get(name)
+    if not value:
+        raise OAuthError(400, "invalid_request", f"The request body must contain the parameter '{name}'.", 900144)
+    return value
+
+
+def _split_scopes(scope: str) -> tuple[str, list[str]]:
+    """(resource, permission names) of an OAuth scope string; OpenID scopes are dropped."""
+    resource, names = GRAPH_RESOURCE, []
+    for item in scope.split():
+        if item in _OIDC_SCOPES:
+            continue
+        if "/" in item and ("://" in item or item.startswith(GRAPH_APP_ID)):
+            resource, _, item = item.rpartition("/")
+        names.append(item)
+    return resource, names

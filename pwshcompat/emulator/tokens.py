@@ -1,0 +1,67 @@
+"""Signed JWTs: the emulator's RSA signing key, minting access/ID tokens and validating bearers.
+
+Tokens are RS256 JWTs with a ``kid`` published at the tenant's JWKS endpoint, shaped like Entra ID
+v1.0 access tokens for Graph: ``aud``, ``iss``, ``tid``, ``appid``, ``roles`` (application) or
+``scp`` (delegated, space-separated), ``oid``/``upn`` for a user (auth-and-pain.md §A.3 lists the
+claims the SDK reads). The key pair is made once per process (RSA generation is the slow part).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+#: Graph's application id; Entra ID accepts it as an audience alias of https://graph.microsoft.com.
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+
+
+class TokenError(Exception):
+    """A bearer token Graph would refuse (the reason is the 401 message)."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private: rsa.RSAPrivateKey
+    kid: str
+
+    def jwk(self) -> dict[str, Any]:
+        key = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
+        return {**key, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims if this key signed it; time and audience are checked by the caller."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise TokenError("IDX14100: JWT is not well formed.") from exc
+        if header.get("kid") != self.kid:
+            raise TokenError("Access token validation failure: the signing key is not known to this tenant.")
+        try:
+            return jwt.decode(token, self.private.public_key(), algorithms=["RS256"],
+                              options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                                       "verify_aud": False})
+        except jwt.PyJWTError as exc:
+            raise TokenError("Access token validation failure: the signature is invalid.") from exc
+
+
+_lock = threading.Lock()
+_key: SigningKey | None = None
+
+
+def signing_key() -> SigningKey:
+    """The process-wide signing key, generated on first use."""
+    global _key
+    with _lock:
+        if _key is None:
+            _key = SigningKey(rsa.generate_private_key(public_exponent=65537, key_size=2048), uuid.uuid4().hex)
+        return _key
