@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .api import invoke
-from .errors import CommandError, ErrorCategory, ErrorRecord, PSError, TerminatingError
+from .api import invoke, invoke_pipeline, variables
+from .errors import CommandError, ErrorCategory, ErrorRecord, ParameterBindingError, PSError, TerminatingError
 
 __all__ = [
     "invoke",
+    "invoke_pipeline",
+    "variables",
+    "ParameterBindingError",
     "CommandError",
     "ErrorCategory",
     "ErrorRecord",
@@ -26,6 +29,8 @@ __all__ = [
     "Add_MgEnvironment",
     "Connect_MgGraph",
     "Set_MgBetaCommunicationPresenceUserPreferredPresence",
+    "Get_MgRequestContext",
+    "Set_MgRequestContext",
 ]
 
 
@@ -45,5 +50,7 @@ def __getattr__(attr: str) -> Callable[..., Any]:
         return invoke(cmd.name, **kwargs)
 
     cmdlet.__name__ = attr
-    cmdlet.__doc__ = f"Invoke the cmdlet {cmd.name} with PowerShell's parameter names as keyword arguments."
+    cmdlet.__doc__ = (f"Invoke the cmdlet {cmd.name} with its parameter names (any case, prefixes, aliases or "
+                      "snake_case) as keyword arguments; see pwshcompat.api.")
+    globals()[attr] = cmdlet  # later lookups skip this function
     return cmdlet

@@ -1,25 +1,193 @@
-"""The Python face of the cmdlets: ``invoke("Verb-Noun", **kwargs)``."""
+"""The Python face of the cmdlets: ``invoke("Verb-Noun", **kwargs)``.
+
+Keyword names are the cmdlet's parameter names, bound by :mod:`pwshcompat.binder` exactly as
+PowerShell would (any case, unambiguous prefixes, aliases such as ``RHV``), plus snake_case
+spellings (``presence_id=`` is ``-PresenceId``)::
+
+    pwshcompat.invoke("Set-MgBetaCommunicationPresenceUserPreferredPresence",
+                      presence_id=user_id, availability="Busy", activity="InACall", PassThru=True)
+
+The value is what ``$x = <cmdlet>`` would hold: ``None`` for no output, the object for one, a
+list for several. The common parameters mean for a Python caller:
+
+* errors: a terminating error raises its :class:`~pwshcompat.errors.PSError` subclass.
+  Non-terminating errors are collected and, after the command ran, raise
+  :class:`~pwshcompat.errors.CommandError` (``.errors`` holds all of them) unless
+  ``ErrorAction`` is ``"SilentlyContinue"``/``"Ignore"`` (return normally) or ``"Continue"``
+  (log them on the ``pwshcompat`` logger and return). ``ErrorAction="Stop"`` also stops a
+  pipeline at its first failing object. ``ErrorVariable`` takes a list to extend with the
+  error records, or a name (``"+name"`` appends) stored in :data:`variables`;
+* ``WarningAction``/``WarningVariable`` likewise for warnings (logged at WARNING by default;
+  ``"Stop"`` raises on the first warning);
+* ``Verbose``/``Debug``: the command's verbose/debug text goes to the ``pwshcompat.cmdlet``
+  logger (INFO / DEBUG);
+* ``WhatIf``: no request; the "What if: ..." text is logged and returned in :data:`what_if_log`;
+  ``Confirm``: asks on a terminal (``confirm_hook`` replaces the prompt).
+
+Variables the cmdlets set (``-ResponseHeadersVariable``, ``-ErrorVariable`` by name, ...) land in
+:data:`variables`, the Python stand-in for PowerShell's global scope.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import sys
+from typing import Any, Callable, Iterable
 
-from . import commands
-from .errors import CommandError
+from . import binder, commands
+from . import spec as spec_module
+from .errors import CommandError, ErrorCategory, ErrorRecord, PSError, TerminatingError
 from .runtime import CommandRuntime
 
+__all__ = ["invoke", "invoke_pipeline", "variables", "confirm_hook", "what_if_log"]
 
-def invoke(name: str, **kwargs: Any) -> Any:
-    """Run a cmdlet by name; return what ``$x = <cmdlet>`` would hold.
+log = logging.getLogger("pwshcompat")
+log.addHandler(logging.NullHandler())
+cmdlet_log = logging.getLogger("pwshcompat.cmdlet")
 
-    ``None`` for no output, the object itself for one, a list for several. The first
-    non-terminating error is raised as :class:`~pwshcompat.errors.CommandError`.
-    """
+variables: dict[str, Any] = {}
+"""PowerShell's global variables as the cmdlets set them (``variables["rh"]`` after ``RHV="rh"``)."""
+
+what_if_log: list[str] = []
+"""The "What if: ..." lines of ``WhatIf=True`` calls in this process, newest last."""
+
+confirm_hook: Callable[[str, str], bool] | None = None
+"""Answers ``Confirm=True`` prompts as ``hook(target, action) -> bool``; ``None`` asks on the terminal."""
+
+_COMMON = {p.name for p in binder.COMMON_PARAMETERS} | {p.name for p in binder.SHOULD_PROCESS_PARAMETERS}
+
+
+class _Stop(Exception):
+    """Raised inside a pipeline when ErrorAction=Stop meets an error."""
+
+
+def _normalise(kwargs: dict[str, Any]) -> list[tuple[str | None, Any]]:
+    """snake_case -> PowerShell names: underscores cannot occur in parameter names, so drop them."""
+    return [(k.replace("_", "") if "_" in k else k, v) for k, v in kwargs.items()]
+
+
+def _ask(target: str, action: str) -> bool:
+    if confirm_hook is not None:
+        return bool(confirm_hook(target, action))
+    if not sys.stdin or not sys.stdin.isatty():
+        raise TerminatingError(ErrorRecord(
+            "PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.",
+            "HostException", ErrorCategory.InvalidOperation, exception_type="System.Management.Automation.Host.HostException"))
+    answer = input(f"Confirm\nAre you sure you want to perform this action?\nPerforming the operation \"{action}\" on "
+                   f"target \"{target}\".\n[Y] Yes  [N] No (default is \"Y\"): ")
+    return answer.strip().lower() in ("", "y", "yes")
+
+
+def _should_process_hook(bound: dict[str, Any], spec: spec_module.CommandSpec | None) -> Callable[[str, str], bool]:
+    what_if = bool(bound.get("WhatIf"))
+    # ConfirmImpact High meets the default $ConfirmPreference (High); Medium prompts only with -Confirm.
+    confirm = bool(bound.get("Confirm")) or ("Confirm" not in bound and spec is not None and spec.confirm_impact == "High")
+
+    def hook(target: str, action: str) -> bool:
+        if what_if:
+            line = f'What if: Performing the operation "{action}" on target "{target}".'
+            what_if_log.append(line)
+            log.warning("%s", line)
+            return False
+        if confirm:
+            return _ask(target, action)
+        return True
+
+    return hook
+
+
+def _store_variable(spec_value: Any, records: list[Any]) -> None:
+    if spec_value is None:
+        return
+    if isinstance(spec_value, list):
+        spec_value.extend(records)
+        return
+    name = str(spec_value)
+    if name.startswith("+"):
+        variables.setdefault(name[1:], []).extend(records)
+    else:
+        variables[name] = list(records)
+
+
+def invoke(name: str, /, **kwargs: Any) -> Any:
+    """Run the cmdlet ``name`` with cmdlet-style keyword arguments; see the module docstring."""
+    return _invoke(name, _normalise(kwargs), None)
+
+
+def invoke_pipeline(name: str, input_objects: Iterable[Any], /, **kwargs: Any) -> Any:
+    """``input_objects | <cmdlet> @kwargs``: each object is bound from the pipeline in turn."""
+    return _invoke(name, _normalise(kwargs), list(input_objects))
+
+
+def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] | None) -> Any:
     cmd = commands.get(name)
-    runtime = CommandRuntime(cmd.name)
-    cmd.run(cmd.default_parameter_set, dict(kwargs), runtime)
-    if runtime.errors:
-        raise CommandError(runtime.errors[0])
-    if not runtime.output:
+    try:
+        spec: spec_module.CommandSpec | None = spec_module.load(cmd.name)
+    except KeyError:
+        spec = None
+    if spec is not None:
+        result = binder.bind(spec, args, pipeline)
+        bound, records = result.bound, result.records
+    else:
+        bound = {k: v for k, v in args if k is not None}
+        records = (binder.BoundRecord(cmd.default_parameter_set, bound),)
+
+    error_action = str(bound.get("ErrorAction") or "Continue")
+    warning_action = str(bound.get("WarningAction") or "Continue")
+    runtime = CommandRuntime(cmd.name, should_process_hook=_should_process_hook(bound, spec),
+                             want_debug=bool(bound.get("Debug")))
+    errors: list[ErrorRecord] = []
+    try:
+        for record in records:
+            before = len(runtime.errors)
+            if record.error is not None:
+                runtime.write_error(record.error.record)
+            else:
+                cmd.run(record.parameter_set, record.bound, runtime)
+            if error_action in ("Stop", "Inquire") and len(runtime.errors) > before:
+                raise _Stop
+            if warning_action == "Stop" and runtime.warnings:
+                raise TerminatingError(ErrorRecord(
+                    f"The running command stopped because the preference variable \"WarningPreference\" or common "
+                    f"parameter is set to Stop: {runtime.warnings[0]}", "ActionPreferenceStop",
+                    ErrorCategory.OperationStopped, command=cmd.name))
+    except _Stop:
+        pass
+    except PSError as exc:
+        errors = runtime.errors + [exc.record]
+        _finish(bound, runtime, errors)
+        exc.errors = errors
+        raise
+    errors = list(runtime.errors)
+    _finish(bound, runtime, errors)
+    if errors and error_action not in ("SilentlyContinue", "Ignore"):
+        if error_action == "Continue" and "ErrorAction" in bound:
+            for e in errors:
+                log.error("%s", e)
+        else:
+            raise CommandError(errors[0], errors)
+    output = runtime.output
+    if not output:
         return None
-    return runtime.output[0] if len(runtime.output) == 1 else list(runtime.output)
+    return output[0] if len(output) == 1 else list(output)
+
+
+def _finish(bound: dict[str, Any], runtime: CommandRuntime, errors: list[ErrorRecord]) -> None:
+    """Streams and variables, as the host would handle them when the command ends."""
+    variables.update(runtime.variables)
+    if bound.get("ErrorAction") != "Ignore":
+        _store_variable(bound.get("ErrorVariable"), errors)
+    _store_variable(bound.get("WarningVariable"), runtime.warnings)
+    _store_variable(bound.get("InformationVariable"), runtime.information)
+    _store_variable(bound.get("OutVariable"), runtime.output)
+    if bound.get("WarningAction") not in ("SilentlyContinue", "Ignore"):
+        for w in runtime.warnings:
+            log.warning("%s", w)
+    if bound.get("Verbose"):
+        for m in runtime.verbose:
+            cmdlet_log.info("%s", m)
+    if bound.get("Debug"):
+        for m in runtime.debug:
+            cmdlet_log.debug("%s", m)
+    for m in runtime.information:
+        log.info("%s", m)

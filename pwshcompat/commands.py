@@ -17,7 +17,7 @@ from .runtime import CommandRuntime
 Implementation = Callable[[str, dict[str, Any], CommandRuntime], None]
 
 # Modules that define commands; imported lazily by _load().
-_COMMAND_MODULES = ("pwshcompat.presence", "pwshcompat.auth.cmdlets", "pwshcompat.auth.invoke_request")
+_COMMAND_MODULES = ("pwshcompat.presence", "pwshcompat.graph.request_context", "pwshcompat.auth.cmdlets", "pwshcompat.auth.invoke_request")
 _REGISTRY: dict[str, "Command"] = {}
 _loaded = False
 

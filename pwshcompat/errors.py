@@ -27,6 +27,7 @@ class ErrorCategory(str, enum.Enum):
     ResourceUnavailable = "ResourceUnavailable"
     LimitsExceeded = "LimitsExceeded"
     NotImplemented = "NotImplemented"
+    OperationStopped = "OperationStopped"
 
 
 @dataclass

@@ -32,6 +32,8 @@ class CommandRuntime:
     information: list[str] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
     what_if: list[str] = field(default_factory=list)
+    # Whether anyone will read debug output; commands skip building costly debug text when not.
+    want_debug: bool = True
 
     def write_object(self, value: Any) -> None:
         self.output.append(value)

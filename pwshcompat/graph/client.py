@@ -26,6 +26,7 @@ import email.utils
 import ipaddress
 import locale
 import logging
+import os
 import platform
 import threading
 import time
@@ -159,6 +160,12 @@ class GraphClient:
     def __init__(self, ctx: Any) -> None:
         self.context = ctx
         self.session = requests.Session()
+        # Read proxy and CA settings from the environment once, here, rather than on every call
+        # (requests re-scans os.environ per request), and never let ~/.netrc replace the token.
+        self.session.trust_env = False
+        endpoint = ctx.environment.graph_endpoint
+        self.session.proxies.update(requests.utils.get_environ_proxies(endpoint))
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.session.headers.update({
             "User-Agent": _user_agent(),
             "Cache-Control": "no-store, no-cache",
