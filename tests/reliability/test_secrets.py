@@ -137,3 +137,60 @@ def test_cli_debug_and_errors_never_show_the_token(module_emulator: Emulator, tm
         assert_absent([canary], **{f"run{n}-stdout": run.stdout, f"run{n}-stderr": run.stderr})
     home_files = {str(p): p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file()}
     assert_absent([canary], **{f"file {k}": v for k, v in home_files.items() if "cache" not in k})
+
+
+def test_client_secret_sign_in_never_shows_the_secret_or_the_token(caplog: pytest.LogCaptureFixture,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real msal against the emulator's strict tenant: a right and a wrong canary secret."""
+    import pwshcompat
+
+    caplog.set_level(1)
+    secret, wrong = "canary-secret-" + "Zx9w" * 8, "canary-wrong-" + "Yv8u" * 8
+    texts: list[str] = []
+    with Emulator(strict=True) as emu:
+        emu.register_app("canary-app", secret=secret)
+        emu.add_user("canary-user")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", emu.ca_bundle)  # trust its sign-in TLS explicitly
+        pwshcompat.Add_MgEnvironment(Name="SecretsStrict", GraphEndpoint=emu.graph_url, AzureADEndpoint=emu.login_url)
+        texts.append(_dump(pwshcompat.Connect_MgGraph(
+            Environment="SecretsStrict", TenantId=emu.tenant_id, Debug=True, Verbose=True,
+            ClientSecretCredential={"UserName": "canary-app", "Password": secret})))
+        texts.append(_dump(pwshcompat.invoke(CMD, PresenceId="canary-user", Availability="Away", Activity="Away",
+                                             PassThru=True, Debug=True, Verbose=True)))
+        texts.append(_dump(pwshcompat.invoke("Get-MgContext")))
+        with pytest.raises(pwshcompat.PSError) as info:
+            pwshcompat.Connect_MgGraph(Environment="SecretsStrict", TenantId=emu.tenant_id, Debug=True,
+                                       ClientSecretCredential={"UserName": "canary-app", "Password": wrong})
+        texts.append(_error_text(info.value))
+        texts.append(_dump(pwshcompat.invoke("Get-MgContext")))
+        tokens = sorted({r.headers["authorization"].split(" ", 1)[1] for r in emu.requests
+                         if r.headers.get("authorization", "").startswith("Bearer ")})
+        sign_ins = b"\n".join(r.body for r in emu.login_requests)
+    assert secret.encode() in sign_ins and wrong.encode() in sign_ins, "the canary secrets never reached sign-in"
+    assert tokens, "no Graph request carried the token msal obtained"
+    out = capsys.readouterr()
+    logged = "\n".join(caplog.text.splitlines() + [r.getMessage() for r in caplog.records])
+    assert_absent([secret, wrong, *tokens], stdout=out.out, stderr=out.err, logs=logged, results="\n".join(texts))
+
+
+PS_SECRET_FLOW = r"""
+$DebugPreference = 'Continue'; $VerbosePreference = 'Continue'; $ErrorActionPreference = 'Continue'
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+$cred = [pscredential]::new('canary-app', (ConvertTo-SecureString $args[0] -AsPlainText -Force))
+Connect-MgGraph -Environment Emulator -TenantId emulator -ClientSecretCredential $cred -Debug -Verbose
+Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId canary-user -Availability Away -Activity Away -PassThru -Debug
+Get-MgContext | Format-List * | Out-String -Width 500
+Get-MgContext | ConvertTo-Json -Depth 4
+$cred | Format-List * | Out-String
+$Error | Format-List * -Force | Out-String -Width 500
+'SECRET-FLOW-DONE'
+"""
+
+
+def test_powershell_client_secret_sign_in_never_shows_the_secret() -> None:
+    secret = "canary-secret-" + "Qp4s" * 8
+    result = run_pwsh(PS_SECRET_FLOW, secret, timeout=180)
+    assert "SECRET-FLOW-DONE" in result.stdout, result.stderr[-3000:]
+    assert "True" in result.stdout, f"the signed-in call did not succeed: {result.stderr[-2000:]}"
+    assert_absent([secret], stdout=result.stdout, stderr=result.stderr)
