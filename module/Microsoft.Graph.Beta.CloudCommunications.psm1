@@ -22,6 +22,10 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         The request is POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence on the beta endpoint of the environment chosen with Connect-MgGraph. Nothing is written to the pipeline unless -PassThru is given. Service errors are non-terminating and carry the Graph error code in FullyQualifiedErrorId.
     .PARAMETER PresenceId
         Id of the presence to change: the user's object id.
+    .PARAMETER InputObject
+        An identity object whose PresenceId names the presence to change.
+    .PARAMETER BodyParameter
+        The whole request body: a hashtable, an object or a JSON string.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Activity
@@ -36,10 +40,6 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         Extra request headers.
     .PARAMETER PassThru
         Write $true to the pipeline when the call succeeds.
-    .PARAMETER BodyParameter
-        The whole request body: a hashtable, an object or a JSON string.
-    .PARAMETER InputObject
-        An identity object whose PresenceId names the presence to change.
     .PARAMETER Break
         Wait for a .NET debugger to attach before running.
     .PARAMETER HttpPipelineAppend
@@ -101,6 +101,16 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [System.String]
         ${PresenceId},
 
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
+        [Microsoft.Graph.Beta.PowerShell.Models.ICloudCommunicationsIdentity]
+        ${InputObject},
+
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
+        [Microsoft.Graph.Beta.PowerShell.Models.IPaths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema]
+        ${BodyParameter},
+
         [Parameter()]
         [Alias('RHV')]
         [System.String]
@@ -135,16 +145,6 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [Parameter()]
         [switch]
         ${PassThru},
-
-        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
-        [Microsoft.Graph.Beta.PowerShell.Models.IPaths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema]
-        ${BodyParameter},
-
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
-        [Microsoft.Graph.Beta.PowerShell.Models.ICloudCommunicationsIdentity]
-        ${InputObject},
 
         [Parameter(DontShow)]
         [switch]

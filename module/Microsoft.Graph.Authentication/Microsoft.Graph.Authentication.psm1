@@ -257,6 +257,28 @@ function Get-MgEnvironment {
     }
 }
 
+function Get-MgRequestContext {
+    <#
+    .SYNOPSIS
+        Get-MgRequestContext (Microsoft.Graph.Authentication).
+    .OUTPUTS
+        Microsoft.Graph.PowerShell.Authentication.IRequestContext
+    #>
+    [CmdletBinding(PositionalBinding = $true)]
+    [OutputType('Microsoft.Graph.PowerShell.Authentication.IRequestContext')]
+    param(
+
+    )
+    process {
+        if ($null -ne $script:PwshCompatBindingProbe) {
+            # Test hook (binder parity): report the binding, call nothing.
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            return
+        }
+        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgRequestContext', $PSBoundParameters)
+    }
+}
+
 function Invoke-MgGraphRequest {
     <#
     .SYNOPSIS
@@ -453,8 +475,56 @@ function Set-MgEnvironment {
     }
 }
 
+function Set-MgRequestContext {
+    <#
+    .SYNOPSIS
+        Set-MgRequestContext (Microsoft.Graph.Authentication).
+    .PARAMETER RetryDelay
+        Seconds to wait before the first retry of a throttled request (doubles on each retry).
+    .PARAMETER MaxRetry
+        How many times a throttled or unavailable request is retried.
+    .PARAMETER RetriesTimeLimit
+        Seconds all retry delays of one request may add up to; 0 means no limit.
+    .PARAMETER ClientTimeout
+        Seconds a request may take before it is abandoned.
+    .OUTPUTS
+        Microsoft.Graph.PowerShell.Authentication.IRequestContext
+    #>
+    [CmdletBinding(PositionalBinding = $true)]
+    [OutputType('Microsoft.Graph.PowerShell.Authentication.IRequestContext')]
+    param(
+        [Parameter()]
+        [ValidateRange(0, 180)]
+        [System.Int32]
+        ${RetryDelay},
+
+        [Parameter()]
+        [ValidateRange(0, 10)]
+        [System.Int32]
+        ${MaxRetry},
+
+        [Parameter()]
+        [ValidateRange(0, 2147483647)]
+        [System.Int32]
+        ${RetriesTimeLimit},
+
+        [Parameter()]
+        [ValidateRange(1.0, 1.7976931348623157E+308)]
+        [System.Double]
+        ${ClientTimeout}
+    )
+    process {
+        if ($null -ne $script:PwshCompatBindingProbe) {
+            # Test hook (binder parity): report the binding, call nothing.
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            return
+        }
+        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgRequestContext', $PSBoundParameters)
+    }
+}
+
 Set-Alias -Name Connect-Graph -Value Connect-MgGraph
 Set-Alias -Name Disconnect-Graph -Value Disconnect-MgGraph
 Set-Alias -Name Invoke-GraphRequest -Value Invoke-MgGraphRequest
 Set-Alias -Name Invoke-MgRestMethod -Value Invoke-MgGraphRequest
-Export-ModuleMember -Function Add-MgEnvironment, Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, Get-MgEnvironment, Invoke-MgGraphRequest, Remove-MgEnvironment, Set-MgEnvironment -Alias Connect-Graph, Disconnect-Graph, Invoke-GraphRequest, Invoke-MgRestMethod
+Export-ModuleMember -Function Add-MgEnvironment, Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, Get-MgEnvironment, Get-MgRequestContext, Invoke-MgGraphRequest, Remove-MgEnvironment, Set-MgEnvironment, Set-MgRequestContext -Alias Connect-Graph, Disconnect-Graph, Invoke-GraphRequest, Invoke-MgRestMethod

@@ -178,6 +178,21 @@ def _parse_complex(notes: str, parameter_names: list[str]) -> dict[str, Any]:
     return out
 
 
+def _merge_orders(sequences: list[list[str]]) -> list[str]:
+    """One declaration order that keeps every set's SYNTAX order (Get-Command -Syntax prints each set
+    in declaration order). E.g. Set shows -PresenceId -BodyParameter and SetViaIdentity shows
+    -InputObject -BodyParameter, so -InputObject must be declared before -BodyParameter."""
+    pending = [list(seq) for seq in sequences]
+    order: list[str] = []
+    while any(pending):
+        heads = [seq[0] for seq in pending if seq]
+        # the first head that no set wants later than something still unplaced; else the first head
+        pick = next((h for h in heads if not any(h in seq[1:] for seq in pending)), heads[0])
+        order.append(pick)
+        pending = [[p for p in seq if p != pick] for seq in pending]
+    return order
+
+
 def build(page: str, overlay: dict[str, Any], source: str) -> dict[str, Any]:
     """The spec dict for one help page; ``overlay`` is that command's entry of overlay.json."""
     title = re.search(r"^# (\S+)\s*$", page, re.M)
@@ -195,9 +210,7 @@ def build(page: str, overlay: dict[str, Any], source: str) -> dict[str, Any]:
     outputs = [h.strip() for h in re.findall(r"^### (.+)$", top["OUTPUTS"], re.M)]
     descriptions = overlay.get("descriptions", {})
 
-    order: list[str] = []
-    for s in sets:
-        order += [p for p in members[s] if p.lower() not in COMMON and p not in order]
+    order = _merge_orders([[p for p in members[s] if p.lower() not in COMMON] for s in sets])
     parameters = []
     for pname in order:
         info = details.get(pname)
