@@ -16,7 +16,7 @@ from typing import Any
 from conftest import run_pwsh
 from pwshcompat.emulator import Emulator
 
-from .bad_input import CMD, PATH
+from .bad_input import CMD
 from .harness import PS_CONNECT, connect_python, last_json_line
 
 PAIRS = [("Available", "Available"), ("Busy", "Busy"), ("DoNotDisturb", "DoNotDisturb"),
@@ -29,13 +29,13 @@ def _calls_by_id(emulator: Emulator) -> Counter[str]:
     return Counter(r.headers.get("x-call", "") for r in emulator.requests)
 
 
-def _last_body_per_user(emulator: Emulator, prefix: str) -> dict[str, Any]:
-    """The body of the last request the emulator accepted for each user (log order)."""
-    last: dict[str, Any] = {}
-    for req in emulator.requests:
-        if req.headers.get("x-call", "").startswith(prefix):
-            last[req.path] = req.json()
-    return last
+def _state(emulator: Emulator, users: list[str]) -> dict[str, tuple[str, str] | None]:
+    """The preferred presence the emulator holds for each user."""
+    state: dict[str, tuple[str, str] | None] = {}
+    for user in users:
+        preferred = emulator.preferred_presence(user)
+        state[user] = None if preferred is None else (preferred.availability, preferred.activity)
+    return state
 
 
 def test_sixteen_python_threads_share_one_connection(emulator: Emulator) -> None:
@@ -70,9 +70,8 @@ def test_sixteen_python_threads_share_one_connection(emulator: Emulator) -> None
     arrived = _calls_by_id(emulator)
     assert {c: n for c, n in arrived.items() if c.startswith("py-") and n != 1} == {}, "duplicated update"
     assert sum(1 for c in arrived if c.startswith("py-")) == total, "lost update"
-    expected = {PATH.format(user): {"availability": a, "activity": b}
-                for t in range(THREADS) for user, (a, b) in plan[t]}  # later entries overwrite: the last write
-    assert _last_body_per_user(emulator, "py-") == expected
+    expected = {user: pair for t in range(THREADS) for user, pair in plan[t]}  # later entries win: the last write
+    assert _state(emulator, list(expected)) == expected
 
 
 PS_PARALLEL = PS_CONNECT + r"""
@@ -101,6 +100,5 @@ def test_five_hundred_calls_through_foreach_object_parallel(emulator: Emulator) 
     assert {c: n for c, n in arrived.items() if c.startswith("ps-") and n != 1} == {}, "duplicated update"
     assert sum(1 for c in arrived if c.startswith("ps-")) == 500, "lost update"
     pairs = [("Available", "Available"), ("Busy", "Busy"), ("DoNotDisturb", "DoNotDisturb"), ("Away", "Away")]
-    expected = {PATH.format(f"par-{n}"): {"availability": pairs[n % 4][0], "activity": pairs[n % 4][1]}
-                for n in range(500)}
-    assert _last_body_per_user(emulator, "ps-") == expected
+    expected = {f"par-{n}": pairs[n % 4] for n in range(500)}
+    assert _state(emulator, list(expected)) == expected
