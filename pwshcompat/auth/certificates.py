@@ -165,7 +165,7 @@ def find_by_subject(subject: str) -> ClientCertificate:
         wanted = "cn=" + wanted  # the original accepts a bare common name too
     def matches(c: ClientCertificate) -> bool:
         s = c.subject.lower()
-        return s == wanted or s.split(", ")[0] == wanted
+        return s == wanted or wanted in s.split(", ")
     found = _newest_valid([c for c in _store_entries() if matches(c)])
     if found is None:
         raise _error(f"No valid certificate with subject '{subject}' was found in the CurrentUser\\My store.",

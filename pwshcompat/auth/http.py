@@ -23,10 +23,12 @@ class AuthSession(requests.Session):
     def __init__(self, timeout: float = AUTH_TIMEOUT_SECONDS, ca_bundle: str | None = None) -> None:
         super().__init__()
         self.timeout = timeout
-        if ca_bundle:
-            self.verify = ca_bundle
+        self.ca_bundle = ca_bundle
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        if self.ca_bundle and kwargs.get("verify") is None:
+            # Per request: a session-level verify would lose to REQUESTS_CA_BUNDLE in requests' merge.
+            kwargs["verify"] = self.ca_bundle
         return super().request(method, url, *args, **kwargs)

@@ -45,6 +45,22 @@ def raise_for_msal(result: dict[str, Any] | None, what: str, secrets: tuple[str,
     raise TerminatingError(record)
 
 
+def _call(what: str, secrets: tuple[str, ...], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run an msal call, turning what it raises (network errors, token validation) into our error."""
+    import requests
+
+    try:
+        return fn(*args, **kwargs)
+    except requests.RequestException as exc:
+        raise TerminatingError(ErrorRecord(f"{what} failed: the sign-in endpoint did not answer: {redact(str(exc), secrets)}",
+                                           "AuthenticationFailed", ErrorCategory.ConnectionError)) from None
+    except (RuntimeError, ValueError, KeyError) as exc:
+        # msal raises these when a response is malformed or an ID token fails validation.
+        first_line = redact(str(exc), secrets).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TerminatingError(ErrorRecord(f"{what} failed: {first_line}", "AuthenticationFailed",
+                                           ErrorCategory.AuthenticationError)) from None
+
+
 def _token(result: dict[str, Any]) -> AccessToken:
     return AccessToken(str(result["access_token"]), time.time() + float(result.get("expires_in") or 3600))
 
@@ -91,7 +107,7 @@ class ClientCredentialProvider:
 
     def acquire(self, force_refresh: bool = False) -> AccessToken:
         # msal 1.21's acquire_token_for_client always asks the endpoint; GraphContext caches the result.
-        result = self._app.acquire_token_for_client(self.scopes)
+        result = _call(self._what, self._secrets, self._app.acquire_token_for_client, self.scopes)
         return _token(raise_for_msal(result, self._what, self._secrets))
 
     def __repr__(self) -> str:
@@ -112,26 +128,26 @@ class UserProvider:
         """Sign in again without a prompt from the cache (a CurrentUser sign-in of an earlier session)."""
         for account in self._app.get_accounts():
             if account.get("home_account_id") == home_account_id:
-                result = self._app.acquire_token_silent(self.scopes, account=account)
+                result = _call("Silent sign-in", (), self._app.acquire_token_silent, self.scopes, account=account)
                 if result and "access_token" in result:
                     self.account = account
                     return _token(result)
         return None
 
     def sign_in_with_device_code(self, show: Callable[[str], None], timeout: float) -> AccessToken:
-        flow = self._app.initiate_device_flow(scopes=self.scopes)
+        flow = _call("Device code sign-in", (), self._app.initiate_device_flow, scopes=self.scopes)
         if "user_code" not in flow:
             raise_for_msal(flow, "Device code sign-in")
         show(str(flow.get("message") or f"Enter the code {flow['user_code']} at {flow.get('verification_uri')}."))
         # Give up after the original's 120 s (or the code's own lifetime if that is shorter).
         flow["expires_at"] = min(float(flow.get("expires_at") or 0) or time.time() + timeout, time.time() + timeout)
-        result = self._app.acquire_token_by_device_flow(flow)
+        result = _call("Device code sign-in", (), self._app.acquire_token_by_device_flow, flow)
         if result and result.get("error") == "authorization_pending":
             result = {"error": "timeout", "error_description": f"Authentication timed out after {int(timeout)} seconds."}
         return self._finish(raise_for_msal(result, "Device code sign-in"))
 
     def sign_in_interactively(self, timeout: float) -> AccessToken:
-        result = self._app.acquire_token_interactive(self.scopes, timeout=int(timeout))
+        result = _call("Interactive sign-in", (), self._app.acquire_token_interactive, self.scopes, timeout=int(timeout))
         return self._finish(raise_for_msal(result, "Interactive sign-in"))
 
     def _finish(self, result: dict[str, Any]) -> AccessToken:
@@ -145,7 +161,8 @@ class UserProvider:
         if self.account is None:
             raise TerminatingError(ErrorRecord("The signed-in account is no longer in the token cache. Please call Connect-MgGraph.",
                                                "AuthenticationNeeded", ErrorCategory.AuthenticationError))
-        result = self._app.acquire_token_silent(self.scopes, account=self.account, force_refresh=force_refresh)
+        result = _call("Token refresh", (), self._app.acquire_token_silent, self.scopes, account=self.account,
+                       force_refresh=force_refresh)
         if not result:
             result = {"error": "interaction_required",
                       "error_description": "The refresh token is missing or expired. Please call Connect-MgGraph."}

@@ -23,7 +23,3 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     context.set_current(None)
     environments._running_emulator = None
 
-
-def trust(monkeypatch: pytest.MonkeyPatch, emulator) -> None:
-    """Trust the emulator's generated CA for its https sign-in endpoint (requests honours REQUESTS_CA_BUNDLE)."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_bundle)

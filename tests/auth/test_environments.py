@@ -86,11 +86,16 @@ def test_unknown_environment_is_not_found(cmdlet):
     assert str(err.value) == "Environment Nowhere not found."
 
 
-@pytest.mark.parametrize("endpoint", ["graph.contoso.test", "ftp://graph.contoso.test", "", "/relative"])
-def test_endpoints_must_be_absolute_http_urls(endpoint, home: Path):
+@pytest.mark.parametrize("endpoint, error_id", [
+    ("graph.contoso.test", "ParameterArgumentValidationError"),
+    ("ftp://graph.contoso.test", "ParameterArgumentValidationError"),
+    ("/relative", "ParameterArgumentValidationError"),
+    ("", "ParameterArgumentValidationErrorEmptyStringNotAllowed"),  # PowerShell's rule for a mandatory string
+])
+def test_endpoints_must_be_absolute_http_urls(endpoint, error_id, home: Path):
     with pytest.raises(PSError) as err:
         pwshcompat.invoke("Add-MgEnvironment", Name="Bad", AzureADEndpoint="https://login.test", GraphEndpoint=endpoint)
-    assert err.value.error_id == "ParameterArgumentValidationError"
+    assert err.value.error_id == error_id
     assert not (home / ".mg").exists()
 
 
