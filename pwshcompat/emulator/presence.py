@@ -289,7 +289,8 @@ def parse_status_message(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _faded(session: Session, now: datetime) -> tuple[str, str]:
-    if session.availability != "Available":
+    """The fade of an idle Available app session; a simulated Teams client keeps itself active."""
+    if session.availability != "Available" or session.expires_at is None:
         return (session.availability, session.activity)
     idle = now - session.refreshed_at
     if idle >= FADE_AWAY:

@@ -211,7 +211,8 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "Emulator":
         for name, httpd in (("graph", self._graph_httpd), ("login", self._login_httpd)):
-            thread = threading.Thread(target=httpd.serve_forever, name=f"pwshcompat-emulator-{name}", daemon=True)
+            thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), name=f"pwshcompat-emulator-{name}",
+                                      daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -313,6 +314,11 @@ def _handler(serve: _Serve) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         timeout = 60
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in separate writes; without this, Nagle + delayed ACK add ~40 ms.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
