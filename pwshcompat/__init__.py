@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .api import invoke, invoke_pipeline, variables
-from .errors import CommandError, ErrorCategory, ErrorRecord, ParameterBindingError, PSError, TerminatingError
+from .errors import CommandError, ErrorCategory, ErrorRecord, ParameterBindingError, PSError, PSWarning, TerminatingError
 
 __all__ = [
     "invoke",
@@ -25,6 +25,7 @@ __all__ = [
     "ErrorCategory",
     "ErrorRecord",
     "PSError",
+    "PSWarning",
     "TerminatingError",
     "Add_MgEnvironment",
     "Connect_MgGraph",

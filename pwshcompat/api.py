@@ -17,11 +17,13 @@ list for several. The common parameters mean for a Python caller:
   (log them on the ``pwshcompat`` logger and return). ``ErrorAction="Stop"`` also stops a
   pipeline at its first failing object. ``ErrorVariable`` takes a list to extend with the
   error records, or a name (``"+name"`` appends) stored in :data:`variables`;
-* ``WarningAction``/``WarningVariable`` likewise for warnings (logged at WARNING by default;
-  ``"Stop"`` raises on the first warning);
+* ``WarningAction``/``WarningVariable`` likewise for warnings (issued as
+  :class:`~pwshcompat.errors.PSWarning` through :mod:`warnings` by default; ``"Stop"`` raises on
+  the first warning);
 * ``Verbose``/``Debug``: the command's verbose/debug text goes to the ``pwshcompat.cmdlet``
   logger (INFO / DEBUG);
-* ``WhatIf``: no request; the "What if: ..." text is logged and returned in :data:`what_if_log`;
+* ``WhatIf``: no request; the "What if: ..." text is printed (as PowerShell's host does) and
+  kept in :data:`what_if_log`;
   ``Confirm``: asks on a terminal (``confirm_hook`` replaces the prompt).
 
 Variables the cmdlets set (``-ResponseHeadersVariable``, ``-ErrorVariable`` by name, ...) land in
@@ -32,11 +34,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from typing import Any, Callable, Iterable
 
 from . import binder, commands
 from . import spec as spec_module
-from .errors import CommandError, ErrorCategory, ErrorRecord, PSError, TerminatingError
+from .errors import CommandError, ErrorCategory, ErrorRecord, PSError, PSWarning, TerminatingError
 from .runtime import CommandRuntime
 
 __all__ = ["invoke", "invoke_pipeline", "variables", "confirm_hook", "what_if_log"]
@@ -87,7 +90,7 @@ def _should_process_hook(bound: dict[str, Any], spec: spec_module.CommandSpec | 
         if what_if:
             line = f'What if: Performing the operation "{action}" on target "{target}".'
             what_if_log.append(line)
-            log.warning("%s", line)
+            print(line, file=sys.stdout)  # PowerShell writes it to the host, not to a stream
             return False
         if confirm:
             return _ask(target, action)
@@ -109,6 +112,29 @@ def _store_variable(spec_value: Any, records: list[Any]) -> None:
         variables[name] = list(records)
 
 
+_VARIABLES = ("ErrorVariable", "WarningVariable", "InformationVariable", "OutVariable")
+
+
+def _collectors(spec: spec_module.CommandSpec | None, args: list[tuple[str | None, Any]]
+                ) -> tuple[list[tuple[str | None, Any]], dict[str, list[Any]]]:
+    """Take ``ErrorVariable=[...]``-style list arguments out of binding: Python collects into them."""
+    if not any(isinstance(v, list) for _, v in args):
+        return args, {}
+    keep: list[tuple[str | None, Any]] = []
+    collectors: dict[str, list[Any]] = {}
+    for name, value in args:
+        if name is not None and isinstance(value, list):
+            lowered = name.lower()
+            match = next((v for v in _VARIABLES if v.lower().startswith(lowered) and len(lowered) >= 2
+                          or lowered == {"ErrorVariable": "ev", "WarningVariable": "wv", "InformationVariable": "iv",
+                                         "OutVariable": "ov"}[v]), None)
+            if match is not None and (spec is None or not any(p.name.lower() == lowered for p in spec.parameters)):
+                collectors[match] = value
+                continue
+        keep.append((name, value))
+    return keep, collectors
+
+
 def invoke(name: str, /, **kwargs: Any) -> Any:
     """Run the cmdlet ``name`` with cmdlet-style keyword arguments; see the module docstring."""
     return _invoke(name, _normalise(kwargs), None)
@@ -125,6 +151,7 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
         spec: spec_module.CommandSpec | None = spec_module.load(cmd.name)
     except KeyError:
         spec = None
+    args, collectors = _collectors(spec, args)
     if spec is not None:
         result = binder.bind(spec, args, pipeline)
         bound, records = result.bound, result.records
@@ -132,6 +159,7 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
         bound = {k: v for k, v in args if k is not None}
         records = (binder.BoundRecord(cmd.default_parameter_set, bound),)
 
+    bound = {**bound, **collectors} if collectors else bound
     error_action = str(bound.get("ErrorAction") or "Continue")
     warning_action = str(bound.get("WarningAction") or "Continue")
     runtime = CommandRuntime(cmd.name, should_process_hook=_should_process_hook(bound, spec),
@@ -182,7 +210,7 @@ def _finish(bound: dict[str, Any], runtime: CommandRuntime, errors: list[ErrorRe
     _store_variable(bound.get("OutVariable"), runtime.output)
     if bound.get("WarningAction") not in ("SilentlyContinue", "Ignore"):
         for w in runtime.warnings:
-            log.warning("%s", w)
+            warnings.warn(w, PSWarning, stacklevel=4)
     if bound.get("Verbose"):
         for m in runtime.verbose:
             cmdlet_log.info("%s", m)

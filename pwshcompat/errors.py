@@ -104,5 +104,9 @@ class TerminatingError(PSError):
     """A terminating error (PowerShell would ThrowTerminatingError)."""
 
 
+class PSWarning(UserWarning):
+    """A cmdlet's warning (PowerShell's warning stream), issued through :mod:`warnings` to Python callers."""
+
+
 class AuthenticationNeededError(TerminatingError, RuntimeError):
     """A Graph command ran before Connect-MgGraph."""

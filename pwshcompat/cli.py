@@ -1,0 +1,318 @@
+"""``python3 -m pwshcompat <Cmdlet-Name> -Param value ...``: the cmdlets from a shell.
+
+Arguments follow PowerShell's shapes: ``-Name value``, ``-Name:value``, a bare ``-Switch``;
+values may be ``$true``/``$false``/``$null``, numbers (``-ExpirationDuration 3600`` is 3600 ticks,
+as in PowerShell), hashtable literals ``@{a=1; b='x'}`` or JSON (``{"a": 1}``), and
+comma lists for array parameters. Output objects go to stdout (``True``, or JSON for objects),
+errors to stderr as ``<Cmdlet>: <message>``; the exit status is 1 when any error was reported,
+2 for a usage error.
+
+The connection: the CLI process starts unconnected, so before a Graph command it connects the way
+the environment says (reusing the auth module's ``Connect-MgGraph``):
+
+* ``PWSHCOMPAT_ACCESS_TOKEN`` (with ``PWSHCOMPAT_GRAPH_ENDPOINT`` for a custom endpoint, or
+  ``PWSHCOMPAT_ENVIRONMENT`` naming a known environment): that bearer token;
+* otherwise ``AZURE_CLIENT_ID`` + ``AZURE_TENANT_ID`` + a secret or certificate
+  (``Connect-MgGraph -EnvironmentVariable``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from typing import Any, Sequence
+
+from . import api, binder, commands
+from . import spec as spec_module
+from .errors import ErrorRecord, PSError
+
+__all__ = ["main", "parse_arguments", "parse_value"]
+
+USAGE = "usage: python3 -m pwshcompat <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ..."
+_PARAMETER = re.compile(r"^-([A-Za-z_?][\w-]*)(:(.*))?$", re.S)
+_NUMBER = re.compile(r"^[+-]?(\d+)$")
+_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class UsageError(ValueError):
+    pass
+
+
+class _HashtableParser:
+    """A small parser for PowerShell hashtable literals: ``@{ key = value; ... }`` (nested allowed)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.i = text, 0
+
+    def error(self, what: str) -> UsageError:
+        return UsageError(f"cannot parse the hashtable literal at position {self.i}: {what}: {self.text!r}")
+
+    def skip(self, separators: str = "") -> None:
+        while self.i < len(self.text) and (self.text[self.i].isspace() or self.text[self.i] in separators):
+            self.i += 1
+
+    def parse(self) -> Any:
+        self.skip()
+        value = self.value(";}")
+        self.skip()
+        if self.i != len(self.text):
+            raise self.error("unexpected text after the value")
+        return value
+
+    def value(self, stop: str) -> Any:
+        self.skip()
+        text = self.text
+        if text.startswith("[ordered]", self.i):
+            self.i += len("[ordered]")
+            self.skip()
+        if text.startswith("@{", self.i):
+            return self.table()
+        if text.startswith("@(", self.i):
+            self.i += 2
+            items = []
+            while True:
+                self.skip(",")
+                if self.i >= len(text):
+                    raise self.error("missing ')'")
+                if text[self.i] == ")":
+                    self.i += 1
+                    return items
+                items.append(self.value(",)"))
+        if self.i < len(text) and text[self.i] in "'\"":
+            return self.quoted()
+        start = self.i
+        while self.i < len(text) and text[self.i] not in stop and text[self.i] not in "\r\n":
+            self.i += 1
+        return parse_value(text[start:self.i].strip(), literal_only=True)
+
+    def quoted(self) -> str:
+        quote = self.text[self.i]
+        self.i += 1
+        out = []
+        while self.i < len(self.text):
+            ch = self.text[self.i]
+            if ch == quote:
+                if self.text.startswith(quote * 2, self.i):  # '' inside '...' is one quote
+                    out.append(quote)
+                    self.i += 2
+                    continue
+                self.i += 1
+                return "".join(out)
+            out.append(ch)
+            self.i += 1
+        raise self.error("unterminated string")
+
+    def table(self) -> dict[str, Any]:
+        self.i += 2
+        out: dict[str, Any] = {}
+        while True:
+            self.skip(";")
+            if self.i >= len(self.text):
+                raise self.error("missing '}'")
+            if self.text[self.i] == "}":
+                self.i += 1
+                return out
+            if self.text[self.i] in "'\"":
+                key: Any = self.quoted()
+            else:
+                m = re.compile(r"[^=\s;}]+").match(self.text, self.i)
+                if not m:
+                    raise self.error("expected a key")
+                key = m.group(0)
+                self.i = m.end()
+                number = _NUMBER.match(key)
+                key = int(key) if number else key
+            self.skip()
+            if not self.text.startswith("=", self.i):
+                raise self.error(f"expected '=' after the key {key!r}")
+            self.i += 1
+            out[key] = self.value(";}")
+
+
+def parse_value(text: str, literal_only: bool = False) -> Any:
+    """A command-line argument as PowerShell would type it (string unless it looks like more)."""
+    lowered = text.lower()
+    if lowered in ("$true", "$false"):
+        return lowered == "$true"
+    if lowered == "$null":
+        return None
+    if _NUMBER.match(text):
+        return int(text)
+    if _DECIMAL.match(text):
+        return float(text)
+    if not literal_only:
+        stripped = text.strip()
+        if stripped.startswith(("@{", "[ordered]@{", "@(")):
+            return _HashtableParser(stripped).parse()
+        if stripped.startswith(("{", "[")) and stripped.endswith(("}", "]")):
+            try:
+                return json.loads(stripped)
+            except ValueError:
+                return text
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _is_array(spec: spec_module.CommandSpec | None, name: str) -> bool:
+    if spec is None:
+        return False
+    try:
+        p, _ = binder._tables(spec).match(name)
+    except PSError:
+        return False
+    return p.type.endswith("[]")
+
+
+def _is_switch(spec: spec_module.CommandSpec | None, name: str) -> bool:
+    if spec is None:
+        return False
+    try:
+        p, _ = binder._tables(spec).match(name)
+    except PSError:
+        return False  # the binder reports it, with PowerShell's error
+    return p.is_switch
+
+
+def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -> list[tuple[str | None, Any]]:
+    """``-Name value`` tokens -> the binder's ``[(name, value)]`` (``None`` name for positionals)."""
+    out: list[tuple[str | None, Any]] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        m = _PARAMETER.match(token)
+        if m is None or _NUMBER.match(token) or _DECIMAL.match(token):
+            out.append((None, parse_value(token)))
+            i += 1
+            continue
+        name = m.group(1)
+        if m.group(2) is not None:
+            raw = m.group(3)
+            i += 1
+        elif _is_switch(spec, name):
+            out.append((name, binder.NO_ARGUMENT))
+            i += 1
+            continue
+        elif i + 1 < len(argv) and not (_PARAMETER.match(argv[i + 1]) and not _NUMBER.match(argv[i + 1])
+                                        and not _DECIMAL.match(argv[i + 1])):
+            raw = argv[i + 1]
+            i += 2
+        else:
+            out.append((name, binder.NO_ARGUMENT))
+            i += 1
+            continue
+        if _is_array(spec, name) and "," in raw and not raw.strip().startswith(("@", "{", "[")):
+            out.append((name, [parse_value(part.strip()) for part in raw.split(",")]))
+        else:
+            out.append((name, parse_value(raw)))
+    return out
+
+
+def _connect_from_environment() -> None:
+    """Connect this process the way the environment says; nothing when it says nothing."""
+    from .auth import context as auth_context
+
+    if auth_context.current() is not None:
+        return
+    token = os.environ.get("PWSHCOMPAT_ACCESS_TOKEN")
+    endpoint = os.environ.get("PWSHCOMPAT_GRAPH_ENDPOINT")
+    environment = os.environ.get("PWSHCOMPAT_ENVIRONMENT")
+    if token:
+        if endpoint:
+            environment = environment or "PwshCompatCli"
+            api.invoke("Set-MgEnvironment" if _environment_exists(environment) else "Add-MgEnvironment",
+                       Name=environment, GraphEndpoint=endpoint,
+                       AzureADEndpoint=os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT", "https://login.microsoftonline.com"))
+        api.invoke("Connect-MgGraph", AccessToken=token, NoWelcome=True, **({"Environment": environment} if environment else {}))
+    elif os.environ.get("AZURE_CLIENT_ID") and os.environ.get("AZURE_TENANT_ID"):
+        api.invoke("Connect-MgGraph", EnvironmentVariable=True, NoWelcome=True,
+                   **({"Environment": environment} if environment else {}))
+
+
+def _environment_exists(name: str) -> bool:
+    try:
+        return api.invoke("Get-MgEnvironment", Name=name, ErrorAction="SilentlyContinue") is not None
+    except PSError:
+        return False
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=lambda o: str(o) if hasattr(o, "ticks") else vars(o) if hasattr(o, "__dict__") else str(o),
+                      indent=2, ensure_ascii=False)
+
+
+def _print_error(name: str, record: ErrorRecord) -> None:
+    print(f"{name}: {record.details_message or record.message}", file=sys.stderr)
+    if record.recommended_action:
+        print(f"Recommendation: {record.recommended_action}", file=sys.stderr)
+    print(f"  FullyQualifiedErrorId: {record.fully_qualified_error_id}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "-?", "help"):
+        print(USAGE)
+        print("commands: " + ", ".join(commands.names()))
+        return 0 if args else 2
+    try:
+        cmd = commands.get(args[0])
+    except PSError as exc:
+        print(f"pwshcompat: {exc.record.message}", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        spec: spec_module.CommandSpec | None = spec_module.load(cmd.name)
+    except KeyError:
+        spec = None
+    try:
+        parsed = parse_arguments(spec, args[1:])
+    except UsageError as exc:
+        print(f"{cmd.name}: {exc}", file=sys.stderr)
+        return 2
+
+    import warnings
+
+    from .errors import PSWarning
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_StreamFormatter())
+    cmdlet_log = logging.getLogger("pwshcompat.cmdlet")
+    cmdlet_log.addHandler(handler)
+    cmdlet_log.setLevel(logging.DEBUG)
+    warnings.showwarning = lambda message, category, *a, **k: print(  # type: ignore[assignment]
+        f"WARNING: {message}" if issubclass(category, PSWarning) else f"{category.__name__}: {message}", file=sys.stderr)
+
+    errors: list[ErrorRecord] = []
+    kwargs = [(k, v) for k, v in parsed]
+    if not any(k is not None and k.lower() in ("errorvariable", "ev") for k, _ in kwargs):
+        kwargs.append(("ErrorVariable", errors))
+    if not any(k is not None and k.lower() in ("erroraction", "ea") for k, _ in kwargs):
+        kwargs.append(("ErrorAction", "SilentlyContinue"))
+    try:
+        if spec is None or spec.module != "Microsoft.Graph.Authentication" or cmd.name == "Invoke-MgGraphRequest":
+            _connect_from_environment()
+        output = api._invoke(cmd.name, kwargs, None)
+    except PSError as exc:
+        for record in exc.errors:
+            _print_error(cmd.name, record)
+        return 1
+    for item in output if isinstance(output, list) else ([] if output is None else [output]):
+        print(_render(item))
+    for record in errors:
+        _print_error(cmd.name, record)
+    return 1 if errors else 0
+
+
+class _StreamFormatter(logging.Formatter):
+    """``VERBOSE: ...`` / ``DEBUG: ...`` as PowerShell's host prints them."""
+
+    def format(self, record: Any) -> str:
+        prefix = "DEBUG" if record.levelno <= 10 else "VERBOSE"
+        return f"{prefix}: {record.getMessage()}"
