@@ -1,0 +1,1 @@
+"""Tests of the Python core: spec, binder, conversion, operation over HTTP, Python API, CLI."""

@@ -1,0 +1,309 @@
+"""The binder, table-driven: each row is arguments and either (set, bound values) or an error id.
+
+Every expectation below was observed in pwsh 7.6.9 with an advanced function declaring the same
+parameters as the spec (run it yourself: tests/core/test_binder_parity.py does that for a sample).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pwshcompat import binder, spec
+from pwshcompat.binder import NO_ARGUMENT as BARE
+from pwshcompat.conversion import TimeSpan
+from pwshcompat.errors import ErrorCategory, ParameterBindingError
+
+from ._support import CMD
+
+S = spec.load(CMD)
+DAY = 864_000_000_000
+HOUR = 36_000_000_000
+
+# (id, args, expected set, expected bound) -- bound compared exactly, in binding order
+OK: list[tuple[str, list[tuple[str | None, Any]], str, dict[str, Any]]] = [
+    ("minimal", [("PresenceId", "u1")], "SetExpanded", {"PresenceId": "u1"}),
+    ("case-insensitive", [("pReSeNcEiD", "u1")], "SetExpanded", {"PresenceId": "u1"}),
+    ("prefix", [("Presence", "u1"), ("Avail", "Busy"), ("Act", "Busy")], "SetExpanded",
+     {"PresenceId": "u1", "Availability": "Busy", "Activity": "Busy"}),
+    ("exact name beats longer names", [("Proxy", "http://p"), ("PresenceId", "u1")], "SetExpanded",
+     {"Proxy": "http://p", "PresenceId": "u1"}),
+    ("one own parameter beats common ones (-e)", [("PresenceId", "u1"), ("e", "01:00:00")], "SetExpanded",
+     {"PresenceId": "u1", "ExpirationDuration": TimeSpan(HOUR)}),
+    ("alias RHV", [("PresenceId", "u1"), ("RHV", "h")], "SetExpanded", {"PresenceId": "u1", "ResponseHeadersVariable": "h"}),
+    ("alias rhv lower", [("PresenceId", "u1"), ("rhv", "h")], "SetExpanded", {"PresenceId": "u1", "ResponseHeadersVariable": "h"}),
+    ("prefix of alias-free name", [("PresenceId", "u1"), ("Resp", "h")], "SetExpanded",
+     {"PresenceId": "u1", "ResponseHeadersVariable": "h"}),
+    ("switch bare", [("PresenceId", "u1"), ("PassThru", BARE)], "SetExpanded", {"PresenceId": "u1", "PassThru": True}),
+    ("switch :$false still bound", [("PresenceId", "u1"), ("PassThru", False)], "SetExpanded",
+     {"PresenceId": "u1", "PassThru": False}),
+    ("switch :$null is false", [("PresenceId", "u1"), ("PassThru", None)], "SetExpanded",
+     {"PresenceId": "u1", "PassThru": False}),
+    ("switch prefix", [("PresenceId", "u1"), ("pas", BARE)], "SetExpanded", {"PresenceId": "u1", "PassThru": True}),
+    ("WhatIf", [("PresenceId", "u1"), ("WhatIf", BARE)], "SetExpanded", {"PresenceId": "u1", "WhatIf": True}),
+    ("wi alias", [("PresenceId", "u1"), ("wi", BARE)], "SetExpanded", {"PresenceId": "u1", "WhatIf": True}),
+    ("Wh prefix", [("PresenceId", "u1"), ("Wh", BARE)], "SetExpanded", {"PresenceId": "u1", "WhatIf": True}),
+    ("cf alias", [("PresenceId", "u1"), ("cf", False)], "SetExpanded", {"PresenceId": "u1", "Confirm": False}),
+    ("proga alias", [("PresenceId", "u1"), ("proga", "SilentlyContinue")], "SetExpanded",
+     {"PresenceId": "u1", "ProgressAction": "SilentlyContinue"}),
+    ("common aliases", [("PresenceId", "u1"), ("ev", "e"), ("wv", "w"), ("iv", "i"), ("pv", "p"), ("infa", "Ignore"),
+                        ("wa", 0), ("ob", "3"), ("ov", "o")], "SetExpanded",
+     {"PresenceId": "u1", "ErrorVariable": "e", "WarningVariable": "w", "InformationVariable": "i",
+      "PipelineVariable": "p", "InformationAction": "Ignore", "WarningAction": "SilentlyContinue", "OutBuffer": 3,
+      "OutVariable": "o"}),
+    ("ErrorAction by name, any case", [("PresenceId", "u1"), ("ea", "stop")], "SetExpanded",
+     {"PresenceId": "u1", "ErrorAction": "Stop"}),
+    ("ErrorAction by number", [("PresenceId", "u1"), ("ErrorAction", 4)], "SetExpanded",
+     {"PresenceId": "u1", "ErrorAction": "Ignore"}),
+    ("Verbose:1 and bare db", [("PresenceId", "u1"), ("Verbose", 1), ("db", BARE)], "SetExpanded",
+     {"PresenceId": "u1", "Verbose": True, "Debug": True}),
+    ("TimeSpan from int is ticks", [("PresenceId", "u1"), ("ExpirationDuration", 3600)], "SetExpanded",
+     {"PresenceId": "u1", "ExpirationDuration": TimeSpan(3600)}),
+    ("TimeSpan '1' is a day", [("PresenceId", "u1"), ("ExpirationDuration", "1")], "SetExpanded",
+     {"PresenceId": "u1", "ExpirationDuration": TimeSpan(DAY)}),
+    ("TimeSpan from timedelta", [("PresenceId", "u1"), ("ExpirationDuration", __import__("datetime").timedelta(hours=1))],
+     "SetExpanded", {"PresenceId": "u1", "ExpirationDuration": TimeSpan(HOUR)}),
+    ("string from number", [("PresenceId", 5), ("Activity", 1.5), ("Availability", True)], "SetExpanded",
+     {"PresenceId": "5", "Activity": "1.5", "Availability": "True"}),
+    ("optional string $null is empty", [("PresenceId", "u1"), ("Activity", None)], "SetExpanded",
+     {"PresenceId": "u1", "Activity": ""}),
+    ("Headers $null allowed", [("PresenceId", "u1"), ("Headers", None)], "SetExpanded", {"PresenceId": "u1", "Headers": None}),
+    ("AdditionalProperties dict", [("PresenceId", "u1"), ("AdditionalProperties", {"a": 1})], "SetExpanded",
+     {"PresenceId": "u1", "AdditionalProperties": {"a": 1}}),
+    ("Set", [("PresenceId", "u1"), ("BodyParameter", {"availability": "Busy"})], "Set",
+     {"PresenceId": "u1", "BodyParameter": {"availability": "Busy"}}),
+    ("Set with JSON text", [("PresenceId", "u1"), ("BodyParameter", '{"a":1}')], "Set",
+     {"PresenceId": "u1", "BodyParameter": '{"a":1}'}),
+    ("SetViaIdentityExpanded", [("InputObject", {"PresenceId": "u1"})], "SetViaIdentityExpanded",
+     {"InputObject": {"PresenceId": "u1"}}),
+    ("In prefix means InputObject", [("In", {"PresenceId": "u1"})], "SetViaIdentityExpanded",
+     {"InputObject": {"PresenceId": "u1"}}),
+    ("SetViaIdentityExpanded with names", [("InputObject", {"PresenceId": "u1"}), ("Availability", "Busy")],
+     "SetViaIdentityExpanded", {"InputObject": {"PresenceId": "u1"}, "Availability": "Busy"}),
+    ("SetViaIdentity", [("InputObject", "x"), ("BodyParameter", "y")], "SetViaIdentity",
+     {"InputObject": "x", "BodyParameter": "y"}),
+    ("hidden parameters bind", [("PresenceId", "u1"), ("Break", BARE), ("ProxyUseDefaultCredentials", BARE)], "SetExpanded",
+     {"PresenceId": "u1", "Break": True, "ProxyUseDefaultCredentials": True}),
+    ("dict args", {"presenceid": "u1", "PassThru": True}, "SetExpanded", {"PresenceId": "u1", "PassThru": True}),  # type: ignore[list-item]
+]
+
+# (id, args, error id, message fragment)
+FAIL: list[tuple[str, list[tuple[str | None, Any]], str, str]] = [
+    ("unknown name", [("PresenceId", "u1"), ("Foo", 1)], "NamedParameterNotFound",
+     "A parameter cannot be found that matches parameter name 'Foo'."),
+    ("ambiguous P", [("P", "x")], "AmbiguousParameter",
+     "Parameter cannot be processed because the parameter name 'P' is ambiguous. Possible matches include: "
+     "-PresenceId -PassThru -Proxy -ProxyCredential -ProxyUseDefaultCredentials -ProgressAction -PipelineVariable."),
+    ("ambiguous Pr", [("Pr", "x")], "AmbiguousParameter", "Possible matches include: -PresenceId -Proxy "),
+    ("ambiguous W among common", [("W", "x")], "AmbiguousParameter",
+     "Possible matches include: -WarningAction -WarningVariable -WhatIf."),
+    ("ambiguous O", [("O", "x")], "AmbiguousParameter", "Possible matches include: -OutVariable -OutBuffer."),
+    ("ambiguous Inf", [("Inf", "x")], "AmbiguousParameter", "-InformationAction -InformationVariable."),
+    ("twice", [("PresenceId", "a"), ("PresenceId", "b")], "ParameterAlreadyBound",
+     "Cannot bind parameter because parameter 'PresenceId' is specified more than once."),
+    ("twice by case", [("PresenceId", "a"), ("presenceID", "b")], "ParameterAlreadyBound", "parameter 'PresenceId'"),
+    ("twice by alias and prefix", [("PresenceId", "u1"), ("RHV", "a"), ("rh", "b")], "ParameterAlreadyBound",
+     "parameter 'ResponseHeadersVariable'"),
+    ("common twice names alias as typed", [("PresenceId", "u1"), ("Confirm", False), ("cf", BARE)],
+     "ParameterAlreadyBound", "parameter 'cf'"),
+    ("missing argument", [("PresenceId", "u1"), ("Activity", BARE)], "MissingArgument",
+     "Missing an argument for parameter 'Activity'. Specify a parameter of type 'System.String' and try again."),
+    ("missing argument of mandatory", [("Availability", "x"), ("PresenceId", BARE)], "MissingArgument", "'PresenceId'"),
+    ("positional", [("PresenceId", "u1"), (None, "foo")], "PositionalParameterNotFound",
+     "A positional parameter cannot be found that accepts argument 'foo'."),
+    ("nothing", [], "MissingMandatoryParameter",
+     "Cannot process command because of one or more missing mandatory parameters: PresenceId."),
+    ("only optional expanded", [("Availability", "Busy")], "MissingMandatoryParameter", "parameters: PresenceId."),
+    ("only Headers", [("Headers", {"a": 1})], "MissingMandatoryParameter", "parameters: PresenceId."),
+    ("only PassThru", [("PassThru", BARE)], "MissingMandatoryParameter", "parameters: PresenceId."),
+    ("PresenceId and InputObject", [("PresenceId", "u1"), ("InputObject", "a")], "AmbiguousParameterSet",
+     "Parameter set cannot be resolved using the specified named parameters."),
+    ("In prefix with PresenceId", [("PresenceId", "u1"), ("In", "a")], "AmbiguousParameterSet", "cannot be resolved"),
+    ("Body alone", [("BodyParameter", "x")], "AmbiguousParameterSet", "cannot be resolved"),
+    ("Body and expanded", [("PresenceId", "u1"), ("BodyParameter", "y"), ("Availability", "z")],
+     "AmbiguousParameterSet", "cannot be resolved"),
+    ("Body and AdditionalProperties", [("PresenceId", "u1"), ("BodyParameter", {}), ("AdditionalProperties", {})],
+     "AmbiguousParameterSet", "cannot be resolved"),
+    ("empty PresenceId", [("PresenceId", "")], "ParameterArgumentValidationErrorEmptyStringNotAllowed",
+     "Cannot bind argument to parameter 'PresenceId' because it is an empty string."),
+    ("null PresenceId", [("PresenceId", None)], "ParameterArgumentValidationErrorEmptyStringNotAllowed", "empty string"),
+    ("null InputObject", [("InputObject", None)], "ParameterArgumentValidationErrorNullNotAllowed",
+     "Cannot bind argument to parameter 'InputObject' because it is null."),
+    ("ISO TimeSpan on the command line", [("PresenceId", "u1"), ("ExpirationDuration", "PT1H")],
+     "ParameterArgumentTransformationError",
+     "Cannot process argument transformation on parameter 'ExpirationDuration'. Cannot convert value \"PT1H\" to type "
+     "\"System.TimeSpan\". Error: \"String 'PT1H' was not recognized as a valid TimeSpan.\""),
+    ("TimeSpan out of range", [("PresenceId", "u1"), ("ExpirationDuration", "25:00")], "ParameterArgumentTransformationError",
+     "could not be parsed because at least one of the numeric components is out of range"),
+    ("TimeSpan from float", [("PresenceId", "u1"), ("ExpirationDuration", 1.5)], "ParameterArgumentTransformationError",
+     "String '1.5' was not recognized as a valid TimeSpan."),
+    ("TimeSpan null", [("PresenceId", "u1"), ("ExpirationDuration", None)], "ParameterArgumentTransformationError",
+     'Cannot convert null to type "System.TimeSpan".'),
+    ("TimeSpan bool", [("PresenceId", "u1"), ("ExpirationDuration", True)], "ParameterArgumentTransformationError",
+     "Invalid cast from 'System.Boolean' to 'System.TimeSpan'."),
+    ("-e Stop goes to ExpirationDuration", [("PresenceId", "u1"), ("e", "Stop")], "ParameterArgumentTransformationError",
+     "parameter 'ExpirationDuration'"),
+    ("switch from string", [("PresenceId", "u1"), ("PassThru", "x")], "ParameterArgumentTransformationError",
+     "Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0."),
+    ("switch from int", [("PresenceId", "u1"), ("PassThru", 0)], "ParameterArgumentTransformationError",
+     'Cannot convert the "0" value of type "System.Int32" to type "System.Management.Automation.SwitchParameter".'),
+    ("hashtable from string", [("PresenceId", "u1"), ("AdditionalProperties", "str")], "ParameterArgumentTransformationError",
+     'Cannot convert the "str" value of type "System.String" to type "System.Collections.Hashtable".'),
+    ("IDictionary from string", [("PresenceId", "u1"), ("Headers", "str")], "ParameterArgumentTransformationError",
+     'to type "System.Collections.IDictionary".'),
+    ("string from array", [("PresenceId", "u1"), ("Activity", [1, 2])], "ParameterArgumentTransformationError",
+     "Cannot convert value to type System.String."),
+    ("body from int", [("PresenceId", "u1"), ("BodyParameter", 5)], "ParameterArgumentTransformationError",
+     "parameter 'BodyParameter'"),
+    ("ValidateNotNull", [("PresenceId", "u1"), ("HttpPipelineAppend", None)], "ParameterArgumentValidationError",
+     "Cannot validate argument on parameter 'HttpPipelineAppend'. The argument is null."),
+    ("bad ErrorAction number", [("PresenceId", "u1"), ("ea", 9)], "CannotConvertArgumentNoMessage",
+     "Cannot bind parameter 'ErrorAction'. Cannot convert value \"9\" to type "
+     "\"System.Management.Automation.ActionPreference\" due to enumeration values that are not valid."),
+    ("bad ErrorAction name", [("PresenceId", "u1"), ("ErrorAction", "Foo")], "CannotConvertArgumentNoMessage",
+     "Unable to match the identifier name Foo to a valid enumerator name."),
+    ("bad OutBuffer", [("PresenceId", "u1"), ("ob", "a")], "CannotConvertArgumentNoMessage",
+     "Cannot bind parameter 'OutBuffer'. Cannot convert value \"a\" to type \"System.Int32\"."),
+]
+
+
+@pytest.mark.parametrize("args,parameter_set,bound", [r[1:] for r in OK], ids=[r[0] for r in OK])
+def test_binds(args: Any, parameter_set: str, bound: dict[str, Any]) -> None:
+    result = binder.bind(S, args)
+    assert (result.parameter_set, result.bound) == (parameter_set, bound)
+    assert list(result.bound) == list(bound), "bound values keep the order they were bound in"
+    (record,) = result.records
+    assert record.error is None and record.parameter_set == parameter_set
+
+
+@pytest.mark.parametrize("args,error_id,message", [r[1:] for r in FAIL], ids=[r[0] for r in FAIL])
+def test_refuses(args: Any, error_id: str, message: str) -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(S, args)
+    assert info.value.error_id == error_id
+    assert message in info.value.record.message
+    assert info.value.fully_qualified_error_id == f"{error_id},{CMD}"
+    assert info.value.category in (ErrorCategory.InvalidArgument, ErrorCategory.InvalidData)
+    assert isinstance(info.value, ValueError), "plain-Python callers can catch it as ValueError"
+
+
+# Pipeline rows: (id, command-line args, input objects, [(set, bound) | error id per object])
+PIPE: list[tuple[str, list[tuple[str, Any]], list[Any], list[Any]]] = [
+    ("hashtable binds Headers without coercion, then identity and body with it", [], [{"PresenceId": "x"}],
+     [("SetViaIdentity", {"Headers": {"PresenceId": "x"}, "InputObject": {"PresenceId": "x"},
+                          "BodyParameter": {"PresenceId": "x"}})]),
+    ("expanded parameter keeps it in SetViaIdentityExpanded", [("Availability", "Busy")], [{"PresenceId": "x"}],
+     [("SetViaIdentityExpanded", {"Availability": "Busy", "Headers": {"PresenceId": "x"},
+                                  "InputObject": {"PresenceId": "x"}})]),
+    ("string goes to identity and body", [], ["abc"],
+     [("SetViaIdentity", {"InputObject": "abc", "BodyParameter": "abc"})]),
+    ("with PresenceId the default set latches after Headers", [("PresenceId", "y")], [{"PresenceId": "x"}],
+     [("SetExpanded", {"PresenceId": "y", "Headers": {"PresenceId": "x"}})]),
+    ("with PresenceId a string becomes the body", [("PresenceId", "y")], ["{}"],
+     [("Set", {"PresenceId": "y", "BodyParameter": "{}"})]),
+    ("Headers given: a hashtable becomes the body", [("Headers", {"a": 1}), ("PresenceId", "x")], [{"Availability": "x"}],
+     [("Set", {"Headers": {"a": 1}, "PresenceId": "x", "BodyParameter": {"Availability": "x"}})]),
+    ("InputObject given: Headers and body from the hashtable", [("InputObject", "q")], [{"Availability": "x"}],
+     [("SetViaIdentity", {"InputObject": "q", "Headers": {"Availability": "x"}, "BodyParameter": {"Availability": "x"}})]),
+    ("nothing left to bind", [("PresenceId", "x"), ("BodyParameter", "y")], ["abc"], ["InputObjectNotBound"]),
+    ("$null with PresenceId binds Headers", [("PresenceId", "x")], [None], [("SetExpanded", {"PresenceId": "x", "Headers": None})]),
+    ("$null alone hits the mandatory InputObject", [], [None], ["ParameterArgumentValidationErrorNullNotAllowed"]),
+    ("a number binds nothing", [], [5], ["InputObjectNotBound"]),
+    ("each object binds afresh", [("Availability", "Busy")], [{"PresenceId": "a"}, "b"],
+     [("SetViaIdentityExpanded", {"Availability": "Busy", "Headers": {"PresenceId": "a"}, "InputObject": {"PresenceId": "a"}}),
+      ("SetViaIdentityExpanded", {"Availability": "Busy", "InputObject": "b"})]),
+    ("no objects, no records", [], [], []),
+]
+
+
+@pytest.mark.parametrize("args,objects,expected", [r[1:] for r in PIPE], ids=[r[0] for r in PIPE])
+def test_pipeline(args: Any, objects: list[Any], expected: list[Any]) -> None:
+    result = binder.bind(S, args, objects)
+    assert len(result.records) == len(expected)
+    for record, want in zip(result.records, expected):
+        if isinstance(want, str):
+            assert record.error is not None and record.error.error_id == want
+        else:
+            assert record.error is None, record.error and record.error.record.message
+            assert (record.parameter_set, record.bound) == want
+
+
+def test_pipeline_object_that_misses_a_mandatory_parameter() -> None:
+    # A generic spec: the dict binds -Options without coercion but cannot become the mandatory -Duration.
+    custom = spec.from_dict({
+        "name": "Test-Pipe", "defaultParameterSet": "A", "parameterSets": ["A"], "parameters": [
+            {"name": "Duration", "type": "System.TimeSpan", "sets": {"A": {"mandatory": True, "valueFromPipeline": True}}},
+            {"name": "Options", "type": "System.Collections.IDictionary", "sets": {"A": {"valueFromPipeline": True}}},
+        ]})
+    (record,) = binder.bind(custom, [], [{"a": 1}]).records
+    assert record.error is not None and record.error.error_id == "InputObjectMissingMandatory"
+    assert record.error.record.message == ("The input object cannot be bound because it did not contain the information "
+                                           "required to bind all mandatory parameters:  Duration")
+    (record,) = binder.bind(custom, [], ["01:00:00"]).records
+    assert record.error is None and record.bound == {"Duration": TimeSpan(HOUR)}
+
+
+def test_pipeline_command_line_errors_still_raise() -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(S, [("Availability", "Busy"), ("BodyParameter", "x")], [{"a": 1}])
+    assert info.value.error_id == "AmbiguousParameterSet"
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(S, [("Foo", 1)], ["x"])
+    assert info.value.error_id == "NamedParameterNotFound"
+
+
+# Other specs: positions, ValidateRange, ValidateSet, plain types.
+def test_positional_binding_in_position_order() -> None:
+    add = spec.load("Add-MgEnvironment")
+    result = binder.bind(add, [(None, "Env"), (None, "https://login"), (None, "https://graph")])
+    assert result.bound == {"Name": "Env", "AzureADEndpoint": "https://login", "GraphEndpoint": "https://graph"}
+
+
+def test_positional_fills_what_named_left() -> None:
+    add = spec.load("Add-MgEnvironment")
+    result = binder.bind(add, [("GraphEndpoint", "https://graph"), (None, "Env"), (None, "https://login")])
+    assert result.bound == {"GraphEndpoint": "https://graph", "Name": "Env", "AzureADEndpoint": "https://login"}
+
+
+@pytest.mark.parametrize("args,error_id,message", [
+    ([("MaxRetry", 11)], "ParameterArgumentValidationError",
+     "Cannot validate argument on parameter 'MaxRetry'. The 11 argument is greater than the maximum allowed range of 10. "
+     "Supply an argument that is less than or equal to 10 and then try the command again."),
+    ([("MaxRetry", -1)], "ParameterArgumentValidationError",
+     "The -1 argument is less than the minimum allowed range of 0."),
+    ([("ClientTimeout", 0)], "ParameterArgumentValidationError", "less than the minimum allowed range of 1."),
+    ([("MaxRetry", "many")], "ParameterArgumentTransformationError", 'Cannot convert value "many" to type "System.Int32".'),
+    ([(None, 3)], "PositionalParameterNotFound", "accepts argument '3'"),
+])
+def test_request_context_validation(args: Any, error_id: str, message: str) -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(spec.load("Set-MgRequestContext"), args)
+    assert (info.value.error_id, message in info.value.record.message) == (error_id, True), info.value.record.message
+
+
+@pytest.mark.parametrize("value,bound", [(0, 0), (10, 10), ("4", 4), (True, 1)])
+def test_request_context_accepts(value: Any, bound: int) -> None:
+    assert binder.bind(spec.load("Set-MgRequestContext"), {"MaxRetry": value}).bound == {"MaxRetry": bound}
+
+
+def test_validate_set_is_case_insensitive_and_keeps_the_given_text() -> None:
+    invoke = spec.load("Invoke-MgGraphRequest")
+    assert binder.bind(invoke, [("Method", "post"), ("Uri", "/x")]).bound["Method"] == "post"
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(invoke, [("Method", "FETCH"), ("Uri", "/x")])
+    assert info.value.error_id == "ParameterArgumentValidationError"
+    assert 'The argument "FETCH" does not belong to the set "GET,POST,PUT,PATCH,DELETE"' in info.value.record.message
+
+
+def test_commands_without_should_process_have_no_whatif() -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(spec.load("Get-MgRequestContext"), [("WhatIf", BARE)])
+    assert info.value.error_id == "NamedParameterNotFound"
+
+
+def test_lookup_tables_are_built_once_per_spec() -> None:
+    binder.bind(S, {"PresenceId": "u1"})
+    tables = binder._tables(S)
+    binder.bind(S, {"PresenceId": "u2"})
+    assert binder._tables(S) is tables
