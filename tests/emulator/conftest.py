@@ -40,18 +40,18 @@ class Graph:
         return response.json()["availability"], response.json()["activity"]
 
     def set_session(self, availability: str, activity: str, duration: str | None = None, session: str = "app-1",
-                    user: str = USER) -> requests.Response:
+                    user: str = USER, **kwargs: Any) -> requests.Response:
         body = {"sessionId": session, "availability": availability, "activity": activity}
         if duration is not None:
             body["expirationDuration"] = duration
-        return self.post(f"/v1.0/users/{user}/presence/setPresence", body)
+        return self.post(f"/v1.0/users/{user}/presence/setPresence", body, **kwargs)
 
     def set_preferred(self, availability: str, activity: str, duration: str | None = None,
-                      user: str = USER) -> requests.Response:
+                      user: str = USER, **kwargs: Any) -> requests.Response:
         body = {"availability": availability, "activity": activity}
         if duration is not None:
             body["expirationDuration"] = duration
-        return self.post(f"/v1.0/users/{user}/presence/setUserPreferredPresence", body)
+        return self.post(f"/v1.0/users/{user}/presence/setUserPreferredPresence", body, **kwargs)
 
 
 @pytest.fixture
