@@ -79,6 +79,25 @@ def _default_scope(parameter_set: str) -> str:
     return "CurrentUser" if parameter_set == USER and not _is_wsl() else "Process"
 
 
+# The variables Connect-MgGraph reads. Python's os.environ is a snapshot taken when the interpreter
+# started, and .NET on Unix does not pass later `$env:X = ...` changes to the C environment, so a
+# host that embeds Python passes its current values as ``bound["__Environment"]`` (a dict of name ->
+# value; a name that is absent there is unset). Python callers need not: os.environ is live for them.
+ENVIRONMENT_VARIABLES = (
+    "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "AZURE_USERNAME", "AZURE_PASSWORD",
+    "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+)
+
+
+def environ(bound: dict[str, Any]) -> dict[str, str]:
+    """The environment variables as the caller sees them now (see ENVIRONMENT_VARIABLES)."""
+    host = bound.get("__Environment")
+    if isinstance(host, dict):
+        return {str(k): str(v) for k, v in host.items() if v is not None}
+    return dict(os.environ)
+
+
 def _environment(bound: dict[str, Any]) -> environments.Environment:
     name = bound.get("Environment") or "Global"
     env = environments.find(str(name))
@@ -203,7 +222,8 @@ def _sign_in(parameter_set: str, bound: dict[str, Any], env: environments.Enviro
         from .http import AuthSession
 
         client_id = bound.get("ClientId")
-        mi = ManagedIdentityProvider(env.graph_endpoint.rstrip("/"), client_id, AuthSession(AUTH_TIMEOUT_SECONDS, env.ca_bundle))
+        mi = ManagedIdentityProvider(env.graph_endpoint.rstrip("/"), client_id, AuthSession(AUTH_TIMEOUT_SECONDS, env.ca_bundle),
+                                     environ(bound))
         context = ctx.GraphContext(env, "ManagedIdentity", "ManagedIdentity", mi, client_id=client_id,
                                    context_scope=scope, managed_identity_id=client_id)
         return context, mi.acquire()
@@ -214,7 +234,7 @@ def _sign_in(parameter_set: str, bound: dict[str, Any], env: environments.Enviro
     if parameter_set == CERT:
         return _certificate(bound, env, scope)
     if parameter_set == ENV_VARS:
-        return _environment_variables(env, scope)
+        return _environment_variables(env, scope, environ(bound))
     if parameter_set == USER:
         if env.name == environments.EMULATOR and env.is_built_in and not any(
                 k in bound for k in ("ClientId", "Scopes", "UseDeviceCode", "TenantId")):
@@ -272,17 +292,18 @@ def _certificate(bound: dict[str, Any], env: environments.Environment, scope: st
                      certificate_subject_name=bound.get("CertificateSubjectName"), send_certificate_chain=send_chain)
 
 
-def _environment_variables(env: environments.Environment, scope: str) -> tuple[ctx.GraphContext, ctx.AccessToken]:
+def _environment_variables(env: environments.Environment, scope: str,
+                           variables: dict[str, str]) -> tuple[ctx.GraphContext, ctx.AccessToken]:
     """Azure.Identity's EnvironmentCredential variables (auth-and-pain.md §A.2)."""
     from . import certificates
 
-    get = os.environ.get
+    get = variables.get
     tenant, client_id = get("AZURE_TENANT_ID"), get("AZURE_CLIENT_ID")
     if tenant and client_id and get("AZURE_CLIENT_SECRET"):
-        return _app_only(env, scope, tenant, client_id, get("AZURE_CLIENT_SECRET", ""), "EnvironmentVariable",
+        return _app_only(env, scope, tenant, client_id, get("AZURE_CLIENT_SECRET") or "", "EnvironmentVariable",
                          "EnvironmentVariable", "Environment variable sign-in")
     if tenant and client_id and get("AZURE_CLIENT_CERTIFICATE_PATH"):
-        cert = certificates.from_file(get("AZURE_CLIENT_CERTIFICATE_PATH", ""), get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+        cert = certificates.from_file(get("AZURE_CLIENT_CERTIFICATE_PATH") or "", get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
         send_chain = (get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN") or "").lower() in ("1", "true")
         return _app_only(env, scope, tenant, client_id, cert.msal_credential(send_chain), "EnvironmentVariable",
                          "EnvironmentVariable", "Environment variable sign-in", certificate_thumbprint=cert.thumbprint,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import requests
 
@@ -43,13 +43,16 @@ def _failure(message: str, error_id: str = "ManagedIdentityAuthenticationFailed"
 class ManagedIdentityProvider:
     """Tokens for ``resource`` from whichever managed identity endpoint this machine has."""
 
-    def __init__(self, resource: str, client_id: str | None = None, session: requests.Session | None = None) -> None:
+    def __init__(self, resource: str, client_id: str | None = None, session: requests.Session | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
         self.resource = resource
         self.client_id = client_id
         self._session = session or AuthSession()
+        # The variables as the caller saw them at Connect-MgGraph (see pwshcompat.auth.connect.environ).
+        self._environ = dict(os.environ if environ is None else environ)
 
     def endpoint_kind(self) -> str:
-        return "AppService" if os.environ.get("IDENTITY_ENDPOINT") and os.environ.get("IDENTITY_HEADER") else "IMDS"
+        return "AppService" if self._environ.get("IDENTITY_ENDPOINT") and self._environ.get("IDENTITY_HEADER") else "IMDS"
 
     def acquire(self, force_refresh: bool = False) -> AccessToken:
         # The endpoints keep their own cache and refresh it before expiry; there is nothing to bypass.
@@ -58,12 +61,12 @@ class ManagedIdentityProvider:
             params["client_id"] = self.client_id
         timeout: Any
         if self.endpoint_kind() == "AppService":
-            url = os.environ["IDENTITY_ENDPOINT"]
+            url = self._environ["IDENTITY_ENDPOINT"]
             params["api-version"] = APP_SERVICE_API_VERSION
-            headers = {"X-IDENTITY-HEADER": os.environ["IDENTITY_HEADER"]}
+            headers = {"X-IDENTITY-HEADER": self._environ["IDENTITY_HEADER"]}
             timeout = None
         else:
-            host = os.environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST") or IMDS_DEFAULT_HOST
+            host = self._environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST") or IMDS_DEFAULT_HOST
             url = host.rstrip("/") + IMDS_PATH
             params["api-version"] = IMDS_API_VERSION
             headers = {"Metadata": "true"}

@@ -325,6 +325,19 @@ def test_environment_variables_with_a_certificate_file(strict, monkeypatch, tmp_
     assert pwshcompat.invoke("Get-MgContext").CertificateThumbprint == _thumbprint(cert)
 
 
+def test_a_host_passes_its_current_environment_explicitly(local, monkeypatch):
+    """pwsh's `$env:X = ...` never reaches Python's os.environ, so the host hands the values over."""
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "stale-value-from-process-start")
+    result = bridge.invoke("Connect-MgGraph", "EnvironmentVariableParameterSet", {
+        "EnvironmentVariable": True, "Environment": "Local", "NoWelcome": True,
+        "__Environment": {"AZURE_TENANT_ID": local.tenant_id, "AZURE_CLIENT_ID": "host-app", "AZURE_CLIENT_SECRET": SECRET}})
+    assert result["terminating"] is None, result["terminating"]
+    assert pwshcompat.invoke("Get-MgContext").ClientId == "host-app"
+    missing = bridge.invoke("Connect-MgGraph", "EnvironmentVariableParameterSet", {
+        "EnvironmentVariable": True, "Environment": "Local", "__Environment": {}})
+    assert missing["terminating"]["error_id"] == "EnvironmentVariableNotSet"  # absent there means unset
+
+
 @pytest.mark.parametrize("variables, error_id", [
     ({"AZURE_USERNAME": "a@b.test", "AZURE_PASSWORD": "pw"}, "AuthNotSupported"),
     ({}, "EnvironmentVariableNotSet"),
