@@ -40,11 +40,11 @@ HANG_GUARD_SECONDS = 300    # turns a hang into a failure; nothing is asserted a
 
 
 def _faulted_emulator(seed: int, prefix: str) -> Emulator:
-    """An emulator whose rules fault about 20% of attempts (1 - 0.94 * 0.96^3 * 0.97)."""
+    """An emulator whose rules fault about 20% of attempts (1 - 0.96 * 0.94 * 0.96 * 0.96 * 0.97)."""
     emu = Emulator(seed=seed)
     for seconds in (0, 1, 2):  # users are split into three groups, one Retry-After each
-        emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=0.06, retry_after=seconds)
-    emu.inject("503", path=f"*/presences/{prefix}*", probability=0.04, retry_after=0)
+        emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=0.04, retry_after=seconds)
+    emu.inject("503", path=f"*/presences/{prefix}*", probability=0.06, retry_after=0)
     emu.inject("504", path=f"*/presences/{prefix}*", probability=0.04)
     emu.inject("reset", path=f"*/presences/{prefix}*", probability=0.04)
     emu.inject("slow", path=f"*/presences/{prefix}*", probability=0.03, delay=SLOW_DELAY)
@@ -73,11 +73,12 @@ def _check_soak(emu: Emulator, outcomes: dict[str, int], prefix: str) -> dict[st
     too_many = {c: len(a) for c, a in attempts.items() if len(a) > MAX_RETRY + 1}
     assert not too_many, f"more than MaxRetry+1 attempts: {too_many}"
 
-    short_waits = []
+    short_waits, waits = [], []
     for call, tries in attempts.items():
         for before, after in zip(tries, tries[1:]):
             if before.fault == "429":
                 waited = (after.time - before.time).total_seconds()
+                waits.append(waited - _retry_after(before.path))
                 if waited < _retry_after(before.path) - RETRY_AFTER_SLACK:
                     short_waits.append((call, _retry_after(before.path), round(waited, 3)))
         last = tries[-1]
@@ -105,7 +106,8 @@ def _check_soak(emu: Emulator, outcomes: dict[str, int], prefix: str) -> dict[st
     total_attempts = sum(len(a) for a in attempts.values())
     return {"calls": len(outcomes), "attempts": total_attempts, "faults": dict(faults),
             "fault_rate": round(sum(faults.values()) / total_attempts, 3),
-            "retries": total_attempts - len(outcomes), "errors": surfaced.get(1, 0)}
+            "retries": total_attempts - len(outcomes), "errors": surfaced.get(1, 0),
+            "waits_after_429_checked": len(waits), "least_wait_beyond_retry_after_s": round(min(waits, default=0), 3)}
 
 
 def _settings() -> dict[str, Any]:
