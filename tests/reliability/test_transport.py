@@ -113,3 +113,32 @@ def test_a_reply_that_never_comes_times_out(module_emulator: Emulator) -> None:
         finally:
             hold.set()
             pwshcompat.invoke("Set-MgRequestContext", ClientTimeout=300, MaxRetry=3)
+
+
+def test_a_retry_that_never_gets_a_reply_times_out_too(module_emulator: Emulator) -> None:
+    """The timeout is on every attempt, not only the first: a 503 first, then silence."""
+    import pwshcompat
+
+    hold = threading.Event()
+
+    def answer(handler: Any, record: Any) -> None:
+        if len(server.received) == 1:
+            reply(handler, 503, {"Retry-After": "0"})
+        else:
+            hold.wait(HANG_GUARD_SECONDS)
+
+    with Loopback(answer) as server:
+        _connect(server.url(), "HangOnRetry", module_emulator.issue_token())
+        pwshcompat.invoke("Set-MgRequestContext", ClientTimeout=1, MaxRetry=2, RetryDelay=0)
+        try:
+            outcome: list[BaseException | None] = []
+            worker = threading.Thread(target=lambda: outcome.append(_outcome()), daemon=True)
+            worker.start()
+            worker.join(HANG_GUARD_SECONDS)
+            assert not worker.is_alive(), "the retried request never timed out"
+            assert outcome and outcome[0] is not None
+            assert len(server.received) == 2
+            assert server.received[1][2].get("retry-attempt") == "1"
+        finally:
+            hold.set()
+            pwshcompat.invoke("Set-MgRequestContext", ClientTimeout=300, MaxRetry=3, RetryDelay=3)
