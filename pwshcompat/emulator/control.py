@@ -3,6 +3,7 @@
 No token is needed (loopback only). JSON in and out:
 
 * ``GET  /_emulator/requests`` — the request log: method, path, status, fault, time;
+* ``GET  /_emulator/login-requests`` — the sign-in log: method, path, time (never bodies: they hold secrets);
 * ``GET  /_emulator/presences`` — every known user: the presence now, the preferred presence, sessions;
 * ``POST /_emulator/reset`` — same as ``Emulator.reset()``;
 * ``POST /_emulator/clock`` — ``{"advanceSeconds": 300}`` moves the clock forward;
@@ -30,6 +31,9 @@ def handle(emu: "Emulator", method: str, path: str, body: bytes) -> tuple[int, A
         if (method, route) == ("GET", "requests"):
             return 200, [{"method": r.method, "path": r.path, "status": r.status, "fault": r.fault,
                           "time": r.time.isoformat() if r.time else None} for r in list(emu.requests)]
+        if (method, route) == ("GET", "login-requests"):
+            return 200, [{"method": r.method, "path": r.path.split("?", 1)[0],
+                          "time": r.time.isoformat() if r.time else None} for r in list(emu.login_requests)]
         if (method, route) == ("GET", "presences"):
             return 200, {user: _state(emu, user) for user in emu.store.user_ids()}
         if (method, route) == ("POST", "reset"):
