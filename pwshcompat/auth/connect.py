@@ -188,8 +188,7 @@ def connect(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) 
     if timeout is not None:
         _apply_client_timeout(timeout)
     if not bound.get("NoWelcome"):
-        runtime.write_information(WELCOME.format(auth_type=context.auth_type.lower(),
-                                                 client_id=context.app_name or context.client_id or ""))
+        runtime.write_information(WELCOME.format(auth_type=context.auth_type.lower(), client_id=context.client_id or ""))
     return context
 
 
@@ -362,7 +361,7 @@ def _user(bound: dict[str, Any], env: environments.Environment, scope: str,
     elif token is None:
         token = provider.sign_in_interactively(AUTH_TIMEOUT_SECONDS)
     if scope == "CurrentUser" and provider.account:
-        _write_auth_record(client_id, env, provider.account)
+        _write_auth_record(client_id, env, provider.account, tenant, scopes)
     context = ctx.GraphContext(env, "Delegated", credential_type, provider, client_id=client_id, tenant_id=tenant,
                                scopes=scopes, context_scope=scope,
                                app_name=DEFAULT_APP_NAME if client_id == DEFAULT_CLIENT_ID else None)
@@ -381,8 +380,44 @@ def _read_auth_record(client_id: str, env: environments.Environment) -> str | No
     return None
 
 
-def _write_auth_record(client_id: str, env: environments.Environment, account: dict[str, Any]) -> None:
+def _write_auth_record(client_id: str, env: environments.Environment, account: dict[str, Any],
+                       tenant: str | None, scopes: list[str]) -> None:
     """~/.mg/mg.authrecord.json: who signed in (never a token), so the next session can sign in silently."""
     record = {"username": account.get("username"), "homeAccountId": account.get("home_account_id"),
-              "authority": env.azure_ad_endpoint, "clientId": client_id, "tenantId": account.get("realm")}
+              "authority": env.azure_ad_endpoint, "clientId": client_id, "tenantId": tenant or account.get("realm"),
+              "environment": env.name, "scopes": scopes}
     paths.write_private(paths.auth_record(), json.dumps(record, indent=2))
+
+
+def restore() -> ctx.GraphContext | None:
+    """Reconnect a new process silently from a CurrentUser sign-in's auth record and token cache.
+
+    For hosts without a session of their own (e.g. the command line): like a second
+    ``Connect-MgGraph -ContextScope CurrentUser``, without any prompt. None when there is nothing
+    to restore or the cached refresh token no longer works.
+    """
+    try:
+        record = json.loads(paths.auth_record().read_text(encoding="utf-8"))
+        env = environments.find(str(record["environment"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if env is None:
+        return None
+    from . import token_cache
+    from .providers import UserProvider
+
+    env = environments.resolve(env)
+    scopes = [str(s) for s in record.get("scopes") or DEFAULT_SCOPES]
+    client_id = str(record.get("clientId") or DEFAULT_CLIENT_ID)
+    provider = UserProvider(env, record.get("tenantId"), client_id, scopes, token_cache.for_scope("CurrentUser"),
+                            AUTH_TIMEOUT_SECONDS)
+    token = provider.try_silent(str(record.get("homeAccountId")))
+    if token is None:
+        return None
+    context = ctx.GraphContext(env, "Delegated", "DeviceCode", provider, client_id=client_id,
+                               tenant_id=record.get("tenantId"), scopes=scopes, context_scope="CurrentUser",
+                               account=record.get("username"))
+    _describe(context, token)
+    context.prime(token)
+    ctx.set_current(context)
+    return context

@@ -21,5 +21,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     context.set_current(None)
     yield tmp_path
     context.set_current(None)
+    from pwshcompat.graph import request_context
+
+    request_context.reset()  # -ClientTimeout changes it process-wide
+    from pwshcompat.auth import connect
+
+    connect.device_code_sink = connect._live
     environments._running_emulator = None
 

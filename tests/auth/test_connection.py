@@ -114,10 +114,13 @@ def test_client_timeout_is_validated_before_anything_happens(local, value, error
     assert context.current() is None and local.requests == []
 
 
-def test_client_timeout_is_kept_on_the_connection(local):
+def test_client_timeout_sets_the_request_context_timeout(local):
+    from pwshcompat.graph import request_context
+
     bridge.invoke("Connect-MgGraph", "AccessTokenParameterSet",
                   {"Environment": "Local", "AccessToken": local.issue_token(), "ClientTimeout": 12.5})
     assert context.current().client_timeout == 12.5
+    assert request_context.current().client_timeout == 12.5
 
 
 class _CountingProvider:

@@ -291,6 +291,39 @@ def test_current_user_scope_persists_the_cache_0600_and_signs_in_silently_next_t
     assert not cache.exists() and not record.exists()
 
 
+def test_a_new_process_restores_a_current_user_sign_in_without_a_prompt(local):
+    from pwshcompat.auth import connect
+
+    codes: list[str] = []
+    _device_code_connect(local, codes)
+    context.set_current(None)
+    restored = connect.restore()
+    assert restored is context.current() and restored.account == "alex@pwshcompat.test" and len(codes) == 1
+    from pwshcompat.emulator.identity import DEFAULT_USER_ID
+
+    _set_presence(DEFAULT_USER_ID)  # a delegated token may set only its own user's presence
+    assert local.requests[-1].status == 200
+
+
+def test_restore_without_a_record_does_nothing(local):
+    from pwshcompat.auth import connect
+
+    assert connect.restore() is None and context.current() is None
+
+
+def test_without_a_browser_user_sign_in_falls_back_to_device_code(local, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    local.device_code_hook = lambda code: code.approve()
+    from pwshcompat.auth import connect
+
+    monkeypatch.setattr(connect, "device_code_sink", lambda message: None)
+    result = bridge.invoke("Connect-MgGraph", "UserParameterSet", {"TenantId": local.tenant_id, "Environment": "Local",
+                                                                    "ContextScope": "Process", "NoWelcome": True})
+    assert result["terminating"] is None, result["terminating"]
+    assert pwshcompat.invoke("Get-MgContext").TokenCredentialType == "DeviceCode"
+
+
 # -- environment variables ---------------------------------------------------------------------
 
 def _env_connect(emu) -> dict:
