@@ -1,0 +1,107 @@
+"""``python3 -m pwshcompat``: PowerShell-style arguments, output, errors on stderr, exit status."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pwshcompat import spec
+from pwshcompat.binder import NO_ARGUMENT
+from pwshcompat.cli import UsageError, parse_arguments, parse_value
+
+from ._support import CMD, PATH, graph  # noqa: F401 - fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+S = spec.load(CMD)
+
+
+@pytest.mark.parametrize("text,value", [
+    ("$true", True), ("$FALSE", False), ("$null", None), ("42", 42), ("-1", -1), ("1.5", 1.5), ("Busy", "Busy"),
+    ("'quoted'", "quoted"), ('{"a": [1]}', {"a": [1]}), ("[1, 2]", [1, 2]),
+    ("@{a=1; b='x;y'; c=@{d=$true}; 'e f'=@(1,2); g=PT1H}", {"a": 1, "b": "x;y", "c": {"d": True}, "e f": [1, 2], "g": "PT1H"}),
+    ("[ordered]@{z=1; a=2}", {"z": 1, "a": 2}), ("@{}", {}), ("@{1='one'}", {1: "one"}), ("@{a='it''s'}", {"a": "it's"}),
+])
+def test_values(text: str, value: Any) -> None:
+    assert parse_value(text) == value
+
+
+@pytest.mark.parametrize("text", ["@{a=1", "@{a}", "@{a='x}"])
+def test_bad_hashtable_literals(text: str) -> None:
+    with pytest.raises(UsageError, match="hashtable literal"):
+        parse_value(text)
+
+
+def test_argument_shapes() -> None:
+    assert parse_arguments(S, ["-PresenceId", "u1", "-PassThru", "-PassThru:$false", "-Act", "-1", "-RHV:h", "pos",
+                               "-ExpirationDuration", "3600", "-Availability"]) == [
+        ("PresenceId", "u1"), ("PassThru", NO_ARGUMENT), ("PassThru", False), ("Act", -1), ("RHV", "h"), (None, "pos"),
+        ("ExpirationDuration", 3600), ("Availability", NO_ARGUMENT)]
+
+
+def test_array_parameters_split_commas() -> None:
+    connect = spec.load("Connect-MgGraph")
+    scopes = next(p.name for p in connect.parameters if p.type.endswith("[]"))
+    assert parse_arguments(connect, [f"-{scopes}", "a,b"]) == [(scopes, ["a", "b"])]
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "pwshcompat", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture
+def cli_env(graph: Any, tmp_path: Path) -> dict[str, str]:
+    graph.reset()
+    env = dict(os.environ, HOME=str(tmp_path), PWSHCOMPAT_ACCESS_TOKEN=graph.issue_token(),
+               PWSHCOMPAT_GRAPH_ENDPOINT=graph.graph_url)
+    env.pop("AZURE_CLIENT_ID", None)
+    return env
+
+
+def test_cli_sets_presence_and_prints_true(graph: Any, cli_env: dict[str, str]) -> None:
+    result = _run([CMD, "-PresenceId", "cli/1", "-Availability", "Busy", "-Activity", "Busy", "-ExpirationDuration",
+                   "01:00:00", "-AdditionalProperties", "@{note='x'}", "-PassThru"], cli_env)
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "True", "")
+    (request,) = graph.requests
+    assert request.path == PATH.format("cli%2F1")
+    assert request.json() == {"note": "x", "availability": "Busy", "activity": "Busy", "expirationDuration": "PT1H"}
+
+
+def test_cli_body_as_json(graph: Any, cli_env: dict[str, str]) -> None:
+    result = _run([CMD, "-PresenceId", "u1", "-BodyParameter", '{"availability": "Away", "activity": "Away"}'], cli_env)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert graph.requests[0].json() == {"availability": "Away", "activity": "Away"}
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["-PresenceId", "u1", "-Bogus", "1"], "NamedParameterNotFound"),
+    (["-Availability", "Busy"], "MissingMandatoryParameter"),
+    (["-PresenceId", "u1", "-ExpirationDuration", "PT1H"], "ParameterArgumentTransformationError"),
+    (["-PresenceId", "u1", "-Availability", "Bogus", "-Activity", "Busy"], "InvalidArgument,Microsoft.Graph.Beta"),
+])
+def test_cli_errors_go_to_stderr_with_non_zero_exit(graph: Any, cli_env: dict[str, str], args: list[str],
+                                                    fragment: str) -> None:
+    result = _run([CMD, *args], cli_env)
+    assert result.returncode == 1 and result.stdout == ""
+    assert fragment in result.stderr and result.stderr.startswith(CMD + ": ")
+    assert cli_env["PWSHCOMPAT_ACCESS_TOKEN"] not in result.stderr
+
+
+def test_cli_what_if(graph: Any, cli_env: dict[str, str]) -> None:
+    result = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy", "-WhatIf"], cli_env)
+    assert result.returncode == 0 and result.stdout.startswith('What if: Performing the operation "' + CMD + "_SetExpanded")
+    assert graph.requests == []
+
+
+def test_cli_usage_and_unknown_command(cli_env: dict[str, str]) -> None:
+    assert _run([], cli_env).returncode == 2
+    unknown = _run(["Get-Nothing"], cli_env)
+    assert unknown.returncode == 2 and "Get-Nothing" in unknown.stderr
+    listing = _run(["--help"], cli_env)
+    assert listing.returncode == 0 and CMD in listing.stdout
