@@ -7,9 +7,10 @@ test process: it approves device codes through its hook, and its request log is 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from cryptography.x509.oid import NameOID
 from pwshcompat.emulator.managed_identity import ManagedIdentityEndpoint
 
 SECRET = "pwsh-canary-S3cr3t-7781"
+# Found before the autouse fixture points HOME elsewhere (the shared fixture falls back to ~/.dotnet/tools).
+_PWSH_DIR = os.path.dirname(shutil.which("pwsh") or os.path.expanduser("~/.dotnet/tools/pwsh"))
 
 SCRIPT = r"""
 $Graph, $Login, $Tenant, $Secret, $PfxPath, $Thumb, $MiUrl = $args[1..7]
@@ -85,6 +88,7 @@ def _certificate():
 @pytest.fixture
 def results(emulator, pwsh, home: Path, monkeypatch) -> dict:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_bundle)
+    monkeypatch.setenv("PATH", _PWSH_DIR + os.pathsep + os.environ.get("PATH", ""))
     cert, pfx, thumb = _certificate()
     (home / "app.pfx").write_bytes(pfx)
     store = home / ".dotnet" / "corefx" / "cryptography" / "x509stores" / "my"
