@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from pwshcompat.emulator.managed_identity import ManagedIdentityEndpoint
+from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 SECRET = "pwsh-canary-S3cr3t-7781"
 # Found before the autouse fixture points HOME elsewhere (the shared fixture falls back to ~/.dotnet/tools).

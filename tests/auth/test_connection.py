@@ -14,6 +14,7 @@ from pwshcompat import bridge
 from pwshcompat.auth import context
 from pwshcompat.auth.connect import jwt_claims
 from pwshcompat.errors import PSError
+from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 CONTEXT_PROPERTIES = ["ClientId", "TenantId", "Scopes", "AuthType", "TokenCredentialType", "CertificateThumbprint",
                       "CertificateSubjectName", "SendCertificateChain", "Account", "AppName", "ContextScope",

@@ -15,6 +15,7 @@ import pwshcompat
 from pwshcompat import commands
 from pwshcompat.errors import PSError
 from pwshcompat.runtime import CommandRuntime
+from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 ROOT = Path(__file__).resolve().parents[2]
 

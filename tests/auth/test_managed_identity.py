@@ -8,6 +8,7 @@ import pwshcompat
 from pwshcompat import bridge
 from pwshcompat.auth import context
 from pwshcompat.emulator.managed_identity import SYSTEM_ASSIGNED_CLIENT_ID, ManagedIdentityEndpoint
+from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 import pwshcompat
 from pwshcompat import bridge
 from pwshcompat.auth import connect, context
+from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 SECRET = "canary-secret-4b1d"
 

@@ -1,4 +1,8 @@
-"""Fixtures for the auth tests: a private HOME per test and no connection left behind."""
+"""Fixtures for the auth tests: a private HOME per test and no connection left behind.
+
+Not a conftest.py: other test directories import the top-level ``conftest`` by name, which a second
+conftest module would shadow. Each auth test module imports ``home`` from here (it is autouse).
+"""
 
 from __future__ import annotations
 
