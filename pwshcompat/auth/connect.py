@@ -6,6 +6,10 @@ sign-in except on WSL, Process otherwise), default scopes (``User.Read`` for del
 ``{GraphEndpoint}/.default`` for app-only and environment variables, the bare Graph endpoint for
 managed identity), the default client id, and that Connect acquires a token at once and fills the
 context from the token's claims. On a failure no half-made connection is left behind.
+
+Two optional keys a host may add to ``bound`` besides the parameters: ``__Environment`` (its
+current environment variables, see :data:`ENVIRONMENT_VARIABLES`) and ``__PSHostVersion`` (shown
+as Get-MgContext's ``PSHostVersion``).
 """
 
 from __future__ import annotations
@@ -131,17 +135,6 @@ def _apply_client_timeout(seconds: float) -> None:
     setter = getattr(request_context, "set_client_timeout", None)
     if callable(setter):
         setter(seconds)
-
-
-class _Plan:
-    """What one Connect-MgGraph call will do, gathered before any request is sent."""
-
-    def __init__(self, env: environments.Environment, auth_type: str, credential_type: str, scope: str) -> None:
-        self.env, self.auth_type, self.credential_type, self.scope = env, auth_type, credential_type, scope
-        self.client_id: str | None = None
-        self.tenant_id: str | None = None
-        self.requested_scopes: list[str] = []
-        self.extra: dict[str, Any] = {}
 
 
 SETS = (USER, CERT, IDENTITY, SECRET, TOKEN, ENV_VARS)

@@ -24,7 +24,6 @@ import pwshcompat
 from pwshcompat import bridge
 from pwshcompat.auth import context
 from pwshcompat.emulator import Emulator
-from pwshcompat.errors import PSError
 from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 

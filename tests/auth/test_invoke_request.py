@@ -8,7 +8,6 @@ import pytest
 
 import pwshcompat
 from pwshcompat import bridge
-from pwshcompat.errors import PSError
 from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 FQID = "InvokeGraphHttpResponseException,Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest"
