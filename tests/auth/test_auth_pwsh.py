@@ -144,3 +144,29 @@ def test_auth_cmdlets_in_pwsh(results, emulator):
     assert r["identity"].startswith("ManagedIdentity|ManagedIdentity|Process|")
     assert r["emulatorEnv"] is True
     assert SECRET not in r["_all_text"]  # not in any stream, including -Verbose/-Debug and errors
+
+
+PERSIST = r"""
+$Graph, $Login, $Tenant, $Step = $args[0..3]
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+if ($Step -eq 'first') { $null = Add-MgEnvironment -Name Saved -AzureADEndpoint $Login -GraphEndpoint $Graph }
+Connect-MgGraph -Scopes User.Read -TenantId $Tenant -Environment Saved -UseDeviceCode -NoWelcome 6>$null
+$c = Get-MgContext
+'{0}|{1}|{2}' -f $c.ContextScope, $c.Account, (Test-Path (Join-Path $HOME '.mg/mg.msal.cache'))
+"""
+
+
+def test_current_user_sign_in_carries_over_to_the_next_pwsh_process(emulator, pwsh, monkeypatch):
+    """Environment and token cache persist in ~/.mg: the second process signs in without a device code."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_bundle)
+    monkeypatch.setenv("PATH", _PWSH_DIR + os.pathsep + os.environ.get("PATH", ""))
+    codes: list[str] = []
+    emulator.device_code_hook = lambda code: (codes.append(code.user_code), code.approve())
+    args = (emulator.graph_url, emulator.login_url, emulator.tenant_id)
+    first = pwsh(PERSIST, *args, "first")
+    assert first.returncode == 0, first.stderr
+    second = pwsh(PERSIST, *args, "second")
+    assert second.returncode == 0, second.stderr
+    assert first.stdout.strip().splitlines()[-1] == second.stdout.strip().splitlines()[-1] == \
+        "CurrentUser|alex@pwshcompat.test|True"
+    assert len(codes) == 1
