@@ -173,14 +173,28 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
+    }
     process {
+        $pwshCompatBound = $PSBoundParameters
+        if ($MyInvocation.ExpectingInput) {
+            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
+            foreach ($pwshCompatName in 'InputObject', 'BodyParameter', 'Headers') {
+                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
+                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
+                    $null = $pwshCompatBound.Remove($pwshCompatName)
+                }
+            }
+        }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
             return
         }
         if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence'' operation', 'Set-MgBetaCommunicationPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresenceUserPreferredPresence', $PSBoundParameters)
+            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresenceUserPreferredPresence', $pwshCompatBound)
+            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
         }
     }
 }

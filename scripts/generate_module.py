@@ -148,9 +148,9 @@ def csharp(all_specs: list[CommandSpec]) -> str:
         namespace, _, name = full.rpartition(".")
         verb, _, noun = command.partition("-")
         by_namespace.setdefault(namespace, []).append(
-            "    /// <summary>Names the original's internal cmdlet in error records; never registered as a command.</summary>\n"
+            "    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>\n"
             f"    [System.Management.Automation.Cmdlet({json.dumps(verb)}, {json.dumps(noun)})]\n"
-            f"    public sealed class {name} : System.Management.Automation.PSCmdlet\n    {{\n    }}")
+            f"    public sealed class {name} : global::PwshCompat.Host.InternalCommand\n    {{\n    }}")
     out = [header("//"), "#nullable enable\n"]
     for namespace in sorted(by_namespace):
         out.append(f"namespace {namespace}\n{{\n" + "\n\n".join(by_namespace[namespace]) + "\n}\n")
@@ -263,26 +263,50 @@ def function(s: CommandSpec) -> str:
         params.append("\n".join("        " + line for line in parameter_block(s, p, text.get("argumentCompleters", {}))))
     body.append(",\n\n".join(params))
     body.append("    )")
-    body.append("    process {")
+    piped = [p.name for p in s.parameters if any(m.value_from_pipeline or m.value_from_pipeline_by_property_name
+                                                 for m in p.sets.values())]
+    bound = "$PSBoundParameters"
+    if piped:
+        # PowerShell resets a pipeline-bound parameter before the next record but leaves its key in
+        # $PSBoundParameters; the original (a compiled cmdlet) never sees such stale values.
+        body.append("    begin {")
+        body.append("        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys")
+        body.append("    }")
+        body.append("    process {")
+        body.append("        $pwshCompatBound = $PSBoundParameters")
+        body.append("        if ($MyInvocation.ExpectingInput) {")
+        body.append("            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)")
+        body.append(f"            foreach ($pwshCompatName in {', '.join(ps_quote(n) for n in piped)}) {{")
+        body.append("                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and")
+        body.append("                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {")
+        body.append("                    $null = $pwshCompatBound.Remove($pwshCompatName)")
+        body.append("                }")
+        body.append("            }")
+        body.append("        }")
+        bound = "$pwshCompatBound"
+    else:
+        body.append("    process {")
     body.append("        if ($null -ne $script:PwshCompatBindingProbe) {")
     body.append("            # Test hook (binder parity): report the binding, call nothing.")
-    body.append("            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters")
+    body.append(f"            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName {bound}")
     body.append("            return")
     body.append("        }")
-    call = f"[PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, {ps_quote(s.name)}, $PSBoundParameters)"
+    # A terminating error the original throws from its internal cmdlet comes back to be thrown by it.
+    call = (f"$pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, {ps_quote(s.name)}, {bound})",
+            "if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }")
     if s.supports_should_process and s.operation:
         op = s.operation
         target = ps_quote(f"Call remote '{op.method} {op.path}' operation")
         action = ps_quote(op.internal_command_for("")) + " + $PSCmdlet.ParameterSetName"
         body.append(f"        if ($PSCmdlet.ShouldProcess({target}, {action})) {{")
-        body.append(f"            {call}")
+        body += [f"            {line}" for line in call]
         body.append("        }")
     elif s.supports_should_process:
         body.append(f"        if ($PSCmdlet.ShouldProcess({ps_quote(s.name)})) {{")
-        body.append(f"            {call}")
+        body += [f"            {line}" for line in call]
         body.append("        }")
     else:
-        body.append(f"        {call}")
+        body += [f"        {line}" for line in call]
     body.append("    }")
     body.append("}")
     return "\n".join(body)

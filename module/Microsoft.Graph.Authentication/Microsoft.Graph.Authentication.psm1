@@ -35,14 +35,28 @@ function Add-MgEnvironment {
         [System.String]
         ${GraphEndpoint}
     )
+    begin {
+        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
+    }
     process {
+        $pwshCompatBound = $PSBoundParameters
+        if ($MyInvocation.ExpectingInput) {
+            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
+            foreach ($pwshCompatName in 'Name', 'AzureADEndpoint', 'GraphEndpoint') {
+                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
+                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
+                    $null = $pwshCompatBound.Remove($pwshCompatName)
+                }
+            }
+        }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
             return
         }
         if ($PSCmdlet.ShouldProcess('Add-MgEnvironment')) {
-            [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Add-MgEnvironment', $PSBoundParameters)
+            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Add-MgEnvironment', $pwshCompatBound)
+            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
         }
     }
 }
@@ -183,7 +197,8 @@ function Connect-MgGraph {
             & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
             return
         }
-        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Connect-MgGraph', $PSBoundParameters)
+        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Connect-MgGraph', $PSBoundParameters)
+        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
     }
 }
 
@@ -205,7 +220,8 @@ function Disconnect-MgGraph {
             & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
             return
         }
-        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Disconnect-MgGraph', $PSBoundParameters)
+        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Disconnect-MgGraph', $PSBoundParameters)
+        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
     }
 }
 
@@ -227,7 +243,8 @@ function Get-MgContext {
             & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
             return
         }
-        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgContext', $PSBoundParameters)
+        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgContext', $PSBoundParameters)
+        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
     }
 }
 
@@ -247,13 +264,27 @@ function Get-MgEnvironment {
         [System.String]
         ${Name}
     )
+    begin {
+        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
+    }
     process {
+        $pwshCompatBound = $PSBoundParameters
+        if ($MyInvocation.ExpectingInput) {
+            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
+            foreach ($pwshCompatName in 'Name') {
+                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
+                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
+                    $null = $pwshCompatBound.Remove($pwshCompatName)
+                }
+            }
+        }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
             return
         }
-        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgEnvironment', $PSBoundParameters)
+        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgEnvironment', $pwshCompatBound)
+        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
     }
 }
 
@@ -275,7 +306,8 @@ function Get-MgRequestContext {
             & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
             return
         }
-        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgRequestContext', $PSBoundParameters)
+        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgRequestContext', $PSBoundParameters)
+        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
     }
 }
 
@@ -395,13 +427,27 @@ function Invoke-MgGraphRequest {
         [Microsoft.Graph.PowerShell.Authentication.Models.OutputType]
         ${OutputType}
     )
+    begin {
+        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
+    }
     process {
+        $pwshCompatBound = $PSBoundParameters
+        if ($MyInvocation.ExpectingInput) {
+            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
+            foreach ($pwshCompatName in 'Body') {
+                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
+                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
+                    $null = $pwshCompatBound.Remove($pwshCompatName)
+                }
+            }
+        }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
             return
         }
-        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Invoke-MgGraphRequest', $PSBoundParameters)
+        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Invoke-MgGraphRequest', $pwshCompatBound)
+        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
     }
 }
 
@@ -421,14 +467,28 @@ function Remove-MgEnvironment {
         [System.String]
         ${Name}
     )
+    begin {
+        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
+    }
     process {
+        $pwshCompatBound = $PSBoundParameters
+        if ($MyInvocation.ExpectingInput) {
+            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
+            foreach ($pwshCompatName in 'Name') {
+                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
+                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
+                    $null = $pwshCompatBound.Remove($pwshCompatName)
+                }
+            }
+        }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
             return
         }
         if ($PSCmdlet.ShouldProcess('Remove-MgEnvironment')) {
-            [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Remove-MgEnvironment', $PSBoundParameters)
+            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Remove-MgEnvironment', $pwshCompatBound)
+            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
         }
     }
 }
@@ -463,14 +523,28 @@ function Set-MgEnvironment {
         [System.String]
         ${GraphEndpoint}
     )
+    begin {
+        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
+    }
     process {
+        $pwshCompatBound = $PSBoundParameters
+        if ($MyInvocation.ExpectingInput) {
+            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
+            foreach ($pwshCompatName in 'Name', 'AzureADEndpoint', 'GraphEndpoint') {
+                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
+                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
+                    $null = $pwshCompatBound.Remove($pwshCompatName)
+                }
+            }
+        }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
+            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
             return
         }
         if ($PSCmdlet.ShouldProcess('Set-MgEnvironment')) {
-            [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgEnvironment', $PSBoundParameters)
+            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgEnvironment', $pwshCompatBound)
+            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
         }
     }
 }
@@ -519,7 +593,8 @@ function Set-MgRequestContext {
             & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
             return
         }
-        [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgRequestContext', $PSBoundParameters)
+        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgRequestContext', $PSBoundParameters)
+        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
     }
 }
 

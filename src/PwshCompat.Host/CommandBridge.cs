@@ -70,8 +70,10 @@ namespace PwshCompat.Host
         /// <summary>
         /// Runs command <paramref name="name"/> in Python with <paramref name="bound"/> (normally
         /// $PSBoundParameters) in the cmdlet's resolved parameter set, and replays its streams.
+        /// A terminating error is thrown here, or returned when the original throws it from an
+        /// internal command: the caller then runs <c>&amp; $result.Command -TerminatingError $result.Record</c>.
         /// </summary>
-        public static void Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
+        public static PendingTermination? Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {
             if (invokeHost is null || types is null)
             {
@@ -104,9 +106,9 @@ namespace PwshCompat.Host
                 cmdlet.ThrowTerminatingError(new ErrorRecord(
                     new InvalidOperationException($"pwshcompat failed inside Python: {ex.Format()}", ex),
                     "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
-                return;
+                return null;
             }
-            result.Replay(cmdlet);
+            return result.Replay(cmdlet);
         }
     }
 }

@@ -58,7 +58,20 @@ namespace PwshCompat.Host
 
         public static void Write(PSCmdlet cmdlet, PendingError error) => cmdlet.WriteError(Attribute(cmdlet, error));
 
-        public static void Throw(PSCmdlet cmdlet, PendingError error) => cmdlet.ThrowTerminatingError(Attribute(cmdlet, error));
+        /// <summary>
+        /// The terminating error for the generated function to hand to its internal command, or
+        /// null after throwing it here when no internal command is named.
+        /// </summary>
+        public static PendingTermination? Throw(PSCmdlet cmdlet, PendingError error)
+        {
+            CmdletInfo? info = error.Command.Length == 0 ? null : CommandInfos.GetOrAdd(error.Command, FindCommand);
+            if (info is not null && typeof(InternalCommand).IsAssignableFrom(info.ImplementingType))
+            {
+                return new PendingTermination(info, error.Record);
+            }
+            cmdlet.ThrowTerminatingError(error.Record);
+            return null;
+        }
 
         private static ErrorRecord Attribute(PSCmdlet cmdlet, PendingError error)
         {

@@ -5,27 +5,27 @@
 
 namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
 {
-    /// <summary>Names the original's internal cmdlet in error records; never registered as a command.</summary>
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_Set")]
-    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_Set : System.Management.Automation.PSCmdlet
+    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>Names the original's internal cmdlet in error records; never registered as a command.</summary>
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_SetExpanded")]
-    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetExpanded : System.Management.Automation.PSCmdlet
+    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>Names the original's internal cmdlet in error records; never registered as a command.</summary>
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentity")]
-    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentity : System.Management.Automation.PSCmdlet
+    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>Names the original's internal cmdlet in error records; never registered as a command.</summary>
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentityExpanded")]
-    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentityExpanded : System.Management.Automation.PSCmdlet
+    public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 }

@@ -81,7 +81,8 @@ namespace PwshCompat.Host
             }
         }
 
-        public void Replay(PSCmdlet cmdlet)
+        /// <summary>Writes everything to <paramref name="cmdlet"/>; returns a terminating error its function must raise.</summary>
+        public PendingTermination? Replay(PSCmdlet cmdlet)
         {
             foreach (string m in debug)
             {
@@ -105,7 +106,7 @@ namespace PwshCompat.Host
             }
             if (terminating is not null)
             {
-                ErrorRecords.Throw(cmdlet, terminating);
+                return ErrorRecords.Throw(cmdlet, terminating);
             }
             foreach (object? o in output)
             {
@@ -116,6 +117,7 @@ namespace PwshCompat.Host
             {
                 cmdlet.SessionState.PSVariable.Set(new PSVariable("global:" + name, value));
             }
+            return null;
         }
     }
 }

@@ -1,0 +1,225 @@
+"""Seeded invocations of the presence cmdlet for the binder parity test, and how to run one
+through each binder.
+
+A case is plain JSON so PowerShell can read it::
+
+    {"args": [["Avail", {"t": "str", "v": "Busy"}, false], ["PassThru", {"t": "noarg"}, false]],
+     "splat": false, "pipeline": null | [value, ...]}
+
+``args`` keeps command-line order as ``[name, value, colon]``; a ``noarg`` value is a bare
+``-Name``, ``colon`` writes ``-Name:value`` (how a switch takes a value). With ``splat`` the
+arguments go in an ``[ordered]`` hashtable passed as ``@splat`` (so a bare ``-Name`` becomes
+``$true``). Values: ``str``, ``int``, ``null``, ``ts`` (TimeSpan ticks), ``ht`` (hashtable),
+``pso`` ([pscustomobject]), ``bool`` (``-Name:$value``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import types
+from typing import Any
+
+from pwshcompat import binder
+from pwshcompat.conversion import TimeSpan
+from pwshcompat.errors import ParameterBindingError
+from pwshcompat.spec import CommandSpec
+
+Value = dict[str, Any]
+
+_IDS = ["u1", "user/1 é", "00000000-0000-0000-0000-000000000001"]
+_STATES = ["Available", "Busy", "DoNotDisturb", "Away", "Offline", "OffWork", "busy"]
+
+
+def _s(v: str) -> Value:
+    return {"t": "str", "v": v}
+
+
+def _body(rng: random.Random) -> Value:
+    keys = rng.sample(["availability", "Activity", "expirationDuration", "extra"], rng.randint(0, 3))
+    values = {"availability": _s(rng.choice(_STATES)), "Activity": _s(rng.choice(_STATES)),
+              "expirationDuration": _s("PT1H"), "extra": {"t": "int", "v": 7}}
+    return {"t": rng.choice(["ht", "pso"]), "v": {k: values[k] for k in keys}}
+
+
+def _identity(rng: random.Random) -> Value:
+    props = {"PresenceId": _s(rng.choice(_IDS))} if rng.random() < 0.8 else {"UserId": _s("u9")}
+    return {"t": rng.choice(["ht", "pso"]), "v": props}
+
+
+def value_for(p_name: str, p_type: str, rng: random.Random) -> Value:
+    """A value for parameter ``p_name``: mostly valid, sometimes of a type it refuses."""
+    if rng.random() < 0.08:  # something unusual for any parameter
+        return rng.choice([{"t": "null"}, {"t": "int", "v": 5}, _s(""), {"t": "ht", "v": {"a": _s("b")}},
+                           {"t": "pso", "v": {"PresenceId": _s("p")}}])
+    if p_type.endswith("SwitchParameter"):
+        return rng.choice([{"t": "noarg"}, {"t": "noarg"}, {"t": "bool", "v": True}, {"t": "bool", "v": False}])
+    if p_type == "System.TimeSpan":
+        return rng.choice([_s("01:00:00"), _s("1"), _s("PT1H"), {"t": "int", "v": 36000000000},
+                           {"t": "ts", "v": 18000000000}, _s("nonsense")])
+    if p_type in ("System.Collections.Hashtable", "System.Collections.IDictionary"):
+        return rng.choice([{"t": "ht", "v": {"x-a": _s("1")}}, {"t": "ht", "v": {}}, _s("text"),
+                           {"t": "pso", "v": {"x": _s("1")}}])
+    if p_type == "System.Management.Automation.ActionPreference":
+        return _s(rng.choice(["SilentlyContinue", "Continue", "Ignore", "Stop", "stop", "Bogus"]))
+    if p_type == "System.Int32":
+        return rng.choice([{"t": "int", "v": 2}, _s("3"), _s("x")])
+    if p_type == "System.Uri":
+        return _s("http://proxy.local:8080")
+    if p_type.endswith("ICloudCommunicationsIdentity"):
+        return rng.choice([_identity(rng), _identity(rng), _s('{"PresenceId": "j1"}'), _s("plain")])
+    if p_type.startswith("Microsoft.Graph"):
+        return rng.choice([_body(rng), _body(rng), _s('{"availability": "Busy", "activity": "Busy"}'), _s("plain"),
+                           {"t": "int", "v": 3}])
+    if p_name in ("Availability", "Activity"):
+        return rng.choice([_s(s) for s in _STATES] + [{"t": "int", "v": 1}])
+    if p_name == "PresenceId":
+        return rng.choice([_s(i) for i in _IDS] + [_s("")])
+    return _s(rng.choice(["v1", "hdrs", "x y"]))
+
+
+def name_for(p_name: str, aliases: tuple[str, ...], rng: random.Random) -> str:
+    """How a caller might spell the parameter: exact, case-changed, alias or a prefix."""
+    roll = rng.random()
+    if roll < 0.35:
+        return p_name
+    if roll < 0.5:
+        return rng.choice([p_name.lower(), p_name.upper()])
+    if roll < 0.6 and aliases:
+        return rng.choice(aliases)
+    return p_name[: rng.randint(1, len(p_name))]
+
+
+# Parameters the cases use (hidden pipeline-step parameters take delegates, left out).
+_SKIP = {"HttpPipelineAppend", "HttpPipelinePrepend", "ProxyCredential"}
+_COMMON = [("Verbose", "System.Management.Automation.SwitchParameter", ("vb",)),
+           ("Debug", "System.Management.Automation.SwitchParameter", ("db",)),
+           ("ErrorAction", "System.Management.Automation.ActionPreference", ("ea",)),
+           ("WarningAction", "System.Management.Automation.ActionPreference", ("wa",)),
+           ("ProgressAction", "System.Management.Automation.ActionPreference", ("proga",)),
+           ("OutVariable", "System.String", ("ov",)),
+           ("OutBuffer", "System.Int32", ("ob",)),
+           ("WhatIf", "System.Management.Automation.SwitchParameter", ("wi",)),
+           ("Confirm", "System.Management.Automation.SwitchParameter", ("cf",))]
+
+
+def generate(spec: CommandSpec, count: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    own = [(p.name, p.type, p.aliases) for p in spec.parameters if p.name not in _SKIP]
+    sets = list(spec.parameter_sets)
+    cases = []
+    for _ in range(count):
+        # Mostly coherent invocations (parameters of one set), some random mixtures.
+        if rng.random() < 0.7:
+            target = rng.choice(sets)
+            pool = [x for x in own if spec.parameter(x[0]).membership(target) is not None]
+        else:
+            pool = list(own)
+        chosen = rng.sample(pool, min(len(pool), rng.randint(0, 5)))
+        if rng.random() < 0.3:
+            chosen.append(rng.choice(_COMMON))
+        if rng.random() < 0.03 and chosen:
+            chosen.append(chosen[0])  # the same parameter twice
+        args = [[name_for(n, a, rng), value_for(n, t, rng)] for n, t, a in chosen]
+        for arg, (_, t, _) in zip(args, chosen):
+            # A switch takes a value only as -Name:value; other parameters get either form.
+            arg.append(t.endswith("SwitchParameter") or rng.random() < 0.2)
+        if rng.random() < 0.03:
+            args.append([rng.choice(["Foo", "Presence", "Availabilityx"]), _s("x"), False])
+        pipeline = None
+        if rng.random() < 0.3:
+            pipeline = [rng.choice([_identity(rng), _body(rng), _s("piped"), {"t": "int", "v": 4},
+                                    {"t": "ht", "v": {"X-Custom": _s("1")}}])
+                        for _ in range(rng.randint(1, 3))]
+        splat = rng.random() < 0.2
+        if splat:
+            # A splatted bare switch is $true; a splat hashtable holds each name once (the last value wins).
+            merged: dict[str, list[Any]] = {}
+            for name, v, colon in args:
+                key = name.lower()
+                v = {"t": "bool", "v": True} if v["t"] == "noarg" else v
+                merged[key] = [merged[key][0] if key in merged else name, v, colon]
+            args = list(merged.values())
+        cases.append({"args": args, "splat": splat, "pipeline": pipeline})
+    return cases
+
+
+def python_value(v: Value) -> Any:
+    t = v["t"]
+    if t == "null":
+        return None
+    if t == "ts":
+        return TimeSpan(v["v"])
+    if t == "ht":
+        return {k: python_value(x) for k, x in v["v"].items()}
+    if t == "pso":
+        return types.SimpleNamespace(**{k: python_value(x) for k, x in v["v"].items()})
+    if t == "noarg":
+        return binder.NO_ARGUMENT
+    return v["v"]
+
+
+def normalise(value: Any) -> Any:
+    """A comparable JSON form of a bound value (PowerShell's side is normalised to the same)."""
+    if isinstance(value, TimeSpan):
+        return {"ticks": value.ticks}
+    if isinstance(value, types.SimpleNamespace):
+        value = vars(value)
+    if isinstance(value, dict):
+        return {str(k).lower(): normalise(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]).lower())}
+    if isinstance(value, (list, tuple)):
+        return [normalise(v) for v in value]
+    return value
+
+
+def run_python(spec: CommandSpec, case: dict[str, Any]) -> dict[str, Any]:
+    """The case through pwshcompat.binder, in the shape the PowerShell driver reports."""
+    args = [(name, python_value(v)) for name, v, _ in case["args"]]
+    pipeline = None if case["pipeline"] is None else [python_value(v) for v in case["pipeline"]]
+    try:
+        result = binder.bind(spec, args, pipeline)
+    except ParameterBindingError as exc:
+        return {"terminating": exc.error_id, "records": []}
+    records = []
+    for r in result.records:
+        if r.error is not None:
+            records.append({"error": r.error.error_id})
+        else:
+            records.append({"set": r.parameter_set, "bound": {k: normalise(v) for k, v in r.bound.items()}})
+    return {"terminating": None, "records": records}
+
+
+def powershell_line(case: dict[str, Any]) -> str:
+    """The case as a PowerShell command line (values shown as literals) for a reproducer."""
+
+    def literal(v: Value) -> str:
+        t = v["t"]
+        if t == "str":
+            return "'" + v["v"].replace("'", "''") + "'"
+        if t in ("int",):
+            return str(v["v"])
+        if t == "bool":
+            return "$true" if v["v"] else "$false"
+        if t == "null":
+            return "$null"
+        if t == "ts":
+            return f"[timespan]::FromTicks({v['v']})"
+        inner = "; ".join(f"'{k}' = {literal(x)}" for k, x in v["v"].items())
+        return ("[pscustomobject]@{" if t == "pso" else "@{") + inner + "}"
+
+    cmd = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
+    if case["splat"]:
+        splat = "$splat = [ordered]@{" + "; ".join(f"'{n}' = {literal(v)}" for n, v, _ in case["args"]) + "}; "
+        line = splat + cmd + " @splat"
+    else:
+        parts = []
+        for n, v, colon in case["args"]:
+            parts.append(f"-{n}" if v["t"] == "noarg" else (f"-{n}:{literal(v)}" if colon else f"-{n} {literal(v)}"))
+        line = " ".join([cmd, *parts])
+    if case["pipeline"] is not None:
+        line = ", ".join(literal(v) for v in case["pipeline"]) + " | " + line
+    return line
+
+
+def dumps(cases: list[dict[str, Any]]) -> str:
+    return json.dumps(cases, ensure_ascii=False)
