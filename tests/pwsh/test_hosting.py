@@ -1,0 +1,70 @@
+"""pythonnet in-process: loaded once per process, shared by runspaces and parallel pipelines,
+safe to re-import and remove, and one clear error when a piece is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from .conftest import CONNECT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_parallel_runspaces_reimport_and_remove_share_one_python(emulator, pwsh_json):
+    script = CONNECT + """
+$r = [ordered]@{}
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$r.parallel = @(1..6 | ForEach-Object -ThrottleLimit 3 -Parallel {
+    Import-Module $using:manifest
+    Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "p$_" -Availability Busy -Activity Busy -PassThru
+}) | Sort-Object -Unique
+$ps = [powershell]::Create()
+$null = $ps.AddScript({ param($m, $u) Import-Module $m; Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $u -Availability Away -Activity Away -PassThru }).AddArgument($manifest).AddArgument('rs1')
+$r.runspace = @($ps.Invoke())
+$r.runspaceErrors = @($ps.Streams.Error | ForEach-Object { "$_" })
+$ps.Dispose()
+Import-Module $manifest -Force
+$r.afterForce = & $cmd -PresenceId f1 -Availability Busy -Activity Busy -PassThru
+Remove-Module Microsoft.Graph.Beta.CloudCommunications
+$r.removed = $null -eq (Get-Command $cmd -ErrorAction Ignore)
+Import-Module $manifest
+$r.afterReimport = & $cmd -PresenceId f2 -Availability Busy -Activity Busy -PassThru
+$r.pythonDlls = @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Python.Runtime' }).Count
+$r | ConvertTo-Json -Compress
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
+    assert r["parallel"] is True and r["runspace"] == [True] and r["runspaceErrors"] == []
+    assert r["afterForce"] is True and r["removed"] is True and r["afterReimport"] is True
+    assert r["pythonDlls"] == 1
+    ids = sorted(req.path.split("/")[4] for req in emulator.requests if "presences" in req.path)
+    assert ids == sorted(["p1", "p2", "p3", "p4", "p5", "p6", "rs1", "f1", "f2"])
+
+
+def _import_error(tmp_path: Path, env: dict[str, str], remove: str | None) -> str:
+    """Import a copy of the module whose bin/ lacks ``remove``; return the error text."""
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "module", copy / "module", ignore=shutil.ignore_patterns("*.sha256"))
+    shutil.copy(ROOT / "Microsoft.Graph.Beta.CloudCommunications.psd1", copy)
+    if remove:
+        (copy / "module" / "bin" / remove).unlink()
+    script = ("try { Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1 -ErrorAction Stop; 'imported' }"
+              " catch { $_.Exception.Message }")
+    pwsh = shutil.which("pwsh") or str(Path.home() / ".dotnet/tools/pwsh")
+    result = subprocess.run([pwsh, "-NoProfile", "-NonInteractive", "-Command", script], cwd=copy,
+                            capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+    return result.stdout.strip()
+
+
+def test_missing_python_runtime_is_one_clear_error(tmp_path):
+    message = _import_error(tmp_path, {}, "Python.Runtime.dll")
+    assert "Python.Runtime.dll" in message and "scripts/setup" in message and "PWSHCOMPAT_PYTHON_RUNTIME" in message
+
+
+def test_missing_libpython_is_one_clear_error(tmp_path):
+    message = _import_error(tmp_path, {"PYTHONNET_PYDLL": str(tmp_path / "libpython-missing.so")}, None)
+    assert message.startswith("pwshcompat cannot start: no shared libpython"), message
+    assert "PYTHONNET_PYDLL" in message
