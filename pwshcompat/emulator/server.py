@@ -283,6 +283,7 @@ _Serve = Callable[[BaseHTTPRequestHandler, str, str, dict[str, str], bytes], Non
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128    # the default 5 drops connections when parallel clients start together
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that hang up (timeouts, resets) are normal here; anything else is still reported."""
