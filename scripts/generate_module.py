@@ -343,11 +343,13 @@ def psm1(module: ModuleInfo, module_specs: list[CommandSpec]) -> str:
     return "\n".join(out) + "\n"
 
 
-def psd1(module: ModuleInfo, module_specs: list[CommandSpec], root_module: str | None = None) -> str:
-    """The manifest; ``root_module`` overrides RootModule (scripts/install-module uses a full path)."""
+def psd1(module: ModuleInfo, module_specs: list[CommandSpec], root_module: str | None = None,
+         required: tuple[str, ...] = ()) -> str:
+    """The manifest; scripts/install-module passes a full ``root_module`` path and ``required`` modules."""
     if root_module is None:
         root_module = Path(module.psm1).relative_to(Path(module.manifest).parent).as_posix()
     aliases = [a for s in module_specs for a in command_aliases(s)]
+    requires = f"\n    RequiredModules      = {'@(' + ', '.join(ps_quote(r) for r in required) + ')'}" if required else ""
 
     def array(items: Iterable[str]) -> str:
         items = list(items)
@@ -362,7 +364,7 @@ def psd1(module: ModuleInfo, module_specs: list[CommandSpec], root_module: str |
     Copyright            = '(c) pwshcompat contributors. MIT License.'
     Description          = {ps_quote(module.description)}
     CompatiblePSEditions = @('Core')
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.4'{requires}
     FunctionsToExport    = {array(s.name for s in module_specs)}
     CmdletsToExport      = @()
     VariablesToExport    = @()
@@ -397,10 +399,33 @@ def outputs() -> dict[Path, str]:
     return files
 
 
+def install(modules_dir: Path) -> list[Path]:
+    """Write ``<modules_dir>/<Module>/<version>/<Module>.psd1`` for each module, pointing at this
+    checkout's .psm1 files, so ``Import-Module <Name>``, ``#Requires -Modules`` and command
+    autoloading find them on PSModulePath. The root module requires the authentication module,
+    as the original does."""
+    all_specs = [specs.load(n) for n in specs.names()]
+    written = []
+    for module in MODULES.values():
+        module_specs = [s for s in all_specs if s.module == module.name]
+        required = (AUTH_MODULE,) if module.name == ROOT_MODULE else ()
+        target = modules_dir / module.name / version() / f"{module.name}.psd1"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(psd1(module, module_specs, str(ROOT / module.psm1), required), encoding="utf-8")
+        written.append(target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a generated file is stale")
+    parser.add_argument("--install-to", type=Path, metavar="DIR",
+                        help="write installed-module manifests into the PSModulePath folder DIR instead")
     args = parser.parse_args(argv)
+    if args.install_to:
+        for path in install(args.install_to.expanduser().resolve()):
+            print(f"installed {path}")
+        return 0
     stale = []
     for path, text in outputs().items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
