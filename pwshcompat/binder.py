@@ -32,6 +32,7 @@ transformation. Nothing here knows about any particular cmdlet.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -159,8 +160,10 @@ class _Tables:
         if len(own) == 1:
             return own[0], False
         listed = " ".join(f"-{p.name}" for p in matches)
-        raise self.error(f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
-                         f"Possible matches include: {listed}.", "AmbiguousParameter", name)
+        error = self.error(f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
+                           f"Possible matches include: {listed}.", "AmbiguousParameter", name)
+        error.record.extra["own_ambiguity"] = len(own) > 1
+        raise error
 
     # --- argument transformation ---------------------------------------------------------
 
@@ -180,16 +183,24 @@ class _Tables:
         if t == SWITCH_TYPE:
             if value is None or isinstance(value, bool):
                 return bool(value)
-            if p.name in self.common and isinstance(value, (int, float)):
-                return bool(value)
+            if p.name in self.common:
+                if isinstance(value, (int, float)):
+                    return bool(value)
+                # Common switches have no transformation attribute: the binder's own coercion fails.
+                raise self.error(f"Cannot convert '{_type_name(value)}' to the type '{t}' required by parameter "
+                                 f"'{p.name}'. ", "CannotConvertArgument", value)
             if isinstance(value, str):
                 raise ConversionError(f'Cannot convert value "System.String" to type "{t}". Boolean parameters accept '
                                       "only Boolean values and numbers, such as $True, $False, 1 or 0.")
             raise ConversionError(_cannot(value, t))
-        if t in ("System.String", "System.Security.SecureString", "System.Uri"):
+        if t in ("System.String", "System.Security.SecureString"):
             if isinstance(value, (list, tuple)):
                 raise ConversionError("Cannot convert value to type System.String.")
             return None if value is None and t != "System.String" else dotnet_string(value)
+        if t == "System.Uri":
+            if value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                return None if value is None else dotnet_string(value)
+            raise ConversionError(_cannot(value, t))
         if t == "System.TimeSpan":
             return to_timespan(value)
         if t in ("System.Collections.Hashtable", "System.Collections.IDictionary"):
@@ -214,6 +225,8 @@ class _Tables:
         # conversion layer interprets them; here only values no TypeConverter accepts are refused.
         if value is None or _convertible_to_model(value) or t == "System.Object" or not t.startswith("Microsoft."):
             return value
+        if p.validate_set is not None and isinstance(value, str):
+            return value  # an enum, checked by ValidateSet
         raise ConversionError(_cannot(value, t))
 
     def _validate(self, p: ParameterSpec, value: Any) -> None:
@@ -241,10 +254,10 @@ class _Tables:
                 fail(f"The {dotnet_string(value)} argument is greater than the maximum allowed range of {dotnet_string(high)}. "
                      f"Supply an argument that is less than or equal to {dotnet_string(high)} and then try the command again.")
 
-    def check_mandatory_value(self, p: ParameterSpec, raw: Any, value: Any, parameter_set: str) -> None:
-        """Mandatory parameters refuse null, and strings refuse empty (no AllowNull/AllowEmptyString)."""
-        m = p.membership(parameter_set)
-        if m is None or not m.mandatory:
+    def check_mandatory_value(self, p: ParameterSpec, raw: Any, value: Any) -> None:
+        """A parameter mandatory in some set refuses null, and a string one refuses empty, when bound
+        (no AllowNull/AllowEmptyString in these specs)."""
+        if not any(m.mandatory for m in p.sets.values()):
             return
         if p.type == "System.String" and (value == "" or value is None):
             raise self.error(f"Cannot bind argument to parameter '{p.name}' because it is an empty string.",
@@ -303,9 +316,15 @@ def _cannot(value: Any, type_name: str) -> str:
 
 
 def _convertible_to_model(value: Any) -> bool:
-    """Whether an AutoRest model TypeConverter would take ``value`` (dict, JSON text, object)."""
-    if isinstance(value, (dict, str)):
+    """Whether an AutoRest model TypeConverter would take ``value``: a dict, an object with
+    attributes, or JSON object text (other strings fail ``FromJsonString``)."""
+    if isinstance(value, dict):
         return True
+    if isinstance(value, str):
+        try:
+            return isinstance(json.loads(value), dict)
+        except ValueError:
+            return False
     if isinstance(value, (bool, int, float, list, tuple, bytes, TimeSpan, _dt.timedelta)) or value is None:
         return False
     return hasattr(value, "__dict__") or hasattr(value, "__slots__")
@@ -373,14 +392,42 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
     """Bind ``args`` (and ``pipeline_input``) to ``spec`` the way PowerShell would; see the module doc."""
     t = _tables(spec)
     items = list(args.items()) if isinstance(args, dict) else list(args)
+    # Pass 1 (pwsh 7.6 order): every name is matched first. A name ambiguous between the command's
+    # own parameters fails at once; one ambiguous only among common parameters fails when its turn
+    # comes; an unknown name is reported only after binding and set validation.
+    resolved: list[tuple[str | None, Any, ParameterSpec | ParameterBindingError | None, bool]] = []
+    for name, value in items:
+        if name is None:
+            resolved.append((None, value, None, False))
+            continue
+        try:
+            p, exact = t.match(name)
+        except ParameterBindingError as exc:
+            if exc.error_id == "AmbiguousParameter" and exc.record.extra.get("own_ambiguity"):
+                raise
+            resolved.append((name, value, exc, False))
+            continue
+        if value is NO_ARGUMENT and not p.is_switch:
+            raise t.error(f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
+                          f"'{p.type}' and try again.", "MissingArgument", name)
+        resolved.append((name, value, p, exact))
+
+    # Pass 2: bind in command-line order.
     bound: dict[str, Any] = {}
     raw: dict[str, Any] = {}
     positional: list[Any] = []
-    for name, value in items:
+    not_found: ParameterBindingError | None = None
+    for name, value, target, exact in resolved:
         if name is None:
             positional.append(value)
             continue
-        p, exact = t.match(name)
+        if isinstance(target, ParameterBindingError):
+            if target.error_id == "AmbiguousParameter":
+                raise target
+            not_found = not_found or target
+            continue
+        assert target is not None
+        p = target
         if p.name in bound:
             # pwsh 7.6 names a common parameter as typed (-cf) but a command's own one canonically.
             shown = name if exact and p.name in t.common else p.name
@@ -388,35 +435,31 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
                           "multiple values to parameters that can accept multiple values, use the array syntax. For "
                           'example, "-parameter value1,value2,value3".', "ParameterAlreadyBound", name)
         if value is NO_ARGUMENT:
-            if not p.is_switch:
-                raise t.error(f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
-                              f"'{p.type}' and try again.", "MissingArgument", name)
             value = True
         bound[p.name] = t.transform(p, value)
         raw[p.name] = value
-    if positional:
-        _bind_positional(t, positional, bound, raw)
+        t.check_mandatory_value(p, value, bound[p.name])
 
     valid = t.valid_sets(bound)
     if not valid:
         raise t.ambiguous_set()
+    if positional:
+        _bind_positional(t, positional, bound, raw)
+        valid = t.valid_sets(bound)
+    if not_found is not None:
+        raise not_found
 
     if pipeline_input is None:
         chosen = t.resolve(valid, bound)
         missing = t.missing(chosen, bound)
         if missing:
             raise t.missing_mandatory(missing)
-        for name, value in bound.items():
-            t.check_mandatory_value(t.by_name[name], raw[name], value, chosen)
         return BindResult(chosen, bound, (BoundRecord(chosen, bound),))
 
     candidates = [s for s in valid if t.satisfiable_by_pipeline(s, bound)]
     if not candidates:
         chosen = t.resolve(valid, bound)
         raise t.missing_mandatory(t.missing(chosen, bound))
-    for name, value in bound.items():
-        for s in candidates:
-            t.check_mandatory_value(t.by_name[name], raw[name], value, s)
     line_set = t.default if t.default in candidates else candidates[0]
     records = tuple(_bind_record(t, obj, bound, candidates) for obj in pipeline_input)
     return BindResult(line_set or candidates[0], bound, records)
@@ -484,6 +527,9 @@ def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: l
                 sets = [x for x in sets if x in t.sets_of[params[0].name]]
                 bound_any = True
                 break
+    if not bound_any and len(sets) > 1 and t.default not in sets:
+        # Several sets still possible and nothing to choose by: pwsh reports the set as ambiguous.
+        return BoundRecord("", bound, obj, t.ambiguous_set())
     if not bound_any:
         return BoundRecord("", bound, obj, t.error(
             "The input object cannot be bound to any parameters for the command either because the command does "

@@ -194,6 +194,12 @@ def dotnet_string(value: Any) -> str:
         return "System.Collections.Hashtable"
     if isinstance(value, _dt.timedelta):
         return str(TimeSpan.from_timedelta(value))
+    if isinstance(value, TimeSpan):
+        return str(value)
+    attrs = getattr(value, "__dict__", None)
+    if isinstance(attrs, dict) and type(value).__str__ is object.__str__ or type(value).__name__ == "SimpleNamespace":
+        # A PSCustomObject's ToString(): @{Name=value; Other=value}
+        return "@{" + "; ".join(f"{k}={dotnet_string(v)}" for k, v in vars(value).items() if not k.startswith("_")) + "}"
     return str(value)
 
 

@@ -91,9 +91,18 @@ def test_warning_variable_and_silence(emu: Any, recwarn: Any) -> None:
 
 
 def test_body_parameter_not_json_fails_without_request(emu: Any) -> None:
-    with pytest.raises(TerminatingError) as info:
+    with pytest.raises(ParameterBindingError) as info:
         call(PresenceId="u1", BodyParameter="availability=Busy")
     assert info.value.error_id == "ParameterArgumentTransformationError" and emu.requests == []
+
+
+def test_body_parameter_conversion_error_from_an_already_bound_value(emu: Any) -> None:
+    # PowerShell hands the raw value over; the command's conversion reports what was wrong.
+    from pwshcompat import bridge
+
+    result = bridge.invoke(CMD, "Set", {"PresenceId": "u1", "BodyParameter": {"a": 1, "A": 2}})
+    assert result["terminating"]["error_id"] == "ParameterArgumentTransformationError"
+    assert "more than once" in result["terminating"]["message"] and emu.requests == []
 
 
 def test_input_object_gives_the_id(emu: Any) -> None:
