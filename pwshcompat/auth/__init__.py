@@ -8,7 +8,11 @@ Public surface for the rest of pwshcompat:
 * The commands (Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, the environment cmdlets,
   Invoke-MgGraphRequest) register themselves from :mod:`.cmdlets` and :mod:`.invoke_request`.
 
-Importing this package does not import msal; only a sign-in flow does.
+* :func:`pwshcompat.auth.connect.restore` reconnects a new process silently from a
+  ``-ContextScope CurrentUser`` sign-in (for hosts such as the command line).
+
+Importing this package does not import msal; only a sign-in flow does. FLOWS.md in this directory
+lists every flow, the test that covers it, and what is not supported.
 """
 
 from .context import GraphContext, current
