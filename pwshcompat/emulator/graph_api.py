@@ -25,6 +25,7 @@ from .clock import Clock
 from .faults import STATUS_KINDS, Faults
 from .identity import Tenant
 from .presence import GraphError, PresenceStore
+from .throttling import Throttle
 from .tokens import TokenError
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -56,6 +57,7 @@ class GraphApi:
         self._audiences, self._base_url = audiences, base_url
         #: Strict tenants also refuse body properties an action does not declare, as Graph does.
         self.strict = False
+        self.throttle = Throttle(clock)
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
         """One HTTP request; error responses carry the Graph envelope and the request ids."""
@@ -100,6 +102,10 @@ class GraphApi:
         if not segments or segments[0] not in ("v1.0", "beta"):
             raise GraphError(400, "BadRequest", f"Invalid version: {segments[0] if segments else ''}")
         version, route = segments[0], _route(segments[1:])
+        if route.kind != "batch":
+            retry_after = self.throttle.admit(str(claims.get("appid")), read=route.kind in ("get", "bulk"))
+            if retry_after is not None:
+                raise self.fault_response("429", retry_after)
         expected = "GET" if route.kind == "get" else "POST"
         if method != expected:
             raise GraphError(405, "Request_BadRequest", f"The {method} method is not allowed on this resource; use {expected}.")

@@ -32,6 +32,7 @@ from .faults import FaultRule, Faults
 from .graph_api import JSON_TYPE, GraphApi
 from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Tenant
 from .presence import Preferred, PresenceStore, Session
+from .throttling import DOCUMENTED_READS, DOCUMENTED_TOTAL, DOCUMENTED_WINDOW, RateLimits
 from .tls import tls_files
 from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE
 
@@ -174,6 +175,11 @@ class Emulator:
         """Add a fault rule (see ``faults.py``): ``inject("429", path="*/setUserPreferredPresence", count=1)``."""
         return self.faults.add(kind, path, **options)
 
+    def set_rate_limits(self, reads: int | None = DOCUMENTED_READS, total: int | None = DOCUMENTED_TOTAL,
+                        window: float = DOCUMENTED_WINDOW, *, enabled: bool = True) -> None:
+        """Throttle per app like Graph (see ``throttling.py``); off until called; ``enabled=False`` turns it off."""
+        self.api.throttle.configure(RateLimits(reads, total, timedelta(seconds=window)) if enabled else None)
+
     def presence(self, user_id: str) -> dict[str, Any]:
         """The presence resource as another user would read it now."""
         return self.store.view(user_id, own=False)
@@ -206,6 +212,7 @@ class Emulator:
             self.login_requests.clear()
         self.store.reset()
         self.faults.clear()
+        self.api.throttle.configure(self.api.throttle.limits)   # keeps the limits, forgets the counts
         self.tenant.reset()
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -128,3 +128,17 @@ def test_shared_emulator_is_started_once_per_process():
     first = shared()
     assert shared() is first
     assert Graph(first, first.issue_token()).get(f"/beta/users/{USER}/presence").status_code == 200
+
+
+def test_rate_limits_are_off_by_default_and_per_app_with_retry_after(emu):
+    app_a, app_b = Graph(emu, emu.issue_token(client_id="app-a")), Graph(emu, emu.issue_token(client_id="app-b"))
+    assert all(app_a.get(f"/v1.0/users/{USER}/presence").status_code == 200 for _ in range(5))
+    emu.set_rate_limits(reads=3, total=5, window=30)
+    assert [app_a.get(f"/v1.0/users/{USER}/presence").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert app_a.get(f"/v1.0/users/{USER}/presence").headers["Retry-After"] == "30"
+    assert app_a.set_preferred("Busy", "Busy").status_code == 429          # the total counts the refused reads too
+    assert app_b.get(f"/v1.0/users/{USER}/presence").status_code == 200    # another app has its own budget
+    emu.clock.advance(seconds=30)
+    assert app_a.set_preferred("Busy", "Busy").status_code == 200
+    emu.set_rate_limits(enabled=False)
+    assert all(app_a.get(f"/v1.0/users/{USER}/presence").status_code == 200 for _ in range(5))

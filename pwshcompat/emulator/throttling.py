@@ -1,0 +1,60 @@
+"""Rate limits per application, as Graph's presence service applies them (graph-presence.md §5).
+
+Off by default (tests and benchmarks would trip them). ``emu.set_rate_limits()`` switches on the
+documented figures: 1,500 reads (GET presence, getPresencesByUserId) and 10,000 requests in any
+30-second window, per application (``appid``) per tenant — the two numbers come from two pages that
+disagree, so both are configurable. Requests refused with 429 still count, as the throttling page
+warns ("requests keep counting against the limit while throttled"); ``Retry-After`` says when the
+oldest counted request leaves the window. Time is the emulator clock, so a frozen clock plus
+``clock.advance`` tests throttling without waiting. Each ``$batch`` step counts on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .clock import Clock
+
+DOCUMENTED_READS, DOCUMENTED_TOTAL, DOCUMENTED_WINDOW = 1500, 10_000, 30.0
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    reads: int | None
+    total: int | None
+    window: timedelta
+
+
+class Throttle:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.limits: RateLimits | None = None
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
+
+    def configure(self, limits: RateLimits | None) -> None:
+        with self._lock:
+            self.limits = limits
+            self._seen.clear()
+
+    def admit(self, app: str, *, read: bool) -> float | None:
+        """None when the request may proceed, else the Retry-After in seconds."""
+        with self._lock:
+            if self.limits is None:
+                return None
+            now = self.clock.now()
+            waits = []
+            for kind, limit in (("read", self.limits.reads if read else None), ("total", self.limits.total)):
+                if limit is None:
+                    continue
+                seen = self._seen[(app, kind)]
+                while seen and seen[0] <= now - self.limits.window:
+                    seen.popleft()
+                if len(seen) >= limit:
+                    waits.append((seen[len(seen) - limit] + self.limits.window - now).total_seconds())
+                seen.append(now)
+            return max(1, math.ceil(max(waits))) if waits else None
