@@ -100,6 +100,17 @@ def test_client_secret_from_python_keywords(local):
     assert pwshcompat.Get_MgContext().TokenCredentialType == "ClientSecret"
 
 
+def test_app_only_current_user_scope_keeps_the_cache_private(local, home):
+    result = bridge.invoke("Connect-MgGraph", "AppSecretCredentialParameterSet", {
+        "ClientSecretCredential": {"UserName": "app", "Password": SECRET}, "TenantId": local.tenant_id,
+        "Environment": "Local", "ContextScope": "CurrentUser", "NoWelcome": True})
+    assert result["terminating"] is None, result["terminating"]
+    cache = home / ".mg" / "mg.msal.cache"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600 and "AccessToken" in json.loads(cache.read_text())
+    assert SECRET not in cache.read_text()
+    assert pwshcompat.invoke("Get-MgContext").ContextScope == "CurrentUser"
+
+
 def test_unreachable_sign_in_endpoint_is_a_connection_error(emulator, monkeypatch):
     trust(monkeypatch, emulator)
     pwshcompat.invoke("Add-MgEnvironment", Name="Dead", AzureADEndpoint="https://127.0.0.1:9",
