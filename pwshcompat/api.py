@@ -65,8 +65,9 @@ class _Stop(Exception):
 
 
 def _normalise(kwargs: dict[str, Any]) -> list[tuple[str | None, Any]]:
-    """snake_case -> PowerShell names: underscores cannot occur in parameter names, so drop them."""
-    return [(k.replace("_", "") if "_" in k else k, v) for k, v in kwargs.items()]
+    """snake_case -> PowerShell names (underscores cannot occur in parameter names, so drop them);
+    the trailing ``:`` tells the binder these are bound like splatted ``-Name:value`` arguments."""
+    return [((k.replace("_", "") if "_" in k else k) + ":", v) for k, v in kwargs.items()]
 
 
 def _ask(target: str, action: str) -> bool:
@@ -124,7 +125,7 @@ def _collectors(spec: spec_module.CommandSpec | None, args: list[tuple[str | Non
     collectors: dict[str, list[Any]] = {}
     for name, value in args:
         if name is not None and isinstance(value, list):
-            lowered = name.lower()
+            lowered = name.lower().rstrip(":")
             match = next((v for v in _VARIABLES if v.lower().startswith(lowered) and len(lowered) >= 2
                           or lowered == {"ErrorVariable": "ev", "WarningVariable": "wv", "InformationVariable": "iv",
                                          "OutVariable": "ov"}[v]), None)
@@ -156,7 +157,7 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
         result = binder.bind(spec, args, pipeline)
         bound, records = result.bound, result.records
     else:
-        bound = {k: v for k, v in args if k is not None}
+        bound = {k.rstrip(":"): v for k, v in args if k is not None}
         records = (binder.BoundRecord(cmd.default_parameter_set, bound),)
 
     bound = {**bound, **collectors} if collectors else bound

@@ -10,7 +10,9 @@
 
 * ``args`` is a list of ``(name, value)`` in command-line order (``name`` without the dash;
   ``None`` for a positional argument; ``value`` :data:`NO_ARGUMENT` for a bare ``-Name``), or a
-  dict ``{name: value}``. A bare switch and ``-Switch:$true`` are the same (``True``).
+  dict ``{name: value}`` (treated as splatting). A name ending in ``:`` is the ``-Name:value``
+  form, which (like splatting) has its name matched only when its turn comes; this changes which
+  error PowerShell reports first. A bare switch and ``-Switch:$true`` are the same (``True``).
 * ``pipeline_input``: ``None`` when nothing is piped, else the sequence of input objects.
 * Returns a :class:`BindResult`: the resolved set and the bound values keyed by canonical
   parameter name in binding order (common parameters included, ``-PassThru:$false`` present as
@@ -160,14 +162,14 @@ class _Tables:
         if len(own) == 1:
             return own[0], False
         listed = " ".join(f"-{p.name}" for p in matches)
-        error = self.error(f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
-                           f"Possible matches include: {listed}.", "AmbiguousParameter", name)
-        error.record.extra["own_ambiguity"] = len(own) > 1
-        raise error
+        raise self.error(f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
+                         f"Possible matches include: {listed}.", "AmbiguousParameter", name)
 
     # --- argument transformation ---------------------------------------------------------
 
     def transform(self, p: ParameterSpec, value: Any) -> Any:
+        if p.name in self.common:
+            value = self._common_value(p, value)
         try:
             value = self._convert(p, value)
         except ConversionError as exc:
@@ -176,6 +178,41 @@ class _Tables:
             raise self.error(f"Cannot process argument transformation on parameter '{p.name}'. {exc}",
                              "ParameterArgumentTransformationError", value) from None
         self._validate(p, value)
+        return value
+
+    def _common_value(self, p: ParameterSpec, value: Any) -> Any:
+        """The quirks of binding the common parameters (pwsh 7.6)."""
+        def failed(inner: str) -> ParameterBindingError:
+            return self.error(f"Cannot bind parameter '{p.name}' to the target. Exception setting \"{p.name}\": "
+                              f"\"{inner}\"", "ParameterBindingFailed", value)
+
+        if p.is_switch and value is None:
+            return True  # -Debug:$null counts as present
+        if p.type == ACTION_PREFERENCE:
+            if value is None:
+                raise failed(f'Cannot convert null to type "{ACTION_PREFERENCE}" due to enumeration values that are not '
+                             "valid. Specify one of the following enumeration values and try again. The possible "
+                             f'enumeration values are "{",".join(_ACTIONS)}".')
+            try:
+                action = _action(value)
+            except ConversionError:
+                return value  # reported by _convert with PowerShell's conversion message
+            if action == "Suspend":
+                raise failed("The Suspend ActionPreference value is reserved for future use and is not supported at this "
+                             'time. For more information about preference variables, see the Help topic, '
+                             '"about_Preference_Variables."')
+            return value
+        if p.name == "OutBuffer":
+            if value is None:
+                raise self.error(f"Cannot validate argument on parameter '{p.name}'. The argument is null, empty, or an "
+                                 "element of the argument collection contains a null value. Supply a collection that "
+                                 "does not contain any null values and then try the command again.",
+                                 "ParameterArgumentValidationError", value)
+            return 0 if value == "" else value
+        if p.name.endswith("Variable") and value == "":
+            raise self.error(f"Cannot validate argument on parameter '{p.name}'. Cannot process argument because the "
+                             'value of argument "path" is not valid. Change the value of the "path" argument and run the '
+                             "operation again.", "ParameterArgumentValidationError", value)
         return value
 
     def _convert(self, p: ParameterSpec, value: Any) -> Any:
@@ -196,7 +233,9 @@ class _Tables:
         if t in ("System.String", "System.Security.SecureString"):
             if isinstance(value, (list, tuple)):
                 raise ConversionError("Cannot convert value to type System.String.")
-            return None if value is None and t != "System.String" else dotnet_string(value)
+            if value is None and (t != "System.String" or p.name in self.common):
+                return None
+            return dotnet_string(value)
         if t == "System.Uri":
             if value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 return None if value is None else dotnet_string(value)
@@ -391,19 +430,23 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
          pipeline_input: Iterable[Any] | None = None) -> BindResult:
     """Bind ``args`` (and ``pipeline_input``) to ``spec`` the way PowerShell would; see the module doc."""
     t = _tables(spec)
-    items = list(args.items()) if isinstance(args, dict) else list(args)
-    # Pass 1 (pwsh 7.6 order): every name is matched first. A name ambiguous between the command's
-    # own parameters fails at once; one ambiguous only among common parameters fails when its turn
-    # comes; an unknown name is reported only after binding and set validation.
+    splatted = isinstance(args, dict)
+    items = list(args.items()) if splatted else list(args)
+    # Pass 1 (pwsh 7.6 order): a name written apart from its value (-Name value, -Switch) is
+    # matched first, since the parser must know whether it takes the next token: an ambiguous one
+    # fails at once. -Name:value and splatted names are matched when their turn comes. An unknown
+    # name is reported only after binding and set validation.
     resolved: list[tuple[str | None, Any, ParameterSpec | ParameterBindingError | None, bool]] = []
     for name, value in items:
         if name is None:
             resolved.append((None, value, None, False))
             continue
+        colon = splatted or name.endswith(":")
+        name = name[:-1] if name.endswith(":") else name
         try:
             p, exact = t.match(name)
         except ParameterBindingError as exc:
-            if exc.error_id == "AmbiguousParameter" and exc.record.extra.get("own_ambiguity"):
+            if exc.error_id == "AmbiguousParameter" and not colon:
                 raise
             resolved.append((name, value, exc, False))
             continue
@@ -527,9 +570,12 @@ def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: l
                 sets = [x for x in sets if x in t.sets_of[params[0].name]]
                 bound_any = True
                 break
-    if not bound_any and len(sets) > 1 and t.default not in sets:
-        # Several sets still possible and nothing to choose by: pwsh reports the set as ambiguous.
-        return BoundRecord("", bound, obj, t.ambiguous_set())
+    if not bound_any and len(sets) > 1:
+        try:
+            t.resolve(sets, bound)
+        except ParameterBindingError as exc:
+            # Several sets still possible and nothing to choose by: pwsh reports the set as ambiguous.
+            return BoundRecord("", bound, obj, exc)
     if not bound_any:
         return BoundRecord("", bound, obj, t.error(
             "The input object cannot be bound to any parameters for the command either because the command does "

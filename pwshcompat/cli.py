@@ -191,6 +191,7 @@ def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -
         name = m.group(1)
         if m.group(2) is not None:
             raw = m.group(3)
+            name += ":"  # the binder matches -Name:value names in turn, as PowerShell does
             i += 1
         elif _is_switch(spec, name):
             out.append((name, binder.NO_ARGUMENT))
@@ -204,7 +205,7 @@ def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -
             out.append((name, binder.NO_ARGUMENT))
             i += 1
             continue
-        if _is_array(spec, name) and "," in raw and not raw.strip().startswith(("@", "{", "[")):
+        if _is_array(spec, name.rstrip(":")) and "," in raw and not raw.strip().startswith(("@", "{", "[")):
             out.append((name, [parse_value(part.strip()) for part in raw.split(",")]))
         else:
             out.append((name, parse_value(raw)))
@@ -291,10 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     errors: list[ErrorRecord] = []
     kwargs = [(k, v) for k, v in parsed]
-    if not any(k is not None and k.lower() in ("errorvariable", "ev") for k, _ in kwargs):
-        kwargs.append(("ErrorVariable", errors))
-    if not any(k is not None and k.lower() in ("erroraction", "ea") for k, _ in kwargs):
-        kwargs.append(("ErrorAction", "SilentlyContinue"))
+    if not any(k is not None and k.lower().rstrip(":") in ("errorvariable", "ev") for k, _ in kwargs):
+        kwargs.append(("ErrorVariable:", errors))
+    if not any(k is not None and k.lower().rstrip(":") in ("erroraction", "ea") for k, _ in kwargs):
+        kwargs.append(("ErrorAction:", "SilentlyContinue"))
     try:
         if spec is None or spec.module != "Microsoft.Graph.Authentication" or cmd.name == "Invoke-MgGraphRequest":
             _connect_from_environment()

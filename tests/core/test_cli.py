@@ -40,7 +40,7 @@ def test_bad_hashtable_literals(text: str) -> None:
 def test_argument_shapes() -> None:
     assert parse_arguments(S, ["-PresenceId", "u1", "-PassThru", "-PassThru:$false", "-Act", "-1", "-RHV:h", "pos",
                                "-ExpirationDuration", "3600", "-Availability"]) == [
-        ("PresenceId", "u1"), ("PassThru", NO_ARGUMENT), ("PassThru", False), ("Act", -1), ("RHV", "h"), (None, "pos"),
+        ("PresenceId", "u1"), ("PassThru", NO_ARGUMENT), ("PassThru:", False), ("Act", -1), ("RHV:", "h"), (None, "pos"),
         ("ExpirationDuration", 3600), ("Availability", NO_ARGUMENT)]
 
 
