@@ -12,7 +12,8 @@
 Modules: ``server`` (the Emulator, HTTP plumbing), ``graph_api`` (routes, permissions, $batch,
 error envelope), ``presence`` (rules and aggregation), ``durations``, ``clock``, ``identity``
 (token endpoint, discovery, device codes), ``tokens`` (JWT signing), ``tls``, ``faults``,
-``throttling`` (rate limits), ``control`` (the ``/_emulator/`` API), ``embedded`` (``shared()``, the process-wide instance).
+``throttling`` (rate limits), ``control`` (the ``/_emulator/`` API), ``embedded`` (``shared()``, the
+process-wide instance).
 """
 
 from .clock import Clock

@@ -3,7 +3,8 @@
 Surface (beta and v1.0; actions with or without the ``microsoft.graph.`` prefix; graph-presence.md §2):
 
 * ``GET /me/presence`` (delegated only), ``/users/{id}/presence``, ``/communications/presences/{id}``;
-* ``POST <one of those>/{setPresence|clearPresence|setUserPreferredPresence|clearUserPreferredPresence|setStatusMessage}``;
+* ``POST <one of those>/<action>``: setPresence, clearPresence, setUserPreferredPresence,
+  clearUserPreferredPresence, setStatusMessage;
 * ``POST /communications/getPresencesByUserId`` (at most 650 ids);
 * ``POST /$batch`` (at most 20 requests, ``dependsOn``, per-request faults).
 
@@ -95,7 +96,8 @@ class GraphApi:
 
     # -- dispatch --------------------------------------------------------------------------
     def _handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
-                claims: dict[str, Any] | None = None) -> Response:
+                claims: dict[str, Any] | None = None, in_batch: bool = False) -> Response:
+        """Dispatch one request; a ``$batch`` step passes the batch's ``claims`` and ``in_batch``."""
         if claims is None:
             claims = self._authenticate(headers)
         segments = [unquote(s) for s in raw_path.split("?", 1)[0].split("/")[1:]]
@@ -108,10 +110,11 @@ class GraphApi:
                 raise self.fault_response("429", retry_after)
         expected = "GET" if route.kind == "get" else "POST"
         if method != expected:
-            raise GraphError(405, "Request_BadRequest", f"The {method} method is not allowed on this resource; use {expected}.")
+            raise GraphError(405, "Request_BadRequest",
+                             f"The {method} method is not allowed on this resource; use {expected}.")
         payload = _json_body(headers, body) if method == "POST" else {}
         if route.kind == "batch":
-            if claims.get("_in_batch"):
+            if in_batch:
                 raise GraphError(400, "BadRequest", "A $batch request cannot contain another $batch request.")
             return self._batch(version, payload, claims)
         if route.kind == "bulk":
@@ -126,28 +129,28 @@ class GraphApi:
         return self._action(route.action, user, payload, claims)
 
     def _action(self, action: str, user: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
-        if action == "setPresence":
-            parsed: Any = presence.parse_session(body)
-        elif action == "clearPresence":
-            parsed = presence.parse_clear_session(body)
-        elif action == "setUserPreferredPresence":
-            parsed = presence.parse_preferred(body)
-        elif action == "setStatusMessage":
-            parsed = presence.parse_status_message(body)
-        else:
-            parsed = None
+        """Validate the body, then check the permission, then act (the observed order, §2.5)."""
+        parsed: Any = {
+            "setPresence": presence.parse_session,
+            "clearPresence": presence.parse_clear_session,
+            "setUserPreferredPresence": presence.parse_preferred,
+            "setStatusMessage": presence.parse_status_message,
+        }.get(action, lambda _: None)(body)
         unknown = _unknown_parameters(action, body)
         if unknown and self.strict:
             raise GraphError(400, "BadRequest", f"The parameter '{unknown[0]}' in the request payload is not a "
                              f"valid parameter for the operation '{action}'.")
         self._authorize(claims, user, write=True)
-        {
-            "setPresence": lambda: self.store.set_presence(user, parsed),
-            "clearPresence": lambda: self.store.clear_presence(user, parsed),
-            "setUserPreferredPresence": lambda: self.store.set_preferred(user, parsed),
-            "clearUserPreferredPresence": lambda: self.store.clear_preferred(user),
-            "setStatusMessage": lambda: self.store.set_status_message(user, parsed),
-        }[action]()
+        if action == "setPresence":
+            self.store.set_presence(user, parsed)
+        elif action == "clearPresence":
+            self.store.clear_presence(user, parsed)
+        elif action == "setUserPreferredPresence":
+            self.store.set_preferred(user, parsed)
+        elif action == "clearUserPreferredPresence":
+            self.store.clear_preferred(user)
+        else:
+            self.store.set_status_message(user, parsed)
         return Response(200)
 
     def _bulk(self, version: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
@@ -212,7 +215,7 @@ class GraphApi:
             if fault is not None:
                 raise self.fault_response(fault.kind, fault.retry_after)
             raw = json.dumps(item["body"]).encode() if has_body else b""
-            sub = self._handle(item["method"].upper(), path, headers, raw, {**claims, "_in_batch": True})
+            sub = self._handle(item["method"].upper(), path, headers, raw, claims, in_batch=True)
             sub.headers.setdefault("Content-Type", "application/json")
             return sub
         except GraphError as exc:
@@ -288,7 +291,8 @@ def _json_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     if "json" not in headers.get("content-type", "").lower():
-        raise GraphError(415, "UnsupportedMediaType", "The request body must be sent as Content-Type: application/json.")
+        raise GraphError(415, "UnsupportedMediaType",
+                         "The request body must be sent as Content-Type: application/json.")
     try:
         value = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

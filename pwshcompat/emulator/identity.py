@@ -114,8 +114,9 @@ class Tenant:
         self._refresh: dict[str, _RefreshGrant] = {}
 
     # -- configuration and test controls -----------------------------------------------------
-    def register_app(self, client_id: str, *, secret: str | None = None, certificate: x509.Certificate | bytes | None = None,
-                     roles: Iterable[str] = PRESENCE_ROLES, display_name: str = "pwshcompat emulator app") -> App:
+    def register_app(self, client_id: str, *, secret: str | None = None,
+                     certificate: x509.Certificate | bytes | None = None, roles: Iterable[str] = PRESENCE_ROLES,
+                     display_name: str = "pwshcompat emulator app") -> App:
         cert = x509.load_pem_x509_certificate(certificate) if isinstance(certificate, bytes) else certificate
         app = App(client_id, secret, cert, tuple(roles), display_name)
         with self._lock:

@@ -109,10 +109,6 @@ class PresenceStore:
                 found = self.add_user(user_id)
             return found
 
-    def known(self, user_id: str) -> bool:
-        with self._lock:
-            return user_id in self._users or self.auto_create_users
-
     def reset(self) -> None:
         """Forget every session, preference and message; registered users stay (empty)."""
         with self._lock:

@@ -95,7 +95,7 @@ class Emulator:
 
     @property
     def ca_bundle(self) -> str:
-        """PEM file of the CA that signed the login certificate: pass it as ``verify=`` (never turn verification off)."""
+        """The PEM file of the CA behind ``login_url``: pass it as ``verify=``; never turn verification off."""
         return str(tls_files().ca_bundle)
 
     def http_session(self) -> "requests.Session":
@@ -303,7 +303,8 @@ class _Server(ThreadingHTTPServer):
 class _TlsServer(_Server):
     """TLS with the handshake in the request's own thread, so one slow client cannot stall accept()."""
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext) -> None:
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+                 context: ssl.SSLContext) -> None:
         super().__init__(address, handler)
         self._context = context
 

@@ -1,4 +1,7 @@
-"""Routes, tokens and permissions, the error envelope, getPresencesByUserId and $batch (graph-presence.md §2, §4, §6)."""
+"""Routes, tokens and permissions, the error envelope, getPresencesByUserId and $batch.
+
+Facts from graph-presence.md §2 (operations), §4 (errors) and §6 (batching).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +45,8 @@ def test_me_presence_needs_a_delegated_token(emu, graph):
     response = graph.get("/v1.0/me/presence")
     assert response.status_code == 400 and "delegated" in error_of(response)["message"]
     me = Graph(emu, emu.issue_token(scp="Presence.ReadWrite", oid=USER))
-    assert me.post("/v1.0/me/presence/setUserPreferredPresence", {"availability": "Away", "activity": "Away"}).status_code == 200
+    away = {"availability": "Away", "activity": "Away"}
+    assert me.post("/v1.0/me/presence/setUserPreferredPresence", away).status_code == 200
     assert emu.preferred_presence(USER).activity == "Away"
 
 
@@ -124,7 +128,8 @@ def test_body_errors_come_before_permission_errors(emu):
 def test_error_envelope_carries_request_ids_and_a_utc_date(graph):
     client_request_id = str(uuid.uuid4())
     response = graph.post(f"/v1.0/users/{USER}/presence/setUserPreferredPresence",
-                          {"availability": "Busy", "activity": "InACall"}, headers={"client-request-id": client_request_id})
+                          {"availability": "Busy", "activity": "InACall"},
+                          headers={"client-request-id": client_request_id})
     inner = error_of(response)["innerError"]
     assert set(error_of(response)) == {"code", "message", "innerError"}
     assert inner["client-request-id"] == client_request_id == response.headers["client-request-id"]
@@ -185,10 +190,11 @@ def _step(step_id: str, method: str, url: str, body: dict | None = None, **extra
 
 def test_batch_runs_each_request_and_answers_200(graph, emu):
     emu.add_client_session(USER)
+    action = f"/users/{USER}/presence/setUserPreferredPresence"
     response = graph.post("/v1.0/$batch", {"requests": [
-        _step("1", "POST", f"/users/{USER}/presence/setUserPreferredPresence", {"availability": "Away", "activity": "Away"}),
+        _step("1", "POST", action, {"availability": "Away", "activity": "Away"}),
         _step("2", "GET", f"/users/{USER}/presence", dependsOn=["1"]),
-        _step("3", "POST", f"/users/{USER}/presence/setUserPreferredPresence", {"availability": "Busy", "activity": "InACall"}),
+        _step("3", "POST", action, {"availability": "Busy", "activity": "InACall"}),
         _step("4", "GET", f"/users/{USER}/presence", dependsOn=["3"]),
     ]})
     assert response.status_code == 200
@@ -210,7 +216,8 @@ def test_a_malformed_batch_is_400(graph, requests_, code):
 
 
 def test_batch_of_twenty_is_allowed(graph):
-    response = graph.post("/beta/$batch", {"requests": [_step(str(i), "GET", f"/users/u{i}/presence") for i in range(20)]})
+    steps = [_step(str(i), "GET", f"/users/u{i}/presence") for i in range(20)]
+    response = graph.post("/beta/$batch", {"requests": steps})
     assert response.status_code == 200 and len(response.json()["responses"]) == 20
 
 

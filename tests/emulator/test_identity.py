@@ -17,6 +17,8 @@ from pwshcompat.emulator import Emulator
 
 from .conftest import USER, Graph
 
+GRAPH_DEFAULT = ["https://graph.microsoft.com/.default"]
+
 
 def _confidential(emu: Emulator, client_id: str, credential) -> msal.ConfidentialClientApplication:
     return msal.ConfidentialClientApplication(client_id, client_credential=credential, authority=emu.authority,
@@ -78,11 +80,11 @@ def test_client_credentials_need_a_default_scope(emu):
 def test_strict_tenant_knows_only_registered_apps_and_their_secrets():
     with Emulator(strict=True) as strict:
         strict.register_app("registered", secret="right", roles=["Presence.Read.All"])
-        unknown = _confidential(strict, "stranger", "x").acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        unknown = _confidential(strict, "stranger", "x").acquire_token_for_client(GRAPH_DEFAULT)
         assert unknown["error"] == "unauthorized_client" and 700016 in unknown["error_codes"]
-        wrong = _confidential(strict, "registered", "wrong").acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        wrong = _confidential(strict, "registered", "wrong").acquire_token_for_client(GRAPH_DEFAULT)
         assert wrong["error"] == "invalid_client" and 7000215 in wrong["error_codes"]
-        good = _confidential(strict, "registered", "right").acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        good = _confidential(strict, "registered", "right").acquire_token_for_client(GRAPH_DEFAULT)
         assert jwt.decode(good["access_token"], options={"verify_signature": False})["roles"] == ["Presence.Read.All"]
 
 
