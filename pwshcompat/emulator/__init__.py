@@ -13,7 +13,7 @@ Modules: ``server`` (the Emulator, HTTP plumbing), ``graph_api`` (routes, permis
 error envelope), ``presence`` (rules and aggregation), ``durations``, ``clock``, ``identity``
 (token endpoint, discovery, device codes), ``tokens`` (JWT signing), ``tls``, ``faults``,
 ``throttling`` (rate limits), ``control`` (the ``/_emulator/`` API), ``embedded`` (``shared()``, the
-process-wide instance).
+process-wide instance), ``pytest_plugin`` (fixtures for other test suites).
 """
 
 from .clock import Clock
