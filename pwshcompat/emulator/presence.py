@@ -12,10 +12,12 @@ An ``Available`` session that is not refreshed fades: after 5 minutes to ``Avail
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .clock import Clock
 from .durations import parse_duration
@@ -195,6 +197,9 @@ class PresenceStore:
             availability, activity = self.aggregate(user_id)
             user = self._peek(user_id)
             status = user.status_message
+            expiry = status and status.get("expiryDateTime")
+            if expiry and (instant := expiry_instant(expiry)) is not None and instant <= self.clock.now():
+                status = None   # "If not provided, the status message doesn't expire" (§1.4): so it does when given
             if status is not None and not own:
                 status = {"message": status["message"]}
             return {
@@ -278,10 +283,43 @@ def parse_status_message(body: Mapping[str, Any]) -> dict[str, Any]:
         raise GraphError(400, "InvalidArgument",
                          f"[StatusMessage.Message.ContentType]: '{content_type}' is not supported; use 'text'.")
     expiry = _get(status, "expiryDateTime")
-    if expiry is not None and not (isinstance(expiry, Mapping) and isinstance(_get(expiry, "dateTime"), str)):
-        raise GraphError(400, "InvalidArgument", "[StatusMessage.ExpiryDateTime]: expected a dateTimeTimeZone object.")
+    if expiry is not None and (not isinstance(expiry, Mapping) or expiry_instant(expiry) is None):
+        raise GraphError(400, "InvalidArgument", "[StatusMessage.ExpiryDateTime]: expected a dateTimeTimeZone "
+                         "object: a dateTime without offset (e.g. 2026-10-18T17:05:33) and a timeZone.")
     return {"message": {"content": _get(message, "content"), "contentType": "text"},
             "expiryDateTime": dict(expiry) if expiry else None}
+
+
+#: Windows zone names Graph's dateTimeTimeZone commonly carries, mapped to IANA names (a small subset).
+_WINDOWS_ZONES = {
+    "pacific standard time": "America/Los_Angeles", "mountain standard time": "America/Denver",
+    "central standard time": "America/Chicago", "eastern standard time": "America/New_York",
+    "gmt standard time": "Europe/London", "w. europe standard time": "Europe/Berlin",
+    "romance standard time": "Europe/Paris", "central europe standard time": "Europe/Budapest",
+    "india standard time": "Asia/Kolkata", "tokyo standard time": "Asia/Tokyo",
+    "aus eastern standard time": "Australia/Sydney", "coordinated universal time": "UTC",
+}
+
+
+def expiry_instant(value: Mapping[str, Any]) -> datetime | None:
+    """The instant a dateTimeTimeZone denotes (§1.4: ``dateTime`` carries no offset), or None if malformed.
+
+    Zones: ``UTC``, IANA names, and common Windows names; an unknown zone name is read as UTC
+    (*unconfirmed*: Graph accepts the full Windows list).
+    """
+    text, zone = _get(value, "dateTime"), str(_get(value, "timeZone") or "UTC")
+    if not isinstance(text, str):
+        return None
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,7}))?", text)
+    if match is None:
+        return None
+    moment = datetime.fromisoformat(match[1]).replace(microsecond=int((match[2] or "0")[:6].ljust(6, "0")))
+    name = _WINDOWS_ZONES.get(zone.lower(), zone)
+    try:
+        tz = timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = timezone.utc
+    return moment.replace(tzinfo=tz).astimezone(timezone.utc)
 
 
 def _faded(session: Session, now: datetime) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -235,3 +236,23 @@ def test_status_message_content_type_must_be_text(graph):
 def test_other_users_are_independent(graph):
     graph.set_session("Busy", "InACall", "PT1H")
     assert graph.presence(OTHER) == ("Offline", "Offline")
+
+
+def test_status_message_disappears_at_its_expiry_in_its_time_zone(graph, emu):
+    now = emu.clock.now()
+    local = now.astimezone(ZoneInfo("America/Los_Angeles")) + timedelta(hours=1)
+    expiry = {"dateTime": local.strftime("%Y-%m-%dT%H:%M:%S.%f") + "1", "timeZone": "Pacific Standard Time"}
+    body = {"statusMessage": {"message": {"content": "Back at 3", "contentType": "text"}, "expiryDateTime": expiry}}
+    assert graph.post(f"/v1.0/users/{USER}/presence/setStatusMessage", body).status_code == 200
+    emu.clock.advance(minutes=59)
+    assert graph.get(f"/v1.0/users/{USER}/presence").json()["statusMessage"]["message"]["content"] == "Back at 3"
+    emu.clock.advance(minutes=1)
+    assert graph.get(f"/v1.0/users/{USER}/presence").json()["statusMessage"] is None
+
+
+@pytest.mark.parametrize("expiry", [{"dateTime": "tomorrow", "timeZone": "UTC"},
+                                    {"dateTime": "2026-12-01T17:00:00+01:00", "timeZone": "UTC"}, "2026-12-01"])
+def test_status_message_expiry_must_be_a_date_time_time_zone(graph, expiry):
+    body = {"statusMessage": {"message": {"content": "x", "contentType": "text"}, "expiryDateTime": expiry}}
+    response = graph.post(f"/v1.0/users/{USER}/presence/setStatusMessage", body)
+    assert response.status_code == 400 and "[StatusMessage.ExpiryDateTime]" in error_of(response)["message"]
