@@ -21,6 +21,6 @@ if ($Raw) {
     Import-Module (Join-Path $Root 'Microsoft.Graph.Beta.CloudCommunications.psd1')
     Add-MgEnvironment -Name Bench -GraphEndpoint $GraphUrl -AzureADEndpoint 'https://login.microsoftonline.com' | Out-Null
     Connect-MgGraph -Environment Bench -AccessToken (ConvertTo-SecureString $Token -AsPlainText -Force) -NoWelcome
-    Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId '6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70' -Availability Busy -Activity InACall
+    Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId '6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70' -Availability Busy -Activity Busy
 }
 [System.IO.File]::ReadAllLines("/proc/$PID/status") -match '^VmRSS:' -replace '\D', ''

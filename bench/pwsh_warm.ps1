@@ -40,7 +40,7 @@ function Send-Raw([uri] $Target) {
 }
 
 $sides = [ordered]@{
-    cmdlet     = { Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $PresenceId -Availability Busy -Activity InACall }
+    cmdlet     = { Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $PresenceId -Availability Busy -Activity Busy }
     httpclient = { Send-Raw $uri }
     irm        = { $null = Invoke-RestMethod -Method Post -Uri $uri -Headers $irmHeaders -Body $Body -ContentType 'application/json' }
 }
@@ -78,7 +78,7 @@ for ($r = 0; $r -lt $PipelineRepeats; $r++) {
     if (-not $pipeline.error) {
         try {
             $t0 = [System.Diagnostics.Stopwatch]::GetTimestamp()
-            $items | Set-MgBetaCommunicationPresenceUserPreferredPresence -Availability Busy -Activity InACall
+            $items | Set-MgBetaCommunicationPresenceUserPreferredPresence -Availability Busy -Activity Busy
             $pipeline.cmdlet.Add(([System.Diagnostics.Stopwatch]::GetTimestamp() - $t0) * $tickMs)
         } catch {
             $pipeline.error = "$($_.FullyQualifiedErrorId): $($_.Exception.Message)"

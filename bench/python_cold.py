@@ -2,7 +2,7 @@
 
     python3 bench/python_cold.py [--runs 15]
 
-Each run is a fresh ``python3`` process, timed from spawn to exit by this driver; the sides
+Both send the identical request (the baseline replays what pwshcompat sends). Each run is a fresh ``python3`` process, timed from spawn to exit by this driver; the sides
 alternate. ``python3 -c pass`` is timed too, so the interpreter's own start-up can be read off.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from _harness import PYTHON, EmulatorProcess, Stats, emit, timed_run
+from _harness import PYTHON, EmulatorProcess, Stats, capture_request, emit, timed_run
 
 OURS = """
 import sys
@@ -20,15 +20,14 @@ url, token = sys.argv[1:3]
 pwshcompat.Add_MgEnvironment(Name="Bench", GraphEndpoint=url, AzureADEndpoint="https://login.microsoftonline.com")
 pwshcompat.Connect_MgGraph(Environment="Bench", AccessToken=token, NoWelcome=True)
 pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(
-    PresenceId="6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70", Availability="Busy", Activity="InACall")
+    PresenceId="6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70", Availability="Busy", Activity="Busy")
 """
 
 BASELINE = """
 import sys
 import requests
-url, token = sys.argv[1:3]
-requests.post(url + "/beta/communications/presences/6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70/microsoft.graph.setUserPreferredPresence",
-              data=b'{\\n  "availability": "Busy",\\n  "activity": "InACall"\\n}',
+url, token, path, body = sys.argv[1:5]
+requests.post(url + path, data=body.encode(),
               headers={"Content-Type": "application/json", "Authorization": "Bearer " + token}).raise_for_status()
 """
 
@@ -42,7 +41,7 @@ url, token = sys.argv[1:3]
 pwshcompat.Add_MgEnvironment(Name="Bench", GraphEndpoint=url, AzureADEndpoint="https://login.microsoftonline.com")
 pwshcompat.Connect_MgGraph(Environment="Bench", AccessToken=token, NoWelcome=True)
 pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(
-    PresenceId="x", Availability="Busy", Activity="InACall")
+    PresenceId="x", Availability="Busy", Activity="Busy")
 print(json.dumps([m for m in %r if m in sys.modules]))
 """ % (HEAVY,)
 
@@ -52,10 +51,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="processes per side (default 15)")
     args = parser.parse_args()
 
+    _, path, _, body = capture_request()
     with EmulatorProcess() as emu:
         sides = {
             "pwshcompat": [PYTHON, "-c", OURS, emu.url, emu.token],
-            "requests": [PYTHON, "-c", BASELINE, emu.url, emu.token],
+            "requests": [PYTHON, "-c", BASELINE, emu.url, emu.token, path, body.decode()],
             "python -c pass": [PYTHON, "-c", "pass"],
         }
         for argv in sides.values():  # warm the page cache
