@@ -2,12 +2,12 @@
 # Do not edit: run scripts/generate to regenerate.
 
 # Set-MgBetaCommunicationPresenceUserPreferredPresence from Microsoft Graph PowerShell, with a Python core.
-. (Join-Path $PSScriptRoot 'PwshCompat.Python.ps1')
+. ([System.IO.Path]::Combine($PSScriptRoot, 'PwshCompat.Python.ps1'))
 Initialize-PwshCompatPython
 # The original requires Microsoft.Graph.Authentication (Connect-MgGraph and co.); load ours
 # as its own top-level module unless this session already has it.
 if (-not (Get-Module -Name 'Microsoft.Graph.Authentication')) {
-    Import-Module -Name (Join-Path $PSScriptRoot 'Microsoft.Graph.Authentication/Microsoft.Graph.Authentication.psd1') -Global
+    Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, 'Microsoft.Graph.Authentication/Microsoft.Graph.Authentication.psd1')) -Global
 }
 
 function Set-MgBetaCommunicationPresenceUserPreferredPresence {
@@ -180,12 +180,9 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            foreach ($pwshCompatName in 'InputObject', 'BodyParameter', 'Headers') {
-                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
-                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
-                    $null = $pwshCompatBound.Remove($pwshCompatName)
-                }
-            }
+            if ($pwshCompatLineBound -notcontains 'InputObject' -and $null -eq ${InputObject} -and $null -ne $pwshCompatBound['InputObject']) { $null = $pwshCompatBound.Remove('InputObject') }
+            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $null -eq ${BodyParameter} -and $null -ne $pwshCompatBound['BodyParameter']) { $null = $pwshCompatBound.Remove('BodyParameter') }
+            if ($pwshCompatLineBound -notcontains 'Headers' -and $null -eq ${Headers} -and $null -ne $pwshCompatBound['Headers']) { $null = $pwshCompatBound.Remove('Headers') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.

@@ -254,6 +254,8 @@ def function(s: CommandSpec) -> str:
     outputs = ", ".join(f"[{t}]" if is_system_type(t) else ps_quote(t) for t in s.output_type)
     body = [f"function {s.name} {{"]
     body += ["    " + line if line else "" for line in help_block(s, text)]
+    if command_aliases(s):  # [Alias()] rather than Set-Alias: no extra module load at import
+        body.append(f"    [Alias({', '.join(ps_quote(a) for a in command_aliases(s))})]")
     body.append(f"    [CmdletBinding({', '.join(binding)})]")
     if outputs:
         body.append(f"    [OutputType({outputs})]")
@@ -276,12 +278,9 @@ def function(s: CommandSpec) -> str:
         body.append("        $pwshCompatBound = $PSBoundParameters")
         body.append("        if ($MyInvocation.ExpectingInput) {")
         body.append("            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)")
-        body.append(f"            foreach ($pwshCompatName in {', '.join(ps_quote(n) for n in piped)}) {{")
-        body.append("                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and")
-        body.append("                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {")
-        body.append("                    $null = $pwshCompatBound.Remove($pwshCompatName)")
-        body.append("                }")
-        body.append("            }")
+        for name in piped:  # reset to $null by PowerShell, still listed: drop it
+            body.append(f"            if ($pwshCompatLineBound -notcontains {ps_quote(name)} -and $null -eq ${{{name}}} -and "
+                        f"$null -ne $pwshCompatBound[{ps_quote(name)}]) {{ $null = $pwshCompatBound.Remove({ps_quote(name)}) }}")
         body.append("        }")
         bound = "$pwshCompatBound"
     else:
@@ -320,7 +319,7 @@ def psm1(module: ModuleInfo, module_specs: list[CommandSpec]) -> str:
     host = "PwshCompat.Python.ps1" if module.name == ROOT_MODULE else "../PwshCompat.Python.ps1"
     out = [header("#")]
     out.append(f"# {module.description}")
-    out.append(". (Join-Path $PSScriptRoot " + ps_quote(host) + ")")
+    out.append(". ([System.IO.Path]::Combine($PSScriptRoot, " + ps_quote(host) + "))")
     out.append("Initialize-PwshCompatPython")
     if module.name == ROOT_MODULE:
         auth = MODULES[AUTH_MODULE]
@@ -328,15 +327,13 @@ def psm1(module: ModuleInfo, module_specs: list[CommandSpec]) -> str:
         out.append("# The original requires Microsoft.Graph.Authentication (Connect-MgGraph and co.); load ours")
         out.append("# as its own top-level module unless this session already has it.")
         out.append(f"if (-not (Get-Module -Name {ps_quote(AUTH_MODULE)})) {{")
-        out.append(f"    Import-Module -Name (Join-Path $PSScriptRoot {ps_quote(rel)}) -Global")
+        out.append(f"    Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, {ps_quote(rel)})) -Global")
         out.append("}")
     out.append("")
     for s in module_specs:
         out.append(function(s))
         out.append("")
     aliases = [(a, s.name) for s in module_specs for a in command_aliases(s)]
-    for alias, target in aliases:
-        out.append(f"Set-Alias -Name {alias} -Value {target}")
     functions = ", ".join(s.name for s in module_specs)
     alias_list = ", ".join(a for a, _ in aliases)
     out.append(f"Export-ModuleMember -Function {functions}" + (f" -Alias {alias_list}" if aliases else ""))

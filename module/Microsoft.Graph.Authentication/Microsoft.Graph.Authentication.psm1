@@ -2,7 +2,7 @@
 # Do not edit: run scripts/generate to regenerate.
 
 # Connect-MgGraph and the other Microsoft Graph PowerShell authentication commands, with a Python core.
-. (Join-Path $PSScriptRoot '../PwshCompat.Python.ps1')
+. ([System.IO.Path]::Combine($PSScriptRoot, '../PwshCompat.Python.ps1'))
 Initialize-PwshCompatPython
 
 function Add-MgEnvironment {
@@ -42,12 +42,9 @@ function Add-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            foreach ($pwshCompatName in 'Name', 'AzureADEndpoint', 'GraphEndpoint') {
-                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
-                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
-                    $null = $pwshCompatBound.Remove($pwshCompatName)
-                }
-            }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
+            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $null -eq ${AzureADEndpoint} -and $null -ne $pwshCompatBound['AzureADEndpoint']) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
+            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $null -eq ${GraphEndpoint} -and $null -ne $pwshCompatBound['GraphEndpoint']) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -102,6 +99,7 @@ function Connect-MgGraph {
     .OUTPUTS
         System.Void
     #>
+    [Alias('Connect-Graph')]
     [CmdletBinding(DefaultParameterSetName = 'UserParameterSet', PositionalBinding = $true)]
     [OutputType([System.Void])]
     param(
@@ -209,6 +207,7 @@ function Disconnect-MgGraph {
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.IAuthContext
     #>
+    [Alias('Disconnect-Graph')]
     [CmdletBinding(PositionalBinding = $true)]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.IAuthContext')]
     param(
@@ -271,12 +270,7 @@ function Get-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            foreach ($pwshCompatName in 'Name') {
-                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
-                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
-                    $null = $pwshCompatBound.Remove($pwshCompatName)
-                }
-            }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -352,6 +346,7 @@ function Invoke-MgGraphRequest {
     .OUTPUTS
         System.Object
     #>
+    [Alias('Invoke-GraphRequest', 'Invoke-MgRestMethod')]
     [CmdletBinding(PositionalBinding = $true)]
     [OutputType([System.Object])]
     param(
@@ -434,12 +429,7 @@ function Invoke-MgGraphRequest {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            foreach ($pwshCompatName in 'Body') {
-                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
-                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
-                    $null = $pwshCompatBound.Remove($pwshCompatName)
-                }
-            }
+            if ($pwshCompatLineBound -notcontains 'Body' -and $null -eq ${Body} -and $null -ne $pwshCompatBound['Body']) { $null = $pwshCompatBound.Remove('Body') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -474,12 +464,7 @@ function Remove-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            foreach ($pwshCompatName in 'Name') {
-                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
-                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
-                    $null = $pwshCompatBound.Remove($pwshCompatName)
-                }
-            }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -530,12 +515,9 @@ function Set-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            foreach ($pwshCompatName in 'Name', 'AzureADEndpoint', 'GraphEndpoint') {
-                if ($pwshCompatLineBound -notcontains $pwshCompatName -and $null -ne $pwshCompatBound[$pwshCompatName] -and
-                    $null -eq (Get-Variable -Name $pwshCompatName -Scope 0 -ValueOnly)) {
-                    $null = $pwshCompatBound.Remove($pwshCompatName)
-                }
-            }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
+            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $null -eq ${AzureADEndpoint} -and $null -ne $pwshCompatBound['AzureADEndpoint']) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
+            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $null -eq ${GraphEndpoint} -and $null -ne $pwshCompatBound['GraphEndpoint']) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -598,8 +580,4 @@ function Set-MgRequestContext {
     }
 }
 
-Set-Alias -Name Connect-Graph -Value Connect-MgGraph
-Set-Alias -Name Disconnect-Graph -Value Disconnect-MgGraph
-Set-Alias -Name Invoke-GraphRequest -Value Invoke-MgGraphRequest
-Set-Alias -Name Invoke-MgRestMethod -Value Invoke-MgGraphRequest
 Export-ModuleMember -Function Add-MgEnvironment, Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, Get-MgEnvironment, Get-MgRequestContext, Invoke-MgGraphRequest, Remove-MgEnvironment, Set-MgEnvironment, Set-MgRequestContext -Alias Connect-Graph, Disconnect-Graph, Invoke-GraphRequest, Invoke-MgRestMethod
