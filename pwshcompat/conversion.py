@@ -326,7 +326,10 @@ def _members(value: Any, what: str) -> tuple[list[tuple[Any, Any]], bool]:
         return list(value.items()), False
     if isinstance(value, (str, bytes)):
         try:
-            parsed = json.loads(value)
+            # Graph's JsonObject is case-insensitive: a member given twice fails, whatever its case.
+            parsed = json.loads(value, object_pairs_hook=_unique_members)
+        except ConversionError as exc:
+            raise ConversionError(f"{what} {exc}") from None
         except ValueError as exc:
             raise ConversionError(f"{what} is a string but not JSON text: {exc}") from None
         if not isinstance(parsed, dict):
@@ -340,6 +343,15 @@ def _members(value: Any, what: str) -> tuple[list[tuple[Any, Any]], bool]:
     if attrs is None:
         raise ConversionError(f"{what} cannot be made from a value of type {_type_name(value)}")
     return [(k, v) for k, v in attrs.items() if not str(k).startswith("_")], False
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key.lower() in seen:
+            raise ConversionError(f"has the key '{key}' more than once (keys are case-insensitive)")
+        seen.add(key.lower())
+    return dict(pairs)
 
 
 def _case_insensitive(pairs: Iterable[tuple[Any, Any]], what: str) -> dict[str, tuple[str, Any]]:

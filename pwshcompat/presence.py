@@ -33,6 +33,8 @@ __all__ = ["NAME", "HeaderDict", "escape_data_string", "set_user_preferred_prese
 
 NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
 RECOMMENDED_ACTION = "See service error codes: https://learn.microsoft.com/graph/errors"
+# Microsoft Graph takes at most 4 MB in one request body; bigger ones would only come back as 413.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 # .NET HttpContent headers: adding one to the request headers throws "Misused header name".
 _CONTENT_HEADERS = frozenset({"allow", "content-disposition", "content-encoding", "content-language", "content-length",
                               "content-location", "content-md5", "content-range", "content-type", "expires",
@@ -266,6 +268,20 @@ def _run(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime, pla
         runtime.write_error(_not_specified(str(exc), internal_type, "System.ArgumentException"))
         return
     target["body"] = members
+    if presence_id in (".", ".."):
+        # EscapeDataString leaves dots alone, and URL normalisation would then drop the segment
+        # and call another resource; refuse instead of sending it somewhere else.
+        runtime.write_error(ErrorRecord(
+            f"PresenceId '{presence_id}' cannot be used: as a URL path segment it would change the request's path.",
+            "InvalidPresenceId", ErrorCategory.InvalidArgument, target=presence_id, command=internal_type,
+            exception_type="System.ArgumentException"))
+        return
+    if len(data) > MAX_BODY_BYTES:
+        runtime.write_error(ErrorRecord(
+            f"The request body is {len(data)} bytes; Microsoft Graph accepts at most {MAX_BODY_BYTES} bytes in one request.",
+            "RequestBodyTooLarge", ErrorCategory.InvalidArgument, target=None, command=internal_type,
+            exception_type="System.ArgumentException"))
+        return
 
     path = plan.path_prefix + plan.operation.path.replace("{presence-id}", escape_data_string(presence_id))
     try:

@@ -372,3 +372,23 @@ def test_every_requests_exception_is_mapped() -> None:
         mapped = map_transport_error(exc, "https://graph.example/x", 300)
         assert isinstance(mapped, GraphRequestError) and mapped.record.message, cls
         assert mapped.record.exception_type.startswith("System."), cls
+
+
+@pytest.mark.parametrize("presence_id", [".", ".."])
+def test_dot_segments_are_refused_before_any_request(emu: Any, presence_id: str) -> None:
+    with pytest.raises(CommandError) as info:
+        call(PresenceId=presence_id, **BUSY)
+    assert info.value.error_id == "InvalidPresenceId" and "PresenceId" in info.value.record.message
+    assert emu.requests == []
+
+
+def test_a_body_over_4_mb_is_refused_before_any_request(emu: Any) -> None:
+    with pytest.raises(CommandError) as info:
+        call(PresenceId="u1", **BUSY, AdditionalProperties={"blob": "x" * (4 * 1024 * 1024)})
+    assert info.value.error_id == "RequestBodyTooLarge" and emu.requests == []
+
+
+def test_json_body_with_a_member_twice_is_refused(emu: Any) -> None:
+    with pytest.raises(TerminatingError) as info:
+        call(PresenceId="u1", BodyParameter='{"availability": "Busy", "AVAILABILITY": "Away"}')
+    assert "'AVAILABILITY' more than once" in info.value.record.message and emu.requests == []
