@@ -13,7 +13,9 @@ the environment says (reusing the auth module's ``Connect-MgGraph``):
 * ``PWSHCOMPAT_ACCESS_TOKEN`` (with ``PWSHCOMPAT_GRAPH_ENDPOINT`` for a custom endpoint, or
   ``PWSHCOMPAT_ENVIRONMENT`` naming a known environment): that bearer token;
 * otherwise ``AZURE_CLIENT_ID`` + ``AZURE_TENANT_ID`` + a secret or certificate
-  (``Connect-MgGraph -EnvironmentVariable``).
+  (``Connect-MgGraph -EnvironmentVariable``);
+* otherwise the connection an earlier ``Connect-MgGraph -ContextScope CurrentUser`` persisted
+  (``pwshcompat.auth.connect.restore()``: silent, no prompt).
 """
 
 from __future__ import annotations
@@ -231,6 +233,13 @@ def _connect_from_environment() -> None:
     elif os.environ.get("AZURE_CLIENT_ID") and os.environ.get("AZURE_TENANT_ID"):
         api.invoke("Connect-MgGraph", EnvironmentVariable=True, NoWelcome=True,
                    **({"Environment": environment} if environment else {}))
+    else:
+        # A CurrentUser sign-in persisted by an earlier Connect-MgGraph: reuse it silently.
+        from .auth import connect
+
+        restore = getattr(connect, "restore", None)
+        if callable(restore):
+            restore()
 
 
 def _environment_exists(name: str) -> bool:

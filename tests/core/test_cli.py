@@ -105,3 +105,11 @@ def test_cli_usage_and_unknown_command(cli_env: dict[str, str]) -> None:
     assert unknown.returncode == 2 and "Get-Nothing" in unknown.stderr
     listing = _run(["--help"], cli_env)
     assert listing.returncode == 0 and CMD in listing.stdout
+
+
+def test_cli_without_a_connection_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PWSHCOMPAT_", "AZURE_"))}
+    env["HOME"] = str(tmp_path)
+    result = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"], env)
+    assert result.returncode == 1
+    assert "Authentication needed. Please call Connect-MgGraph." in result.stderr

@@ -1,0 +1,82 @@
+"""The public Python facade: pinned exports, Verb_Noun functions, return shapes, typing marker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pwshcompat
+from pwshcompat import api
+
+from ._support import CMD, PATH, emu, graph  # noqa: F401 - fixtures
+
+
+def test_exported_members_are_deliberate() -> None:
+    assert sorted(pwshcompat.__all__) == sorted([
+        "invoke", "invoke_pipeline", "variables", "ParameterBindingError", "CommandError", "ErrorCategory",
+        "ErrorRecord", "PSError", "PSWarning", "TerminatingError", "Add_MgEnvironment", "Connect_MgGraph",
+        "Set_MgBetaCommunicationPresenceUserPreferredPresence", "Get_MgRequestContext", "Set_MgRequestContext"])
+    for name in pwshcompat.__all__:
+        assert getattr(pwshcompat, name) is not None
+
+
+def test_package_is_typed() -> None:
+    assert (Path(pwshcompat.__file__).parent / "py.typed").exists()
+
+
+def test_verb_noun_functions_are_made_once() -> None:
+    first = pwshcompat.Get_MgRequestContext
+    assert pwshcompat.Get_MgRequestContext is first
+    assert first.__name__ == "Get_MgRequestContext" and "Get-MgRequestContext" in (first.__doc__ or "")
+
+
+def test_unknown_names_are_attribute_errors() -> None:
+    with pytest.raises(AttributeError):
+        pwshcompat.Get_Nothing  # noqa: B018
+    with pytest.raises(AttributeError):
+        pwshcompat._private  # noqa: B018
+
+
+def test_unknown_command_is_the_powershell_error() -> None:
+    with pytest.raises(pwshcompat.TerminatingError) as info:
+        pwshcompat.invoke("Get-Nothing")
+    assert info.value.error_id == "CommandNotFoundException"
+
+
+def test_return_shapes(emu: Any) -> None:
+    assert pwshcompat.invoke(CMD, PresenceId="a", Availability="Busy", Activity="Busy") is None
+    assert pwshcompat.invoke(CMD, PresenceId="a", Availability="Busy", Activity="Busy", PassThru=True) is True
+    several = pwshcompat.invoke_pipeline(CMD, [{"PresenceId": "a"}, {"PresenceId": "b"}, {"PresenceId": "c"}],
+                                         Availability="Busy", Activity="Busy", PassThru=True)
+    assert several == [True, True, True]
+    assert [r.path for r in emu.requests][-3:] == [PATH.format(x) for x in "abc"]
+
+
+def test_out_variable_collects_output(emu: Any) -> None:
+    out: list[Any] = []
+    pwshcompat.invoke(CMD, PresenceId="a", Availability="Busy", Activity="Busy", PassThru=True, OutVariable=out)
+    assert out == [True]
+
+
+def test_errors_carry_every_record(emu: Any) -> None:
+    with pytest.raises(pwshcompat.CommandError) as info:
+        pwshcompat.invoke_pipeline(CMD, [5, 6], Availability="Busy", Activity="Busy")
+    assert [e.error_id for e in info.value.errors] == ["InputObjectNotBound", "InputObjectNotBound"]
+    assert info.value.record is info.value.errors[0]
+
+
+def test_warning_action_stop_raises(emu: Any) -> None:
+    with pytest.raises(pwshcompat.TerminatingError) as info, pytest.warns(pwshcompat.PSWarning):
+        pwshcompat.invoke(CMD, PresenceId="a", BodyParameter={"availability": "Busy", "activity": "Busy",
+                                                              "expirationDuration": "1:00"}, WarningAction="Stop")
+    assert info.value.error_id == "ActionPreferenceStop"
+
+
+def test_confirm_without_a_terminal_is_refused(emu: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(api, "confirm_hook", None)
+    monkeypatch.setattr("sys.stdin", None)
+    with pytest.raises(pwshcompat.TerminatingError) as info:
+        pwshcompat.invoke(CMD, PresenceId="a", Availability="Busy", Activity="Busy", Confirm=True)
+    assert "NonInteractive" in info.value.record.message and emu.requests == []
