@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import json
 import locale
 import logging
 import os
 import platform
+import re
 import threading
 import time
 import urllib.parse
@@ -273,6 +275,20 @@ class GraphClient:
         return response
 
 
+_ACCESS_TOKEN_JSON = re.compile(r'("access_token"\s*:\s*)"[^"]*"')
+_MAX_LOGGED_TEXT = 10240
+
+
+def _log_body(text: str) -> str:
+    """The body as the original logs it: pretty JSON with access tokens redacted; long text cut."""
+    try:
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        if len(text) > _MAX_LOGGED_TEXT:
+            text = text[:_MAX_LOGGED_TEXT] + "\r\nDATA TRUNCATED DUE TO SIZE\r\n"
+    return _ACCESS_TOKEN_JSON.sub(r'\1"<redacted>"', text)
+
+
 def format_headers(headers: Mapping[str, str]) -> str:
     """``{name,-30}: {value}`` lines with Authorization removed (HttpMessageLogFormatter)."""
     return "\n".join(f"{k:<30}: {v}" for k, v in headers.items() if k.lower() != "authorization")
@@ -283,7 +299,7 @@ def format_request_log(request: requests.PreparedRequest) -> str:
     body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else (request.body or "")
     return ("============================ HTTP REQUEST ============================\n\n"
             f"HTTP Method:\n{request.method}\n\nAbsolute Uri:\n{request.url}\n\n"
-            f"Headers:\n{format_headers(_request_headers(request.headers))}\n\nBody:\n{body}\n\n")
+            f"Headers:\n{format_headers(_request_headers(request.headers))}\n\nBody:\n{_log_body(body)}\n\n")
 
 
 def format_response_log(response: requests.Response) -> str:
@@ -296,7 +312,7 @@ def format_response_log(response: requests.Response) -> str:
         status = str(response.status_code)
     return ("============================ HTTP RESPONSE ============================\n\n"
             f"Status Code:\n{status}\n\nHeaders:\n{format_headers(_response_headers(response.headers))}\n\n"
-            f"Body:\n{response.text}\n\n")
+            f"Body:\n{_log_body(response.text)}\n\n")
 
 
 _CONTENT_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language",

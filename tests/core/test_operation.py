@@ -392,3 +392,36 @@ def test_json_body_with_a_member_twice_is_refused(emu: Any) -> None:
     with pytest.raises(TerminatingError) as info:
         call(PresenceId="u1", BodyParameter='{"availability": "Busy", "AVAILABILITY": "Away"}')
     assert "'AVAILABILITY' more than once" in info.value.record.message and emu.requests == []
+
+
+def test_a_401_gets_one_more_try_with_a_fresh_token(emu: Any) -> None:
+    expired = emu.issue_token(expires_in=-600)
+    pwshcompat.Connect_MgGraph(Environment="CoreTests", AccessToken=expired, NoWelcome=True)
+    with pytest.raises(CommandError) as info:
+        call(PresenceId="u1", **BUSY)
+    assert [r.status for r in emu.requests] == [401, 401], "one retry after a 401, not more"
+    assert info.value.record.message.startswith("[")
+
+
+def test_retry_after_forms() -> None:
+    import email.utils
+    import time
+
+    from pwshcompat.graph.client import _retry_after_seconds
+
+    assert _retry_after_seconds("7") == 7.0 and _retry_after_seconds(None) is None and _retry_after_seconds("soon") is None
+    # An HTTP date: Kiota takes the seconds *component* of the difference (so 70 s ahead waits ~10 s).
+    ahead = email.utils.formatdate(time.time() + 70, usegmt=True)
+    assert 8 <= (_retry_after_seconds(ahead) or 0) <= 10
+    assert _retry_after_seconds(email.utils.formatdate(time.time() - 30, usegmt=True)) is None
+
+
+def test_debug_logs_redact_access_tokens() -> None:
+    import requests
+
+    from pwshcompat.graph.client import format_request_log
+
+    prepared = requests.Request("POST", "https://graph.example/x", data=b'{"access_token": "secret-value", "a": 1}',
+                                headers={"Authorization": "Bearer secret-value", "X-A": "1"}).prepare()
+    text = format_request_log(prepared)
+    assert "secret-value" not in text and '"access_token": "<redacted>"' in text and "X-A" in text
