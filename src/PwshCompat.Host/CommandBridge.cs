@@ -6,6 +6,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Reflection;
 using Python.Runtime;
 
 namespace PwshCompat.Host
@@ -43,6 +44,7 @@ namespace PwshCompat.Host
                 {
                     Runtime.PythonDLL = pythonDll;
                     PythonEngine.Initialize();
+                    SkipFinalizationAtExit();
                     using (Py.GIL())
                     {
                         using var sys = Py.Import("sys");
@@ -65,6 +67,49 @@ namespace PwshCompat.Host
                     invokeHost = bridge.GetAttr("invoke_host");
                 }
             }
+        }
+
+        /// <summary>
+        /// <paramref name="value"/> converted to Python as a command would receive it, then back as
+        /// the command's output would come (pwshcompat.bridge._plain): for tests and diagnostics.
+        /// </summary>
+        public static object? RoundTrip(object? value)
+        {
+            if (types is null)
+            {
+                throw new InvalidOperationException("Python is not initialised: import the module first.");
+            }
+            using (Py.GIL())
+            {
+                using var bridge = Py.Import("pwshcompat.bridge");
+                using var plain = bridge.GetAttr("_plain");
+                using var py = ToPython.Convert(value, types.TimeSpan);
+                using var back = plain.Invoke(py);
+                return FromPython.Convert(back, types);
+            }
+        }
+
+        /// <summary>
+        /// pythonnet finalises Python when the process exits (PythonEngine.Shutdown on ProcessExit),
+        /// which made every pwsh that had imported the module take 0.5-1.4 s longer to exit
+        /// (bench/FINDINGS.md). The process is ending anyway: run Python's atexit functions and
+        /// flush its stdio, and leave the rest to the OS.
+        /// </summary>
+        private static void SkipFinalizationAtExit()
+        {
+            var onExit = typeof(PythonEngine).GetMethod("OnProcessExit", BindingFlags.NonPublic | BindingFlags.Static);
+            if (onExit is null)
+            {
+                return; // another pythonnet version: keep its own shutdown
+            }
+            AppDomain.CurrentDomain.ProcessExit -= (EventHandler)Delegate.CreateDelegate(typeof(EventHandler), onExit);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                using (Py.GIL())
+                {
+                    PythonEngine.Exec("import atexit, sys\natexit._run_exitfuncs()\nfor s in (sys.stdout, sys.stderr):\n    s and s.flush()");
+                }
+            };
         }
 
         /// <summary>

@@ -58,7 +58,7 @@ namespace PwshCompat.Host
             if (value.IsInstance(types.Int))
             {
                 long n = value.As<long>();
-                return n is >= int.MinValue and <= int.MaxValue ? (int)n : n;
+                return n is >= int.MinValue and <= int.MaxValue ? (object)(int)n : n;
             }
             if (value.IsInstance(types.Float))
             {

@@ -38,9 +38,9 @@ namespace PwshCompat.Host
                 case char c:
                     return new PyString(c.ToString());
                 case bool b:
-                    return PyObject.FromManagedObject(b);
+                    return Bool(b);
                 case SwitchParameter sw:
-                    return PyObject.FromManagedObject(sw.IsPresent);
+                    return Bool(sw.IsPresent);
                 case int or long or short or sbyte or byte or ushort or uint:
                     return new PyInt(System.Convert.ToInt64(value));
                 case ulong ul:
@@ -101,6 +101,20 @@ namespace PwshCompat.Host
                 return list;
             }
             return new PyString(value.ToString() ?? string.Empty);
+        }
+
+        // PyObject.FromManagedObject(bool) would give Python a wrapped System.Boolean (always truthy).
+        private static PyObject? boolType;
+
+        private static PyObject Bool(bool value)
+        {
+            if (boolType is null)
+            {
+                using var builtins = Py.Import("builtins");
+                boolType = builtins.GetAttr("bool");
+            }
+            using var number = new PyInt(value ? 1 : 0);
+            return boolType.Invoke(number);
         }
 
         private static PyObject Properties(PSObject pso, PyObject timeSpanType, int depth)
