@@ -1,4 +1,5 @@
-"""python -m pwshcompat.emulator [--host 127.0.0.1] [--port 0] [--login-port 0] [--strict] [--log]
+"""python -m pwshcompat.emulator [--host 127.0.0.1] [--port 0] [--login-port 0] [--strict] [--app ID=SECRET]...
+                                [--user ID]... [--log]
 
 Prints the Graph URL (http), the login URL (https), the CA file to trust and the tenant id, one
 ``Name: value`` line each, then serves until interrupted (Ctrl+C or SIGTERM).
@@ -23,8 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--login-port", type=int, default=0, help="sign-in port (default: 0, any free port)")
     parser.add_argument("--strict", action="store_true",
                         help="strict tenant: only registered apps and users (default: open tenant)")
+    parser.add_argument("--app", action="append", default=[], metavar="ID=SECRET",
+                        help="register an app (client id and secret) with the presence roles; repeatable")
+    parser.add_argument("--user", action="append", default=[], metavar="ID",
+                        help="add a user (a strict tenant knows no other); repeatable")
     parser.add_argument("--log", action="store_true", help="print one line per Graph request to stderr")
     args = parser.parse_args(argv)
+    apps = [app.partition("=") for app in args.app]
+    if any(not client_id or not sep or not secret for client_id, sep, secret in apps):
+        parser.error("--app expects CLIENT_ID=SECRET")
 
     stop = threading.Event()
 
@@ -33,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     with Emulator(args.host, args.port, login_port=args.login_port, strict=args.strict) as emu:
+        for client_id, _, secret in apps:
+            emu.register_app(client_id, secret=secret)
+        for user in args.user:
+            emu.add_user(user)
         print(f"Graph: {emu.graph_url}", flush=True)
         print(f"Login: {emu.login_url}", flush=True)
         print(f"CA bundle: {emu.ca_bundle}", flush=True)

@@ -142,3 +142,30 @@ def test_rate_limits_are_off_by_default_and_per_app_with_retry_after(emu):
     assert app_a.set_preferred("Busy", "Busy").status_code == 200
     emu.set_rate_limits(enabled=False)
     assert all(app_a.get(f"/v1.0/users/{USER}/presence").status_code == 200 for _ in range(5))
+
+
+def test_cli_strict_tenant_takes_apps_and_users_from_the_command_line():
+    process = subprocess.Popen([sys.executable, "-m", "pwshcompat.emulator", "--strict", "--app", "bot=s3cret",
+                                "--user", USER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = dict(process.stdout.readline().rstrip("\n").split(": ", 1) for _ in range(4))
+        token_url = f"{lines['Login']}/{lines['Tenant']}/oauth2/v2.0/token"
+        form = {"grant_type": "client_credentials", "scope": "https://graph.microsoft.com/.default"}
+        refused = requests.post(token_url, data={**form, "client_id": "bot", "client_secret": "nope"},
+                                verify=lines["CA bundle"], timeout=10)
+        assert refused.status_code == 401
+        token = requests.post(token_url, data={**form, "client_id": "bot", "client_secret": "s3cret"},
+                              verify=lines["CA bundle"], timeout=10).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert requests.get(f"{lines['Graph']}/v1.0/users/{USER}/presence", headers=headers, timeout=10).ok
+        assert requests.get(f"{lines['Graph']}/v1.0/users/someone/presence", headers=headers,
+                            timeout=10).status_code == 404
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+def test_cli_rejects_a_malformed_app():
+    result = subprocess.run([sys.executable, "-m", "pwshcompat.emulator", "--app", "no-secret"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--app expects CLIENT_ID=SECRET" in result.stderr
