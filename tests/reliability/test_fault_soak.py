@@ -34,7 +34,7 @@ MAX_RETRY = 3
 CLIENT_TIMEOUT = 1
 SLOW_DELAY = 1.5            # longer than CLIENT_TIMEOUT: the client gives up first
 RETRY_AFTER_SLACK = 0.05    # clock granularity between two arrivals; waits are checked as lower bounds
-PY_USERS, PY_CALLS_PER_USER, PY_THREADS = 200, 10, 8
+PY_USERS, PY_CALLS_PER_USER, PY_THREADS = 200, 10, 12
 PS_CALLS = 500
 HANG_GUARD_SECONDS = 300    # turns a hang into a failure; nothing is asserted about speed
 
@@ -52,7 +52,8 @@ def _faulted_emulator(seed: int, prefix: str) -> Emulator:
 
 
 def _user(prefix: str, n: int) -> str:
-    return f"{prefix}ra{n % 3}-{n}"
+    """User ``n``'s id; its Retry-After group rotates within each thread's users (n = t, t+T, ...)."""
+    return f"{prefix}ra{(n // PY_THREADS) % 3}-{n}"
 
 
 def _retry_after(path: str) -> int:
