@@ -38,7 +38,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from .conversion import ConversionError, TimeSpan, dotnet_string, to_timespan
+from .conversion import ConversionError, TimeSpan, dotnet_string, dotnet_type_name, to_timespan
 from .errors import ErrorCategory, ErrorRecord, ParameterBindingError
 from .spec import ALL_SETS, SWITCH_TYPE, CommandSpec, ParameterSpec, SetMembership
 
@@ -49,6 +49,7 @@ __all__ = [
     "NO_ARGUMENT",
     "SHOULD_PROCESS_PARAMETERS",
     "bind",
+    "parameter_for",
 ]
 
 
@@ -224,7 +225,7 @@ class _Tables:
                 if isinstance(value, (int, float)):
                     return bool(value)
                 # Common switches have no transformation attribute: the binder's own coercion fails.
-                raise self.error(f"Cannot convert '{_type_name(value)}' to the type '{t}' required by parameter "
+                raise self.error(f"Cannot convert '{dotnet_type_name(value)}' to the type '{t}' required by parameter "
                                  f"'{p.name}'. ", "CannotConvertArgument", value)
             if isinstance(value, str):
                 raise ConversionError(f'Cannot convert value "System.String" to type "{t}". Boolean parameters accept '
@@ -253,7 +254,7 @@ class _Tables:
         if t == "System.Boolean":
             if isinstance(value, (bool, int, float)):
                 return bool(value)
-            raise ConversionError(f'Cannot convert value "{_type_name(value)}" to type "System.Boolean". Boolean '
+            raise ConversionError(f'Cannot convert value "{dotnet_type_name(value)}" to type "System.Boolean". Boolean '
                                   "parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.")
         if t == "System.String[]":
             if value is None:
@@ -344,14 +345,8 @@ class _Tables:
                           "MissingMandatoryParameter")
 
 
-def _type_name(value: Any) -> str:
-    from .conversion import _type_name as name
-
-    return name(value)
-
-
 def _cannot(value: Any, type_name: str) -> str:
-    return f'Cannot convert the "{dotnet_string(value)}" value of type "{_type_name(value)}" to type "{type_name}".'
+    return f'Cannot convert the "{dotnet_string(value)}" value of type "{dotnet_type_name(value)}" to type "{type_name}".'
 
 
 def _convertible_to_model(value: Any) -> bool:
@@ -424,6 +419,12 @@ def _tables(spec: CommandSpec) -> _Tables:
     if t is None or t.spec is not spec:
         t = _TABLES[id(spec)] = _Tables(spec)
     return t
+
+
+def parameter_for(spec: CommandSpec, name: str) -> ParameterSpec:
+    """The parameter ``-name`` means for ``spec`` (common parameters included), by PowerShell's
+    matching rules; raises :class:`ParameterBindingError` for an unknown or ambiguous name."""
+    return _tables(spec).match(name.rstrip(":"))[0]
 
 
 def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, Any],

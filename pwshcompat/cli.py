@@ -163,7 +163,7 @@ def _is_array(spec: spec_module.CommandSpec | None, name: str) -> bool:
     if spec is None:
         return False
     try:
-        p, _ = binder._tables(spec).match(name)
+        p = binder.parameter_for(spec, name)
     except PSError:
         return False
     return p.type.endswith("[]")
@@ -173,7 +173,7 @@ def _is_switch(spec: spec_module.CommandSpec | None, name: str) -> bool:
     if spec is None:
         return False
     try:
-        p, _ = binder._tables(spec).match(name)
+        p = binder.parameter_for(spec, name)
     except PSError:
         return False  # the binder reports it, with PowerShell's error
     return p.is_switch

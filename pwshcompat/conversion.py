@@ -29,6 +29,7 @@ __all__ = [
     "TimeSpan",
     "body_from_value",
     "dotnet_string",
+    "dotnet_type_name",
     "identity_from_value",
     "parse_timespan",
     "parse_xsd_duration",
@@ -146,7 +147,7 @@ def parse_timespan(text: str) -> TimeSpan:
     return TimeSpan(-ticks if sign else ticks)
 
 
-def _type_name(value: Any) -> str:
+def dotnet_type_name(value: Any) -> str:
     """The .NET type a PowerShell user would see for a Python value (for error messages)."""
     if isinstance(value, bool):
         return "System.Boolean"
@@ -230,7 +231,7 @@ def to_timespan(value: Any) -> TimeSpan:
             return parse_timespan(text)
         except ConversionError as exc:
             raise ConversionError(f'Cannot convert value "{text}" to type "System.TimeSpan". Error: "{exc}"') from None
-    raise ConversionError(f'Cannot convert the "{dotnet_string(value)}" value of type "{_type_name(value)}" '
+    raise ConversionError(f'Cannot convert the "{dotnet_string(value)}" value of type "{dotnet_type_name(value)}" '
                           'to type "System.TimeSpan".')
 
 
@@ -336,12 +337,12 @@ def _members(value: Any, what: str) -> tuple[list[tuple[Any, Any]], bool]:
             raise ConversionError(f"{what} as JSON text must be an object, not {type(parsed).__name__}")
         return [(k, v) for k, v in parsed.items() if v is not None], True
     if isinstance(value, (bool, int, float, list, tuple)) or value is None:
-        raise ConversionError(f"{what} cannot be made from a value of type {_type_name(value)}")
+        raise ConversionError(f"{what} cannot be made from a value of type {dotnet_type_name(value)}")
     attrs = getattr(value, "__dict__", None)
     if attrs is None and hasattr(value, "__slots__"):
         attrs = {k: getattr(value, k) for k in value.__slots__ if hasattr(value, k)}
     if attrs is None:
-        raise ConversionError(f"{what} cannot be made from a value of type {_type_name(value)}")
+        raise ConversionError(f"{what} cannot be made from a value of type {dotnet_type_name(value)}")
     return [(k, v) for k, v in attrs.items() if not str(k).startswith("_")], False
 
 
@@ -359,7 +360,7 @@ def _case_insensitive(pairs: Iterable[tuple[Any, Any]], what: str) -> dict[str, 
     out: dict[str, tuple[str, Any]] = {}
     for key, val in pairs:
         if not isinstance(key, str):
-            raise ConversionError(f"{what} has the key {key!r} of type {_type_name(key)}; keys must be strings")
+            raise ConversionError(f"{what} has the key {key!r} of type {dotnet_type_name(key)}; keys must be strings")
         if key.lower() in out:
             raise ConversionError(f"{what} has the key '{key}' more than once (keys are case-insensitive)")
         out[key.lower()] = (key, val)
