@@ -60,14 +60,28 @@ def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> d
     }
 
 
-def _type_names(value: Any) -> list[str]:
+def _type_names(value: Any, output_type: str | None = None) -> list[str]:
+    """PowerShell type names for an output object: the class's ``PS_TYPE_NAME`` or else the
+    command's declared ``[OutputType()]`` (so formatting and ``-is`` checks by name see the
+    original's type, e.g. Microsoft.Graph.PowerShell.Authentication.GraphEnvironment), then ours."""
     cls = type(value)
     names = [f"pwshcompat.{cls.__name__}"]
-    declared = getattr(cls, "PS_TYPE_NAME", None)
+    declared = getattr(cls, "PS_TYPE_NAME", None) or output_type
     return [declared, *names] if declared else names
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
+def _output_type(name: str) -> str | None:
+    """The command's first declared output type that is not a plain System type."""
+    try:
+        from . import spec
+
+        declared = spec.load(name).output_type
+    except (KeyError, ImportError):
+        return None
+    return next((t for t in declared if not t.startswith("System.")), None)
+
+
+def _plain(value: Any, depth: int = 0, output_type: str | None = None) -> Any:
     """``value`` as the host converts it: see the module docstring."""
     if value is None or isinstance(value, (str, bool, int, float, TimeSpan)):
         return value
@@ -83,10 +97,10 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return list(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         props = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return PSObjectData({k: _plain(v, depth + 1) for k, v in props.items()}, _type_names(value))
+        return PSObjectData({k: _plain(v, depth + 1) for k, v in props.items()}, _type_names(value, output_type))
     if hasattr(value, "__dict__"):
         props = {k: v for k, v in vars(value).items() if not k.startswith("_")}
-        return PSObjectData({k: _plain(v, depth + 1) for k, v in props.items()}, _type_names(value))
+        return PSObjectData({k: _plain(v, depth + 1) for k, v in props.items()}, _type_names(value, output_type))
     return str(value)
 
 
@@ -117,8 +131,9 @@ def invoke_host(name: str, parameter_set: str, bound: dict[str, Any]) -> dict[st
     ShouldProcess was already asked in PowerShell, so the command runs without a hook.
     """
     runtime, terminating = _run(name, parameter_set, bound, None)
+    output_type = _output_type(name) if runtime.output else None
     return {
-        "output": [_plain(o) for o in runtime.output],
+        "output": [_plain(o, output_type=output_type) for o in runtime.output],
         "errors": [_record(r, _plain) for r in runtime.errors],
         "warnings": list(runtime.warnings),
         "verbose": list(runtime.verbose),

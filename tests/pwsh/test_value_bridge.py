@@ -33,6 +33,8 @@ $pso = Trip ([pscustomobject]@{ Z = 1; Y = 'two' })
 $r.psoKeys = @($pso.Keys)
 $r.enum = Trip ([System.DayOfWeek]::Monday)
 $r.null = $null -eq (Trip $null)
+$env = Get-MgEnvironment -Name Global
+$r.outputObject = [ordered]@{ type = $env.GetType().Name; typeName = $env.pstypenames[0]; name = $env.Name }
 $r | ConvertTo-Json -Depth 5 -Compress
 """
 
@@ -50,3 +52,6 @@ def test_values_cross_as_the_shared_contract_says(pwsh_json):
     assert r["list"] == [1, "x", None] and r["deep"] == 1
     assert r["psoKeys"] == ["Z", "Y"]
     assert r["enum"] == "Monday" and r["null"] is True
+    # Output objects become PSCustomObjects named after the command's [OutputType()].
+    assert r["outputObject"] == {"type": "PSCustomObject", "typeName": "Microsoft.Graph.PowerShell.Authentication.GraphEnvironment",
+                                 "name": "Global"}
