@@ -185,6 +185,11 @@ class GraphApi:
             if item["id"] in seen:
                 raise GraphError(400, "BadRequest", f"Batch request id '{item['id']}' is used more than once.")
             seen.add(item["id"])
+        for item in requests:
+            depends = item.get("dependsOn") or []
+            if not isinstance(depends, list) or any(d not in seen or d == item["id"] for d in depends):
+                raise GraphError(400, "BadRequest", f"Batch request '{item['id']}' depends on an id that is not "
+                                 "another request of this batch.")
         statuses: dict[str, int] = {}
         responses = []
         for item in requests:

@@ -84,6 +84,7 @@ class UserPresence:
     preferred: Preferred | None = None
     status_message: dict[str, Any] | None = None
     sequence_number: str = "A0000000000"
+    observed: tuple[Any, ...] | None = None      # what the last read showed, to version time-driven changes
 
 
 class PresenceStore:
@@ -118,7 +119,9 @@ class PresenceStore:
                 self._users[user_id] = UserPresence(user_id)
 
     def _bump(self, user: UserPresence) -> None:
+        """A new version of the presence object (§3.5: a lexicographically sortable, fixed-width stamp)."""
         user.sequence_number = f"A{next(self._sequence):010d}"
+        user.observed = None
 
     # -- actions (bodies are parsed by the parse_* functions first) -------------------------
     def set_presence(self, user_id: str, request: SessionRequest) -> None:
@@ -200,6 +203,12 @@ class PresenceStore:
             expiry = status and status.get("expiryDateTime")
             if expiry and (instant := expiry_instant(expiry)) is not None and instant <= self.clock.now():
                 status = None   # "If not provided, the status message doesn't expire" (§1.4): so it does when given
+            stored = self._users.get(user_id)
+            if stored is not None:   # expiry and fade change the object without a write: version them too
+                snapshot = (availability, activity, repr(status))
+                if stored.observed is not None and stored.observed != snapshot:
+                    self._bump(stored)
+                stored.observed = snapshot
             if status is not None and not own:
                 status = {"message": status["message"]}
             return {

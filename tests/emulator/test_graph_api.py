@@ -208,6 +208,7 @@ def test_batch_runs_each_request_and_answers_200(graph, emu):
     ([_step(str(i), "GET", f"/users/u{i}/presence") for i in range(21)], "MaximumValueExceeded"),
     ([_step("1", "GET", "/users/a/presence"), _step("1", "GET", "/users/b/presence")], "BadRequest"),
     ([{"id": "1", "url": "/users/a/presence"}], "BadRequest"),
+    ([_step("1", "GET", "/users/a/presence", dependsOn=["9"])], "BadRequest"),
     ("not a list", "BadRequest"),
 ])
 def test_a_malformed_batch_is_400(graph, requests_, code):

@@ -215,6 +215,18 @@ def test_sequence_number_grows_with_each_change(graph):
     assert first < second < third and len(first) == len(third)
 
 
+def test_sequence_number_also_grows_when_time_changes_the_presence(graph, emu):
+    def sequence() -> str:
+        return graph.get(f"/v1.0/users/{USER}/presence").json()["sequenceNumber"]
+
+    graph.set_session("Available", "Available", "PT1H")
+    first = sequence()
+    assert sequence() == first                   # nothing changed
+    emu.clock.advance(minutes=5)                 # faded to AvailableIdle/Inactive
+    second = sequence()
+    assert first < second == sequence()
+
+
 def test_status_message_dates_are_shown_to_the_user_only(emu, graph):
     body = {"statusMessage": {"message": {"content": "In a workshop", "contentType": "text"},
                               "expiryDateTime": {"dateTime": "2026-12-01T17:00:00", "timeZone": "UTC"}}}
