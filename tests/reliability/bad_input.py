@@ -222,6 +222,10 @@ CLI_CASES = [
 
 ALL_CASES = PS_CASES + PY_CASES + CLI_CASES
 
+# Rows that other engineers' code does not pass yet, with the owner and what is missing. They run
+# as xfail(strict=True): the day the gap closes the row turns into a failure until removed here.
+KNOWN_GAPS: dict[str, str] = {}
+
 
 def error_cases(cases: list[Case]) -> list[Case]:
     return [c for c in cases if not c.valid]

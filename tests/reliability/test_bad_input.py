@@ -16,7 +16,7 @@ import pytest
 from conftest import run_pwsh
 from pwshcompat.emulator import Emulator
 
-from .bad_input import ANY, CLI_CASES, CMD, PATH, PS_CASES, PY_CASES, SEGMENTS, Case
+from .bad_input import ANY, CLI_CASES, CMD, KNOWN_GAPS, PATH, PS_CASES, PY_CASES, SEGMENTS, Case
 from .harness import PS_CONNECT, cli_env, connect_python, last_json_line, requests_by_marker, run_cli
 
 PS_RUNNER = PS_CONNECT + r"""
@@ -68,6 +68,11 @@ def ps_results(module_emulator: Emulator, tmp_path_factory: pytest.TempPathFacto
     return {row["id"]: dict(row, requests=sent.get(n, None)) for n, row in enumerate(rows)}
 
 
+def _rows(cases: list[Case]) -> list[Any]:
+    return [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[c.id])]
+                         if c.id in KNOWN_GAPS else []) for c in cases]
+
+
 def _check_error(case: Case, fqid: str, text: str) -> None:
     if case.fqid is not None:
         assert fqid == case.fqid
@@ -83,7 +88,7 @@ def _check_sent_once(case: Case, sent: list[Any]) -> None:
     assert [r.path for r in sent] == [PATH.format(case.segment)]
 
 
-@pytest.mark.parametrize("case", PS_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", _rows(PS_CASES))
 def test_powershell(case: Case, ps_results: dict[str, Any]) -> None:
     row = ps_results[case.id]
     assert row["requests"] is not None, "the marker before this row never reached the emulator"
@@ -103,7 +108,7 @@ def test_powershell(case: Case, ps_results: dict[str, Any]) -> None:
     _check_error(case, error["fqid"], f"{error['message']} {error['details'] or ''}")
 
 
-@pytest.mark.parametrize("case", PY_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", _rows(PY_CASES))
 def test_python(case: Case, module_emulator: Emulator) -> None:
     import pwshcompat
 
@@ -129,7 +134,7 @@ def test_python(case: Case, module_emulator: Emulator) -> None:
     _check_error(case, error.fully_qualified_error_id, f"{error} {error.record.details_message or ''}")
 
 
-@pytest.mark.parametrize("case", CLI_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", _rows(CLI_CASES))
 def test_cli(case: Case, module_emulator: Emulator, tmp_path: Path) -> None:
     env = cli_env(module_emulator, module_emulator.issue_token(), tmp_path)
     before = len(module_emulator.requests)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,12 @@ def _error_text(exc: BaseException) -> str:
     if record is not None:
         parts += [repr(record), json.dumps(vars(record), default=repr)]
     return "\n".join(parts)
+
+
+def _saved_files() -> dict[str, str]:
+    """What the product wrote under ``~/.mg`` (settings, auth record, caches)."""
+    root = Path(os.environ["HOME"]) / ".mg"
+    return {f"file {p}": p.read_text(errors="replace") for p in root.rglob("*") if p.is_file()}
 
 
 def _dump(value: Any) -> str:
@@ -81,7 +88,8 @@ def test_python_flows_never_show_the_token(module_emulator: Emulator, caplog: py
                        + [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info])
     assert any(r.headers.get("authorization") == f"Bearer {canary}" for r in module_emulator.requests)
     assert any(r.headers.get("authorization") == f"Bearer {rejected}" for r in module_emulator.requests)
-    assert_absent([canary, rejected], stdout=out.out, stderr=out.err, logs=logged, results="\n".join(texts))
+    assert_absent([canary, rejected], stdout=out.out, stderr=out.err, logs=logged, results="\n".join(texts),
+                  **_saved_files())
 
 
 PS_FLOWS = r"""
@@ -171,7 +179,8 @@ def test_client_secret_sign_in_never_shows_the_secret_or_the_token(caplog: pytes
     assert tokens, "no Graph request carried the token msal obtained"
     out = capsys.readouterr()
     logged = "\n".join(caplog.text.splitlines() + [r.getMessage() for r in caplog.records])
-    assert_absent([secret, wrong, *tokens], stdout=out.out, stderr=out.err, logs=logged, results="\n".join(texts))
+    assert_absent([secret, wrong, *tokens], stdout=out.out, stderr=out.err, logs=logged, results="\n".join(texts),
+                  **_saved_files())
 
 
 PS_SECRET_FLOW = r"""
