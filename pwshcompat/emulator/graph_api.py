@@ -15,7 +15,6 @@ clearPresence, §2.5) → permission (403; 401 for a delegated write to another 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
