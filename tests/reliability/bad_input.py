@@ -81,6 +81,8 @@ SEGMENTS = {
     "   ": "%20%20%20",
     "a+b&c;d=e": "a%2Bb%26c%3Bd%3De",
     "~user_1.x-y": "~user_1.x-y",
+    "tab\there": "tab%09here",
+    "line\nbreak\r\nX-Injected: 1": "line%0Abreak%0D%0AX-Injected%3A%201",
     LONG_ID: LONG_ID,
 }
 
@@ -137,6 +139,10 @@ PS_CASES = [
         error_id=ANY),
     _ps("dot-id", "-PresenceId '.' -Availability Busy", error_id=ANY, mentions=("PresenceId",)),
     _ps("dotdot-id", "-PresenceId '..' -Availability Busy", error_id=ANY, mentions=("PresenceId",)),
+    _ps("identity-id-escaped", "-InputObject @{PresenceId='team/a b?'} -Availability Away -Activity Away",
+        segment="team%2Fa%20b%3F"),
+    _ps("body-set-id-escaped", "-PresenceId 'x#1%' -BodyParameter @{availability='Away'; activity='Away'}",
+        segment="x%231%25"),
     *[
         _ps(f"id-{i}", f"-PresenceId $ids[{i}] {_MARKER_FIELDS}", segment=seg, extra={"raw": raw})
         for i, (raw, seg) in enumerate(SEGMENTS.items())
@@ -189,6 +195,10 @@ PY_CASES = [
     _py("oversized-body", {"PresenceId": "u", "Availability": "Busy", "AdditionalProperties": {"blob": "x" * OVERSIZED}},
         error_id=ANY),
     _py("dotdot-id", {"PresenceId": "..", "Availability": "Busy"}, error_id=ANY, mentions=("PresenceId",)),
+    _py("identity-id-escaped", {"InputObject": {"PresenceId": "team/a b?"}, "Availability": "Away", "Activity": "Away"},
+        segment="team%2Fa%20b%3F"),
+    _py("body-set-id-escaped", {"PresenceId": "x#1%", "BodyParameter": '{"availability": "Away", "activity": "Away"}'},
+        segment="x%231%25"),
     *[
         _py(f"id-{i}", {"PresenceId": raw, "Availability": "Available", "Activity": "Available"}, segment=seg)
         for i, (raw, seg) in enumerate(SEGMENTS.items())
