@@ -142,3 +142,19 @@ def test_a_retry_that_never_gets_a_reply_times_out_too(module_emulator: Emulator
         finally:
             hold.set()
             pwshcompat.invoke("Set-MgRequestContext", ClientTimeout=300, MaxRetry=3, RetryDelay=3)
+
+
+def test_a_redirect_from_https_to_plain_http_is_not_followed(tmp_path: Path, module_emulator: Emulator,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A downgrade would put the token on the wire in clear text: the 3xx is the answer."""
+    context, cert_file = self_signed_tls(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+    token = module_emulator.issue_token()
+    with Loopback(lambda h, r: reply(h, 204)) as target:
+        location = target.url() + PATH.format("t1")
+        with Loopback(lambda h, r: reply(h, 307, {"Location": location}), tls=context) as origin:
+            _connect(origin.url("https"), "Downgrade", token)
+            error = _outcome()
+            assert len(origin.received) == 1
+    assert error is not None, "a redirect that was not followed must not report success"
+    assert target.received == [], "the request followed a redirect from https to http"
