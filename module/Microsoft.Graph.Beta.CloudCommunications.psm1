@@ -52,6 +52,10 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         Credentials for the proxy server (accepted; has no effect).
     .PARAMETER ProxyUseDefaultCredentials
         Use the default credentials for the proxy (accepted; has no effect).
+    .PARAMETER WhatIf
+        Shows what the command would do without doing it.
+    .PARAMETER Confirm
+        Asks for confirmation before the command acts.
     .EXAMPLE
         PS> Connect-MgGraph -Scopes Presence.ReadWrite
             Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId -Availability DoNotDisturb -Activity DoNotDisturb

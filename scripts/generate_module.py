@@ -176,6 +176,9 @@ def help_block(s: CommandSpec, text: dict[str, Any]) -> list[str]:
     overrides = text.get("parameters", {})
     for p in s.parameters:
         lines += section("PARAMETER", overrides.get(p.name) or p.description or f"The {p.name} parameter.", p.name)
+    if s.supports_should_process:
+        lines += section("PARAMETER", "Shows what the command would do without doing it.", "WhatIf")
+        lines += section("PARAMETER", "Asks for confirmation before the command acts.", "Confirm")
     for example in text.get("examples", []):
         lines += section("EXAMPLE", "PS> " + example["code"].strip().replace("\n", "\n    ") + "\n\n" + example["remarks"])
     for item in text.get("inputs", []):

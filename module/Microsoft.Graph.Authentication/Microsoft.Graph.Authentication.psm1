@@ -8,15 +8,31 @@ Initialize-PwshCompatPython
 function Add-MgEnvironment {
     <#
     .SYNOPSIS
-        Add-MgEnvironment (Microsoft.Graph.Authentication).
+        Adds a custom Microsoft Graph environment (a Graph endpoint and a sign-in endpoint) for Connect-MgGraph -Environment.
+    .DESCRIPTION
+        Saves the environment in your settings so later sessions can use it too. The built-in environments (Global, China, USGov, USGovDoD) cannot be replaced.
     .PARAMETER Name
         Name of the new environment.
     .PARAMETER AzureADEndpoint
         Sign-in (Entra ID) endpoint, e.g. https://login.microsoftonline.com.
     .PARAMETER GraphEndpoint
         Microsoft Graph endpoint, e.g. https://graph.microsoft.com.
+    .PARAMETER WhatIf
+        Shows what the command would do without doing it.
+    .PARAMETER Confirm
+        Asks for confirmation before the command acts.
+    .EXAMPLE
+        PS> Add-MgEnvironment -Name LocalEmulator -GraphEndpoint http://127.0.0.1:8400 -AzureADEndpoint https://login.microsoftonline.com
+
+        Adds an environment for a local Graph emulator.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.GraphEnvironment
+    .LINK
+        Get-MgEnvironment
+    .LINK
+        Set-MgEnvironment
+    .LINK
+        Remove-MgEnvironment
     #>
     [CmdletBinding(PositionalBinding = $true, SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.GraphEnvironment')]
@@ -61,7 +77,9 @@ function Add-MgEnvironment {
 function Connect-MgGraph {
     <#
     .SYNOPSIS
-        Connect-MgGraph (Microsoft.Graph.Authentication).
+        Signs in to Microsoft Graph and makes the sign-in the context later Graph commands use.
+    .DESCRIPTION
+        Creates the authentication context for this PowerShell process (or, with -ContextScope CurrentUser, for your account across processes). Choose one way to sign in: delegated (interactive or -UseDeviceCode, with -Scopes), app-only with a certificate (-ClientId, -TenantId and -CertificateThumbprint, -CertificateSubjectName or -Certificate), app-only with a client secret (-ClientSecretCredential), a managed identity (-Identity), environment variables (-EnvironmentVariable), or a token you already have (-AccessToken). -Environment picks the national cloud or a custom environment added with Add-MgEnvironment.
     .PARAMETER Scopes
         Delegated permissions to ask for; each item may hold several, separated by commas. Default User.Read.
     .PARAMETER ClientId
@@ -96,8 +114,31 @@ function Connect-MgGraph {
         Do not show the welcome message.
     .PARAMETER Break
         Wait for a .NET debugger to attach (accepted and ignored).
+    .EXAMPLE
+        PS> Connect-MgGraph -Scopes 'Presence.ReadWrite' -UseDeviceCode
+
+        Signs in as a user with a device code and asks for permission to change presence.
+    .EXAMPLE
+        PS> Connect-MgGraph -ClientId $appId -TenantId $tenantId -CertificateThumbprint $thumbprint -NoWelcome
+
+        Signs in as an application with a certificate from the certificate store, without the welcome text.
+    .EXAMPLE
+        PS> $cred = Get-Credential -UserName $appId
+            Connect-MgGraph -TenantId $tenantId -ClientSecretCredential $cred
+
+        Signs in as an application with a client secret (the credential's password).
+    .EXAMPLE
+        PS> Connect-MgGraph -Environment LocalEmulator -AccessToken (ConvertTo-SecureString $token -AsPlainText -Force)
+
+        Uses a token obtained elsewhere, against an environment added with Add-MgEnvironment (for example pwshcompat's local emulator).
     .OUTPUTS
         System.Void
+    .LINK
+        Disconnect-MgGraph
+    .LINK
+        Get-MgContext
+    .LINK
+        Add-MgEnvironment
     #>
     [Alias('Connect-Graph')]
     [CmdletBinding(DefaultParameterSetName = 'UserParameterSet', PositionalBinding = $true)]
@@ -203,9 +244,17 @@ function Connect-MgGraph {
 function Disconnect-MgGraph {
     <#
     .SYNOPSIS
-        Disconnect-MgGraph (Microsoft.Graph.Authentication).
+        Signs out of Microsoft Graph and forgets the current context.
+    .DESCRIPTION
+        Removes the authentication context that Connect-MgGraph created and writes the context that was removed. Later Graph commands fail until you connect again.
+    .EXAMPLE
+        PS> Disconnect-MgGraph | Out-Null
+
+        Signs out without showing the old context.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.IAuthContext
+    .LINK
+        Connect-MgGraph
     #>
     [Alias('Disconnect-Graph')]
     [CmdletBinding(PositionalBinding = $true)]
@@ -227,9 +276,21 @@ function Disconnect-MgGraph {
 function Get-MgContext {
     <#
     .SYNOPSIS
-        Get-MgContext (Microsoft.Graph.Authentication).
+        Shows the current Microsoft Graph sign-in: account or application, tenant, scopes and environment.
+    .DESCRIPTION
+        Writes the context created by Connect-MgGraph, or nothing when not connected. Secrets are never part of it.
+    .EXAMPLE
+        PS> (Get-MgContext).Scopes
+
+        Lists the permissions of the current sign-in.
+    .EXAMPLE
+        PS> if (-not (Get-MgContext)) { Connect-MgGraph -Scopes Presence.ReadWrite }
+
+        Connects only when there is no context yet.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.IAuthContext
+    .LINK
+        Connect-MgGraph
     #>
     [CmdletBinding(PositionalBinding = $true)]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.IAuthContext')]
@@ -250,11 +311,21 @@ function Get-MgContext {
 function Get-MgEnvironment {
     <#
     .SYNOPSIS
-        Get-MgEnvironment (Microsoft.Graph.Authentication).
+        Lists the Microsoft Graph environments Connect-MgGraph can use, built-in and custom.
     .PARAMETER Name
         Name of the environment to show; all when omitted.
+    .EXAMPLE
+        PS> Get-MgEnvironment
+
+        Lists every environment.
+    .EXAMPLE
+        PS> Get-MgEnvironment -Name USGov
+
+        Shows one environment.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.GraphEnvironment
+    .LINK
+        Add-MgEnvironment
     #>
     [CmdletBinding(PositionalBinding = $true)]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.GraphEnvironment')]
@@ -285,9 +356,15 @@ function Get-MgEnvironment {
 function Get-MgRequestContext {
     <#
     .SYNOPSIS
-        Get-MgRequestContext (Microsoft.Graph.Authentication).
+        Shows the HTTP settings Graph commands use: retry delay, maximum retries, retry time limit and client timeout.
+    .EXAMPLE
+        PS> Get-MgRequestContext
+
+        Shows the current settings.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.IRequestContext
+    .LINK
+        Set-MgRequestContext
     #>
     [CmdletBinding(PositionalBinding = $true)]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.IRequestContext')]
@@ -308,7 +385,9 @@ function Get-MgRequestContext {
 function Invoke-MgGraphRequest {
     <#
     .SYNOPSIS
-        Invoke-MgGraphRequest (Microsoft.Graph.Authentication).
+        Sends any request to Microsoft Graph with the current sign-in and returns the response.
+    .DESCRIPTION
+        Sends -Method to -Uri (a full URL, or a path such as /beta/me that is resolved against the current environment) with the token of the current context. The response is a hashtable by default; -OutputType chooses a PSObject, the raw JSON or the HttpResponseMessage.
     .PARAMETER Method
         HTTP method; default GET.
     .PARAMETER Uri
@@ -343,8 +422,22 @@ function Invoke-MgGraphRequest {
         User-Agent header to send.
     .PARAMETER OutputType
         HashTable (default), PSObject, HttpResponseMessage or Json.
+    .EXAMPLE
+        PS> Invoke-MgGraphRequest -Method GET -Uri /beta/me/presence
+
+        Reads your own presence.
+    .EXAMPLE
+        PS> Invoke-MgGraphRequest -Method POST -Uri "/beta/users/$userId/presence/setUserPreferredPresence" -Body @{ availability = 'Busy'; activity = 'Busy' }
+
+        Sets a preferred presence without the dedicated cmdlet.
+    .EXAMPLE
+        PS> Invoke-MgGraphRequest -Uri /v1.0/me -OutputType Json -ResponseHeadersVariable h; $h['request-id']
+
+        Gets the raw JSON and keeps the response headers.
     .OUTPUTS
         System.Object
+    .LINK
+        Connect-MgGraph
     #>
     [Alias('Invoke-GraphRequest', 'Invoke-MgRestMethod')]
     [CmdletBinding(PositionalBinding = $true)]
@@ -444,11 +537,21 @@ function Invoke-MgGraphRequest {
 function Remove-MgEnvironment {
     <#
     .SYNOPSIS
-        Remove-MgEnvironment (Microsoft.Graph.Authentication).
+        Removes a custom Microsoft Graph environment.
     .PARAMETER Name
         Name of the user-defined environment to remove.
+    .PARAMETER WhatIf
+        Shows what the command would do without doing it.
+    .PARAMETER Confirm
+        Asks for confirmation before the command acts.
+    .EXAMPLE
+        PS> Remove-MgEnvironment -Name LocalEmulator
+
+        Removes the environment added earlier.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.GraphEnvironment
+    .LINK
+        Add-MgEnvironment
     #>
     [CmdletBinding(PositionalBinding = $true, SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.GraphEnvironment')]
@@ -481,15 +584,25 @@ function Remove-MgEnvironment {
 function Set-MgEnvironment {
     <#
     .SYNOPSIS
-        Set-MgEnvironment (Microsoft.Graph.Authentication).
+        Changes the endpoints of a custom Microsoft Graph environment.
     .PARAMETER Name
         Name of the user-defined environment to change.
     .PARAMETER AzureADEndpoint
         New sign-in (Entra ID) endpoint.
     .PARAMETER GraphEndpoint
         New Microsoft Graph endpoint.
+    .PARAMETER WhatIf
+        Shows what the command would do without doing it.
+    .PARAMETER Confirm
+        Asks for confirmation before the command acts.
+    .EXAMPLE
+        PS> Set-MgEnvironment -Name LocalEmulator -GraphEndpoint http://127.0.0.1:8401
+
+        Points the environment at another port.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.GraphEnvironment
+    .LINK
+        Add-MgEnvironment
     #>
     [CmdletBinding(PositionalBinding = $true, SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.GraphEnvironment')]
@@ -534,7 +647,7 @@ function Set-MgEnvironment {
 function Set-MgRequestContext {
     <#
     .SYNOPSIS
-        Set-MgRequestContext (Microsoft.Graph.Authentication).
+        Changes the HTTP settings Graph commands use: retry delay, maximum retries, retry time limit and client timeout.
     .PARAMETER RetryDelay
         Seconds to wait before the first retry of a throttled request (doubles on each retry).
     .PARAMETER MaxRetry
@@ -543,8 +656,14 @@ function Set-MgRequestContext {
         Seconds all retry delays of one request may add up to; 0 means no limit.
     .PARAMETER ClientTimeout
         Seconds a request may take before it is abandoned.
+    .EXAMPLE
+        PS> Set-MgRequestContext -MaxRetry 5 -RetryDelay 2
+
+        Retries throttled requests up to five times, starting two seconds apart.
     .OUTPUTS
         Microsoft.Graph.PowerShell.Authentication.IRequestContext
+    .LINK
+        Get-MgRequestContext
     #>
     [CmdletBinding(PositionalBinding = $true)]
     [OutputType('Microsoft.Graph.PowerShell.Authentication.IRequestContext')]

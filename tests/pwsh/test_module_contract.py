@@ -56,6 +56,12 @@ $r.completion = [ordered]@{
     activityAfterOffline = Complete "$($cmd.Name) -PresenceId u -Availability Offline -Activity "
 }
 $r.authModule = (Get-Command Connect-MgGraph).Source
+$r.allHelp = [ordered]@{}
+foreach ($c in Get-Command -Module Microsoft.Graph.Authentication, Microsoft.Graph.Beta.CloudCommunications -CommandType Function) {
+    $h = Get-Help $c.Name -Full
+    $r.allHelp[$c.Name] = [ordered]@{ synopsis = "$($h.Synopsis)".Trim(); examples = @($h.examples.example).Count
+        undescribed = @($h.parameters.parameter | Where-Object { $_.name -and -not ($_.description | Out-String).Trim() } | ForEach-Object name) }
+}
 $r | ConvertTo-Json -Depth 8 -Compress
 """
 
@@ -151,3 +157,10 @@ def test_tab_completion_offers_valid_availability_and_activity(facts):
 
 def test_root_import_brings_the_authentication_module(facts):
     assert facts["authModule"] == "Microsoft.Graph.Authentication"
+
+
+def test_every_exported_command_has_help(facts):
+    assert set(facts["allHelp"]) == {n for n in specs.names()}
+    for name, h in facts["allHelp"].items():
+        assert h["synopsis"] and not h["synopsis"].startswith(name), name
+        assert h["examples"] >= 1 and h["undescribed"] == [], name
