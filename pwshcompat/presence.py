@@ -147,6 +147,9 @@ def _request_headers(headers: dict[Any, Any] | None) -> dict[str, str]:
                              "response headers with HttpResponseMessage, and content headers with HttpContent objects.")
         if not _TOKEN.match(name):
             raise ValueError(f"The header name format is invalid. (Parameter 'name')")
+        if value is None:
+            # headers[header].ToString() on a null value: the original's catch-all reports this.
+            raise ValueError("Object reference not set to an instance of an object.")
         text = _header_text(value)
         if "\r" in text or "\n" in text:
             raise ValueError(f"New-line or NUL characters are not allowed in header values. (Header '{name}')")

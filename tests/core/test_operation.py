@@ -142,6 +142,7 @@ def test_headers_are_added_and_user_agent_wins(emu: Any) -> None:
     ({"Content-Type": "text/plain"}, "Misused header name, 'Content-Type'."),
     ({"Bad Name": "x"}, "The header name format is invalid."),
     ({"X-A": "a\r\nb"}, "New-line"),
+    ({"X-A": None}, "Object reference not set to an instance of an object."),
 ])
 def test_bad_headers_fail_before_any_request(emu: Any, headers: dict[str, Any], fragment: str) -> None:
     with pytest.raises(CommandError) as info:
