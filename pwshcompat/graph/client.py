@@ -22,6 +22,7 @@ Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
 
 from __future__ import annotations
 
+import atexit
 import email.utils
 import ipaddress
 import json
@@ -339,6 +340,15 @@ def require_context() -> Any:
 
 _clients: dict[int, GraphClient] = {}
 _clients_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close the keep-alive connections when the process ends."""
+    with _clients_lock:
+        for client in _clients.values():
+            client.session.close()
+        _clients.clear()
 
 
 def for_current_context() -> GraphClient:
