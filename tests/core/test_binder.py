@@ -1,7 +1,9 @@
 """The binder, table-driven: each row is arguments and either (set, bound values) or an error id.
 
-Every expectation below was observed in pwsh 7.6.9 with an advanced function declaring the same
-parameters as the spec (run it yourself: tests/core/test_binder_parity.py does that for a sample).
+The expectations were observed in pwsh 7.6.9 with an advanced function declaring the same
+parameters as the spec (model types stood in by classes that convert from hashtables); the module's
+tests/pwsh/test_binder_parity.py also compares this binder with PowerShell's own on 2400 seeded
+invocations of the generated function.
 """
 
 from __future__ import annotations
