@@ -7,6 +7,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Reflection;
+using System.Threading.Tasks;
 using Python.Runtime;
 
 namespace PwshCompat.Host
@@ -24,48 +25,64 @@ namespace PwshCompat.Host
         private static readonly object Gate = new();
         private static PyObject? invokeHost;
         private static PythonTypes? types;
+        private static Task? starting;
 
-        /// <summary>True once Python runs in this process and pwshcompat.bridge is imported.</summary>
-        public static bool IsInitialized => invokeHost is not null;
+        /// <summary>True once Python is started (or starting) in this process.</summary>
+        public static bool IsInitialized => starting is not null;
 
         /// <summary>
-        /// Loads libpython from <paramref name="pythonDll"/> (once per process), puts
-        /// <paramref name="searchPaths"/> first on sys.path and imports pwshcompat.bridge.
+        /// Starts Python from <paramref name="pythonDll"/> (once per process) on a worker thread,
+        /// with <paramref name="searchPaths"/> first on sys.path, and imports pwshcompat.bridge.
+        /// Returns at once: starting CPython and pythonnet takes a few hundred milliseconds, which
+        /// then overlap the rest of the module import and the script; the first call waits for it.
         /// </summary>
         public static void Initialize(string pythonDll, string[] searchPaths)
         {
             lock (Gate)
             {
-                if (invokeHost is not null)
-                {
-                    return;
-                }
-                if (!PythonEngine.IsInitialized)
-                {
-                    Runtime.PythonDLL = pythonDll;
-                    PythonEngine.Initialize();
-                    SkipFinalizationAtExit();
-                    using (Py.GIL())
-                    {
-                        using var sys = Py.Import("sys");
-                        using var path = sys.GetAttr("path");
-                        for (int i = searchPaths.Length - 1; i >= 0; i--)
-                        {
-                            using var zero = new PyInt(0);
-                            using var entry = new PyString(searchPaths[i]);
-                            path.InvokeMethod("insert", zero, entry).Dispose();
-                        }
-                    }
-                    // Release the GIL so any runspace thread can take it per call.
-                    PythonEngine.BeginAllowThreads();
-                }
+                starting ??= Task.Run(() => Start(pythonDll, searchPaths));
+            }
+        }
+
+        /// <summary>Waits until Python is ready; a failure to start surfaces here, on first use.</summary>
+        private static (PyObject Invoke, PythonTypes Types) Ready()
+        {
+            Task? task = starting;
+            if (task is null)
+            {
+                throw new InvalidOperationException("Python is not initialised: import the module first.");
+            }
+            task.GetAwaiter().GetResult();
+            return (invokeHost!, types!);
+        }
+
+        private static void Start(string pythonDll, string[] searchPaths)
+        {
+            if (!PythonEngine.IsInitialized)
+            {
+                Runtime.PythonDLL = pythonDll;
+                PythonEngine.Initialize();
+                SkipFinalizationAtExit();
                 using (Py.GIL())
                 {
-                    PyObject bridge = Py.Import("pwshcompat.bridge");
-                    using PyObject conversion = Py.Import("pwshcompat.conversion");
-                    types = new PythonTypes(bridge, conversion);
-                    invokeHost = bridge.GetAttr("invoke_host");
+                    using var sys = Py.Import("sys");
+                    using var path = sys.GetAttr("path");
+                    for (int i = searchPaths.Length - 1; i >= 0; i--)
+                    {
+                        using var zero = new PyInt(0);
+                        using var entry = new PyString(searchPaths[i]);
+                        path.InvokeMethod("insert", zero, entry).Dispose();
+                    }
                 }
+                // Release the GIL so any runspace thread can take it per call.
+                PythonEngine.BeginAllowThreads();
+            }
+            using (Py.GIL())
+            {
+                PyObject bridge = Py.Import("pwshcompat.bridge");
+                using PyObject conversion = Py.Import("pwshcompat.conversion");
+                types = new PythonTypes(bridge, conversion);
+                invokeHost = bridge.GetAttr("invoke_host");
             }
         }
 
@@ -75,10 +92,7 @@ namespace PwshCompat.Host
         /// </summary>
         public static object? RoundTrip(object? value)
         {
-            if (types is null)
-            {
-                throw new InvalidOperationException("Python is not initialised: import the module first.");
-            }
+            var (_, types) = Ready();
             using (Py.GIL())
             {
                 using var bridge = Py.Import("pwshcompat.bridge");
@@ -120,10 +134,7 @@ namespace PwshCompat.Host
         /// </summary>
         public static PendingTermination? Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {
-            if (invokeHost is null || types is null)
-            {
-                throw new InvalidOperationException("Python is not initialised: import the module again.");
-            }
+            var (invokeHost, types) = Ready();
             InvocationResult result;
             try
             {
