@@ -133,6 +133,7 @@ def csharp(all_specs: list[CommandSpec]) -> str:
             lines.append(
                 f"    [System.ComponentModel.TypeConverter(typeof({cls}TypeConverter))]\n"
                 f"    public interface {name} : global::PwshCompat.Host.IRawModel\n    {{\n    }}\n\n"
+                f"    [System.ComponentModel.TypeConverter(typeof({cls}TypeConverter))]\n"
                 f"    public sealed class {cls} : global::PwshCompat.Host.RawModel, {name}\n    {{\n"
                 f"        public {cls}(object rawValue) : base(rawValue)\n        {{\n        }}\n    }}\n\n"
                 f"    public sealed class {cls}TypeConverter : global::PwshCompat.Host.RawModelConverter<{name}>\n    {{\n"

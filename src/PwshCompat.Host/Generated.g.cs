@@ -37,6 +37,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
     {
     }
 
+    [System.ComponentModel.TypeConverter(typeof(CloudCommunicationsIdentityTypeConverter))]
     public sealed class CloudCommunicationsIdentity : global::PwshCompat.Host.RawModel, ICloudCommunicationsIdentity
     {
         public CloudCommunicationsIdentity(object rawValue) : base(rawValue)
@@ -54,6 +55,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
     {
     }
 
+    [System.ComponentModel.TypeConverter(typeof(Paths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchemaTypeConverter))]
     public sealed class Paths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema : global::PwshCompat.Host.RawModel, IPaths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema
     {
         public Paths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema(object rawValue) : base(rawValue)

@@ -221,5 +221,15 @@ def powershell_line(case: dict[str, Any]) -> str:
     return line
 
 
+def python_call(case: dict[str, Any]) -> str:
+    """The case as a pwshcompat.binder call, for a reproducer."""
+    args = [(name, python_value(v)) for name, v, _ in case["args"]]
+    pipeline = None if case["pipeline"] is None else [python_value(v) for v in case["pipeline"]]
+    return f"binder.bind(spec.load({NAME!r}), {args!r}, {pipeline!r})"
+
+
+NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
+
+
 def dumps(cases: list[dict[str, Any]]) -> str:
     return json.dumps(cases, ensure_ascii=False)

@@ -134,3 +134,24 @@ $r | ConvertTo-Json -Compress
     assert r["verbose"] == [f'Performing the operation "Set-MgBetaCommunicationPresenceUserPreferredPresence_SetExpanded" '
                             f'on target "{TARGET}".']
     assert r["progress"] is True
+
+
+def test_piped_hashtable_binds_to_headers_and_model_casts_keep_the_raw_value(emulator, pwsh_json):
+    # PowerShell's binder, given the original's metadata, binds a piped hashtable to -Headers
+    # (an IDictionary needs no conversion); cmdlet-semantics.md section 1, "Pipeline quirk".
+    script = CONNECT + """
+$r = [ordered]@{}
+$r.piped = @{ 'X-Piped' = 'yes' } | & $cmd -PresenceId u1 -Availability Busy -Activity Busy -PassThru
+$identity = [Microsoft.Graph.Beta.PowerShell.Models.ICloudCommunicationsIdentity]@{ PresenceId = 'cast1' }
+$r.castType = $identity.GetType().FullName
+$r.cast = & $cmd -InputObject $identity -Availability Away -Activity Away -PassThru
+$r.json = & $cmd -InputObject '{"PresenceId": "json1"}' -BodyParameter '{"availability": "Busy", "activity": "Busy"}' -PassThru
+$r | ConvertTo-Json -Compress
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
+    assert r["piped"] is True and r["cast"] is True and r["json"] is True
+    assert r["castType"] == "Microsoft.Graph.Beta.PowerShell.Models.CloudCommunicationsIdentity"
+    posts = [req for req in emulator.requests if "presences" in req.path]
+    assert [p.path.split("/")[4] for p in posts] == ["u1", "cast1", "json1"]
+    assert posts[0].headers.get("x-piped") == "yes"
+    assert posts[2].json() == {"availability": "Busy", "activity": "Busy"}

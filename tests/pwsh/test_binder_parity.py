@@ -46,6 +46,7 @@ def _reproducers(items: list[tuple[int, dict[str, Any], Any, Any]], limit: int =
     lines = []
     for index, case, ps, py in items[:limit]:
         lines += [f"  case {index}: PS> {parity_cases.powershell_line(case)}",
+                  f"      Py> {parity_cases.python_call(case)}",
                   f"      PowerShell: {json.dumps(ps, ensure_ascii=False)}",
                   f"      Python:     {json.dumps(py, ensure_ascii=False)}"]
     return lines
