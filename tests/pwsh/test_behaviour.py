@@ -155,3 +155,18 @@ $r | ConvertTo-Json -Compress
     assert [p.path.split("/")[4] for p in posts] == ["u1", "cast1", "json1"]
     assert posts[0].headers.get("x-piped") == "yes"
     assert posts[2].json() == {"availability": "Busy", "activity": "Busy"}
+
+
+def test_host_text_is_information_tagged_pshost(emulator, pwsh_json):
+    script = """
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+Add-MgEnvironment -Name Welcome -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
+$info = Connect-MgGraph -Environment Welcome -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) 6>&1
+$quiet = Connect-MgGraph -Environment Welcome -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome 6>&1
+[ordered]@{ count = @($info).Count; tags = @($info | ForEach-Object { $_.Tags }) | Select-Object -Unique
+            type = @($info)[0].GetType().Name; text = "$(@($info)[0])"; quiet = @($quiet).Count } | ConvertTo-Json -Compress
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
+    assert r["count"] >= 1 and r["type"] == "InformationRecord" and r["tags"] == "PSHOST"
+    assert "Microsoft Graph" in r["text"]
+    assert r["quiet"] == 0
