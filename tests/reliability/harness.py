@@ -38,13 +38,11 @@ def connect_python(emulator: Emulator, name: str = "Reliability", token: str | N
 
 
 def cli_env(emulator: Emulator, token: str, home: Path) -> dict[str, str]:
-    """Environment for ``python -m pwshcompat``: a private HOME and the connection in variables."""
-    env = dict(os.environ, HOME=str(home), NO_COLOR="1")
-    env.update(
-        PWSHCOMPAT_GRAPH_ENDPOINT=emulator.graph_url,
-        PWSHCOMPAT_ACCESS_TOKEN=token,
-        PWSHCOMPAT_ENVIRONMENT_GRAPH_ENDPOINT=emulator.graph_url,
-    )
+    """Environment for ``python -m pwshcompat``: a private HOME and the connection in the variables
+    the CLI reads (``pwshcompat/cli.py``: a bearer token and a custom Graph endpoint)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PWSHCOMPAT_", "AZURE_"))}
+    env.update(HOME=str(home), NO_COLOR="1", PWSHCOMPAT_GRAPH_ENDPOINT=emulator.graph_url,
+               PWSHCOMPAT_ACCESS_TOKEN=token)
     return env
 
 
