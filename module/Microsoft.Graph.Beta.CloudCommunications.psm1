@@ -100,18 +100,18 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType([System.Boolean])]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
         [Parameter(ParameterSetName = 'Set', Mandatory)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
         [System.String]
         ${PresenceId},
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
         [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
         [Microsoft.Graph.Beta.PowerShell.Models.ICloudCommunicationsIdentity]
         ${InputObject},
 
-        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
         [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
         [Microsoft.Graph.Beta.PowerShell.Models.IPaths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema]
         ${BodyParameter},
 
@@ -120,25 +120,25 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [System.String]
         ${ResponseHeadersVariable},
 
-        [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [Parameter(ParameterSetName = 'SetExpanded')]
         [ArgumentCompleter({ param($commandName, $parameterName, $wordToComplete, $commandAst, $bound) $values = @('Available', 'Busy', 'DoNotDisturb', 'BeRightBack', 'Away', 'OffWork'); $pair = @{'Available' = 'Available'; 'Busy' = 'Busy'; 'DoNotDisturb' = 'DoNotDisturb'; 'BeRightBack' = 'BeRightBack'; 'Away' = 'Away'; 'Offline' = 'OffWork'}[[string]$bound['Availability']]; if ($pair) { $values = @($pair) + @($values | Where-Object { $_ -ne $pair }) }; $values | Where-Object { $_ -like "$($wordToComplete.Trim([char]39, [char]34))*" } | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
         [System.String]
         ${Activity},
 
-        [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [Parameter(ParameterSetName = 'SetExpanded')]
         [System.Collections.Hashtable]
         ${AdditionalProperties},
 
-        [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [Parameter(ParameterSetName = 'SetExpanded')]
         [ArgumentCompleter({ param($commandName, $parameterName, $wordToComplete, $commandAst, $bound) $values = @('Available', 'Busy', 'DoNotDisturb', 'BeRightBack', 'Away', 'Offline'); $values | Where-Object { $_ -like "$($wordToComplete.Trim([char]39, [char]34))*" } | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
         [System.String]
         ${Availability},
 
-        [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [Parameter(ParameterSetName = 'SetExpanded')]
         [System.TimeSpan]
         ${ExpirationDuration},
 

@@ -204,7 +204,11 @@ def number(value: Any) -> str:
 
 def parameter_block(s: CommandSpec, p: ParameterSpec, completers: dict[str, Any]) -> list[str]:
     lines = []
-    for set_name, m in p.sets.items():
+    # PowerShell numbers parameter sets as it meets them, taking a parameter's [Parameter()]
+    # attributes last-first; writing them in reverse spec order makes Get-Command list the sets
+    # in the help page's order.
+    rank = {name: i for i, name in enumerate(s.parameter_sets)}
+    for set_name, m in sorted(p.sets.items(), key=lambda item: -rank.get(item[0], -1)):
         args = [] if set_name == ALL_SETS else [f"ParameterSetName = {ps_quote(set_name)}"]
         if p.position is not None:
             args.append(f"Position = {p.position}")

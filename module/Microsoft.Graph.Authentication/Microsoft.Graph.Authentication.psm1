@@ -148,9 +148,9 @@ function Connect-MgGraph {
         [System.String[]]
         ${Scopes},
 
+        [Parameter(ParameterSetName = 'IdentityParameterSet', Position = 2)]
         [Parameter(ParameterSetName = 'AppCertificateParameterSet', Position = 2, Mandatory)]
         [Parameter(ParameterSetName = 'UserParameterSet', Position = 2)]
-        [Parameter(ParameterSetName = 'IdentityParameterSet', Position = 2)]
         [Alias('AppId', 'ApplicationId')]
         [System.String]
         ${ClientId},
@@ -181,18 +181,18 @@ function Connect-MgGraph {
         [System.Security.SecureString]
         ${AccessToken},
 
-        [Parameter(ParameterSetName = 'UserParameterSet')]
-        [Parameter(ParameterSetName = 'AppCertificateParameterSet')]
         [Parameter(ParameterSetName = 'AppSecretCredentialParameterSet')]
+        [Parameter(ParameterSetName = 'AppCertificateParameterSet')]
+        [Parameter(ParameterSetName = 'UserParameterSet')]
         [Alias('Audience', 'Tenant')]
         [System.String]
         ${TenantId},
 
-        [Parameter(ParameterSetName = 'UserParameterSet')]
-        [Parameter(ParameterSetName = 'AppCertificateParameterSet')]
-        [Parameter(ParameterSetName = 'IdentityParameterSet')]
-        [Parameter(ParameterSetName = 'AppSecretCredentialParameterSet')]
         [Parameter(ParameterSetName = 'EnvironmentVariableParameterSet')]
+        [Parameter(ParameterSetName = 'AppSecretCredentialParameterSet')]
+        [Parameter(ParameterSetName = 'IdentityParameterSet')]
+        [Parameter(ParameterSetName = 'AppCertificateParameterSet')]
+        [Parameter(ParameterSetName = 'UserParameterSet')]
         [ValidateSet('Process', 'CurrentUser')]
         [Microsoft.Graph.PowerShell.Authentication.ContextScope]
         ${ContextScope},
