@@ -135,10 +135,11 @@ namespace PwshCompat.Host
         public static PendingTermination? Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {
             var (invokeHost, types) = Ready();
-            InvocationResult result;
-            try
+            InvocationResult? result = null;
+            string? failure = null;
+            using (Py.GIL())
             {
-                using (Py.GIL())
+                try
                 {
                     using var kwargs = new PyDict();
                     foreach (DictionaryEntry entry in bound)
@@ -156,11 +157,16 @@ namespace PwshCompat.Host
                     using var raw = invokeHost.Invoke(pyName, pySet, kwargs);
                     result = InvocationResult.From(raw, types);
                 }
+                catch (PythonException ex)
+                {
+                    failure = ex.Format(); // needs the GIL: formats the Python traceback
+                }
             }
-            catch (PythonException ex)
+            if (result is null)
             {
+                // A bug, not a command error (those come back as records): say where it happened.
                 cmdlet.ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException($"pwshcompat failed inside Python: {ex.Format()}", ex),
+                    new InvalidOperationException($"pwshcompat failed inside Python running {name}: {failure}"),
                     "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
                 return null;
             }
