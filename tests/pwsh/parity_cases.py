@@ -24,6 +24,7 @@ from pwshcompat import binder
 from pwshcompat.conversion import TimeSpan
 from pwshcompat.errors import ParameterBindingError
 from pwshcompat.spec import CommandSpec
+from pwshcompat.spec import load as specs_load
 
 Value = dict[str, Any]
 
@@ -144,6 +145,85 @@ def generate(spec: CommandSpec, count: int, seed: int) -> list[dict[str, Any]]:
     return cases
 
 
+# Types the general generator leaves out: PowerShell cannot make them from text, while the Python
+# API takes text for them on purpose (a SecureString as str), or they need real objects.
+_OPAQUE = {"System.Security.SecureString", "System.Management.Automation.PSCredential",
+           "System.Security.Cryptography.X509Certificates.X509Certificate2",
+           "Microsoft.Graph.PowerShell.Authentication.Models.GraphRequestSession"}
+
+
+def general_value(spec: CommandSpec, p_name: str, rng: random.Random) -> Value:
+    """A value for any parameter, from its .NET type (and enum values), sometimes a wrong one."""
+    p = spec.parameter(p_name)
+    t = p.type
+    if rng.random() < 0.08:
+        return rng.choice([{"t": "null"}, _s(""), {"t": "int", "v": 0}, {"t": "ht", "v": {"a": _s("b")}}])
+    if t.endswith("SwitchParameter"):
+        return rng.choice([{"t": "noarg"}, {"t": "bool", "v": True}, {"t": "bool", "v": False}])
+    if t == "System.String[]":
+        return rng.choice([_s("User.Read"), {"t": "arr", "v": [_s("User.Read"), _s("Presence.ReadWrite")]}])
+    if t in ("System.Double", "System.Int32"):
+        return rng.choice([{"t": "int", "v": 5}, {"t": "num", "v": 2.5}, _s("7"), _s("x"), {"t": "int", "v": 0}])
+    if t == "System.Boolean":
+        return rng.choice([{"t": "bool", "v": True}, {"t": "bool", "v": False}, {"t": "int", "v": 1}, _s("yes")])
+    raw = _RAW_ENUMS.get((spec.name, p_name))
+    if raw:
+        return _s(rng.choice([*raw, raw[0].lower(), "Bogus"]))
+    if t == "System.Uri":
+        return _s(rng.choice(["https://graph.microsoft.com/v1.0/me", "/beta/me", "not a uri"]))
+    if t == "System.Collections.IDictionary":
+        return rng.choice([{"t": "ht", "v": {"X-A": _s("1")}}, _s("text")])
+    if t == "System.Object":
+        return rng.choice([{"t": "ht", "v": {"a": _s("b")}}, _s("{}"), {"t": "int", "v": 3}])
+    return _s(rng.choice(["Global", "LocalEmu", "https://login.local", "v1", "tenant-1"]))
+
+
+_RAW_ENUMS: dict[tuple[str, str], list[str]] = {}
+
+
+def _load_enums(spec: CommandSpec) -> None:
+    from pwshcompat.spec import COMMANDS_DIR
+
+    raw = json.loads((COMMANDS_DIR / f"{spec.name}.json").read_text(encoding="utf-8"))
+    for p in raw["parameters"]:
+        if p.get("enumValues"):
+            _RAW_ENUMS[(spec.name, p["name"])] = list(p["enumValues"])
+
+
+def generate_general(spec: CommandSpec, count: int, seed: int) -> list[dict[str, Any]]:
+    """Invocations of any command (positional arguments and pipeline by property name included)."""
+    _load_enums(spec)
+    rng = random.Random(seed)
+    own = [p for p in spec.parameters if p.type not in _OPAQUE and p.name not in _SKIP]
+    sets = list(spec.parameter_sets) or ["__AllParameterSets"]
+    by_name = [p for p in spec.parameters if any(m.value_from_pipeline_by_property_name for m in p.sets.values())]
+    cases = []
+    for _ in range(count):
+        target = rng.choice(sets)
+        pool = [p for p in own if p.membership(target) is not None] if rng.random() < 0.7 else list(own)
+        chosen = rng.sample(pool, min(len(pool), rng.randint(0, 4)))
+        args: list[list[Any]] = []
+        for p in chosen:
+            value = general_value(spec, p.name, rng)
+            if p.position is not None and value["t"] != "noarg" and rng.random() < 0.4:
+                args.append([None, value, False])  # positional
+            else:
+                args.append([name_for(p.name, p.aliases, rng), value, p.is_switch or rng.random() < 0.2])
+        if rng.random() < 0.2:
+            common = rng.choice(_COMMON[:7])
+            args.append([name_for(common[0], common[2], rng), value_for(common[0], common[1], rng),
+                         common[1].endswith("SwitchParameter")])
+        if rng.random() < 0.05:
+            args.append([None, _s("extra"), False])
+        pipeline = None
+        if by_name and rng.random() < 0.3:
+            pipeline = [{"t": "pso", "v": {p.name: general_value(spec, p.name, rng)
+                                           for p in rng.sample(by_name, rng.randint(1, len(by_name)))}}
+                        for _ in range(rng.randint(1, 2))]
+        cases.append({"command": spec.name, "args": args, "splat": False, "pipeline": pipeline})
+    return cases
+
+
 def python_value(v: Value) -> Any:
     t = v["t"]
     if t == "null":
@@ -156,6 +236,8 @@ def python_value(v: Value) -> Any:
         return types.SimpleNamespace(**{k: python_value(x) for k, x in v["v"].items()})
     if t == "noarg":
         return binder.NO_ARGUMENT
+    if t == "arr":
+        return [python_value(x) for x in v["v"]]
     return v["v"]
 
 
@@ -174,6 +256,8 @@ def normalise(value: Any) -> Any:
 
 def run_python(spec: CommandSpec, case: dict[str, Any]) -> dict[str, Any]:
     """The case through pwshcompat.binder, in the shape the PowerShell driver reports."""
+    if case.get("command"):
+        spec = specs_load(case["command"])
     args = [(name, python_value(v)) for name, v, _ in case["args"]]
     pipeline = None if case["pipeline"] is None else [python_value(v) for v in case["pipeline"]]
     try:
@@ -204,17 +288,24 @@ def powershell_line(case: dict[str, Any]) -> str:
             return "$null"
         if t == "ts":
             return f"[timespan]::FromTicks({v['v']})"
+        if t == "num":
+            return repr(v["v"])
+        if t == "arr":
+            return "@(" + ", ".join(literal(x) for x in v["v"]) + ")"
         inner = "; ".join(f"'{k}' = {literal(x)}" for k, x in v["v"].items())
         return ("[pscustomobject]@{" if t == "pso" else "@{") + inner + "}"
 
-    cmd = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
+    cmd = case.get("command") or NAME
     if case["splat"]:
         splat = "$splat = [ordered]@{" + "; ".join(f"'{n}' = {literal(v)}" for n, v, _ in case["args"]) + "}; "
         line = splat + cmd + " @splat"
     else:
         parts = []
         for n, v, colon in case["args"]:
-            parts.append(f"-{n}" if v["t"] == "noarg" else (f"-{n}:{literal(v)}" if colon else f"-{n} {literal(v)}"))
+            if n is None:
+                parts.append(literal(v))
+            else:
+                parts.append(f"-{n}" if v["t"] == "noarg" else (f"-{n}:{literal(v)}" if colon else f"-{n} {literal(v)}"))
         line = " ".join([cmd, *parts])
     if case["pipeline"] is not None:
         line = ", ".join(literal(v) for v in case["pipeline"]) + " | " + line
@@ -225,7 +316,7 @@ def python_call(case: dict[str, Any]) -> str:
     """The case as a pwshcompat.binder call, for a reproducer."""
     args = [(name, python_value(v)) for name, v, _ in case["args"]]
     pipeline = None if case["pipeline"] is None else [python_value(v) for v in case["pipeline"]]
-    return f"binder.bind(spec.load({NAME!r}), {args!r}, {pipeline!r})"
+    return f"binder.bind(spec.load({(case.get('command') or NAME)!r}), {args!r}, {pipeline!r})"
 
 
 NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"

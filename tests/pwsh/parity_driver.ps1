@@ -30,13 +30,14 @@ function global:ConvertTo-ParityValue($Value) {
     return "$Value"
 }
 
-& (Get-Module Microsoft.Graph.Beta.CloudCommunications) {
-    $script:PwshCompatBindingProbe = {
-        param($set, $bound)
-        $b = [ordered]@{}
-        foreach ($k in $bound.Keys) { $b[$k] = ConvertTo-ParityValue $bound[$k] }
-        [pscustomobject]@{ ParityRecord = $true; set = $set; bound = $b }
-    }
+$probe = {
+    param($set, $bound)
+    $b = [ordered]@{}
+    foreach ($k in $bound.Keys) { $b[$k] = ConvertTo-ParityValue $bound[$k] }
+    [pscustomobject]@{ ParityRecord = $true; set = $set; bound = $b }
+}
+foreach ($module in Get-Module Microsoft.Graph.Beta.CloudCommunications, Microsoft.Graph.Authentication) {
+    & $module { param($p) $script:PwshCompatBindingProbe = $p } $probe
 }
 
 function New-ParityValue($Spec) {
@@ -45,6 +46,8 @@ function New-ParityValue($Spec) {
         'int' { $n = [long]$Spec.v; if ([math]::Abs($n) -le [int]::MaxValue) { return [int]$n }; return $n }  # as a literal would be
         'bool' { return [bool]$Spec.v }
         'null' { return $null }
+        'num' { return [double]$Spec.v }
+        'arr' { return , @(foreach ($x in $Spec.v) { New-ParityValue $x }) }
         'noarg' { return $null }
         'ts' { return [timespan]::FromTicks([long]$Spec.v) }
         'ht' { $h = @{}; foreach ($k in $Spec.v.Keys) { $h[$k] = New-ParityValue $Spec.v[$k] }; return $h }
@@ -57,10 +60,10 @@ function New-ParityValue($Spec) {
 }
 
 $cases = [System.IO.File]::ReadAllText($CasesPath) | ConvertFrom-Json -AsHashtable
-$c = 'Set-MgBetaCommunicationPresenceUserPreferredPresence'
 $results = [System.Collections.Generic.List[object]]::new()
 foreach ($case in $cases) {
     $a = @(foreach ($arg in $case.args) { , (New-ParityValue $arg[1]) })
+    $c = if ($case.command) { $case.command } else { 'Set-MgBetaCommunicationPresenceUserPreferredPresence' }
     $text = '& $c'
     if ($case.splat) {
         $s = [ordered]@{}
@@ -69,7 +72,7 @@ foreach ($case in $cases) {
     } else {
         for ($i = 0; $i -lt $case.args.Count; $i++) {
             $name = $case.args[$i][0]; $kind = $case.args[$i][1].t; $colon = $case.args[$i][2]
-            $text += if ($kind -eq 'noarg') { " -$name" } elseif ($colon) { " -${name}:`$a[$i]" } else { " -$name `$a[$i]" }
+            $text += if ($null -eq $name) { " `$a[$i]" } elseif ($kind -eq 'noarg') { " -$name" } elseif ($colon) { " -${name}:`$a[$i]" } else { " -$name `$a[$i]" }
         }
     }
     if ($null -ne $case.pipeline) {

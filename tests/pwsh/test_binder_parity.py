@@ -23,6 +23,7 @@ from . import parity_cases
 NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
 SEED = int(os.environ.get("PWSHCOMPAT_PARITY_SEED", "20261128"))
 COUNT = int(os.environ.get("PWSHCOMPAT_PARITY_COUNT", "2400"))
+GENERAL_COUNT = int(os.environ.get("PWSHCOMPAT_PARITY_GENERAL_COUNT", "80"))
 DRIVER = Path(__file__).with_name("parity_driver.ps1")
 KNOWN = Path(__file__).with_name("parity_known_differences.json")
 
@@ -36,7 +37,7 @@ def _kind(result: dict[str, Any]) -> str:
 
 def _known() -> dict[str, Any]:
     data = json.loads(KNOWN.read_text(encoding="utf-8")) if KNOWN.exists() else {}
-    if data.get("seed") != SEED or data.get("count") != COUNT:
+    if data.get("seed") != SEED or data.get("count") != COUNT or data.get("general") != GENERAL_COUNT:
         return {}
     return data.get("cases", {})
 
@@ -55,25 +56,29 @@ def _reproducers(items: list[tuple[int, dict[str, Any], Any, Any]], limit: int =
 def test_powershell_and_python_binders_agree(pwsh, tmp_path):
     spec = specs.load(NAME)
     cases = parity_cases.generate(spec, COUNT, SEED)
+    # Every other command too (positional arguments, pipeline by property name, enums), fewer each.
+    for i, other in enumerate(n for n in specs.names() if n != NAME):
+        cases += parity_cases.generate_general(specs.load(other), GENERAL_COUNT, SEED + 1 + i)
     cases_file, results_file = tmp_path / "cases.json", tmp_path / "results.json"
     cases_file.write_text(parity_cases.dumps(cases), encoding="utf-8")
     run = pwsh(f"& {json.dumps(str(DRIVER))} $args[0] $args[1]", str(cases_file), str(results_file), timeout=600)
     assert run.returncode == 0, run.stderr
     powershell = json.loads(results_file.read_text(encoding="utf-8"))
-    assert len(powershell) == len(cases) >= 2000
+    assert len(powershell) == len(cases) and COUNT >= 2000
 
     differ = []
     for index, (case, ps) in enumerate(zip(cases, powershell)):
         py = parity_cases.run_python(spec, case)
         if ps != py:
             differ.append((index, case, ps, py))
-    print(f"binder parity: {len(cases) - len(differ)}/{len(cases)} invocations agree (seed {SEED})")
+    print(f"binder parity: {len(cases) - len(differ)}/{len(cases)} invocations agree (seed {SEED}; "
+          f"{COUNT} of {NAME}, {len(cases) - COUNT} of {len(specs.names()) - 1} other commands)")
 
     if os.environ.get("PWSHCOMPAT_PARITY_UPDATE"):
         KNOWN.write_text(json.dumps({
             "_comment": "Invocations where pwshcompat.binder differs from PowerShell's binder; written by "
                         "PWSHCOMPAT_PARITY_UPDATE=1 pytest tests/pwsh/test_binder_parity.py. Each is a binder bug to fix.",
-            "seed": SEED, "count": COUNT,
+            "seed": SEED, "count": COUNT, "general": GENERAL_COUNT, "commands": specs.names(),
             "cases": {str(i): f"PowerShell {_kind(ps)} / Python {_kind(py)}" for i, _, ps, py in differ},
         }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return
