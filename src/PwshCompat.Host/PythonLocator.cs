@@ -1,7 +1,8 @@
 // Finds the libpython to load and the site-packages to put on sys.path, first match wins:
 //   1. PYTHONNET_PYDLL (pythonnet's own variable), with PWSHCOMPAT_PYTHON naming the interpreter
 //      whose site-packages to use (optional);
-//   2. module/bin/python.json, written by scripts/setup from the Python that has the dependencies;
+//   2. module/bin/python.paths or python.json, written by scripts/setup from the Python that has
+//      the dependencies;
 //   3. discovery: PWSHCOMPAT_PYTHON, then python3 on PATH, then /usr/bin/python3: the first that
 //      imports requests and msal is asked where its shared libpython is.
 // Done in C# rather than in the module's script so an import loads no extra PowerShell modules
@@ -47,6 +48,17 @@ namespace PwshCompat.Host
             {
                 var asked = string.IsNullOrEmpty(interpreter) ? null : Ask(interpreter);
                 return new PythonLocation(pydll, asked?.SitePackages ?? Array.Empty<string>());
+            }
+            // python.paths (libpython, then one site-packages folder a line) says the same as
+            // python.json without loading a JSON parser on the cold path.
+            string lines = Path.Combine(moduleDirectory, "bin", "python.paths");
+            if (File.Exists(lines))
+            {
+                string[] entries = File.ReadAllLines(lines);
+                if (entries.Length > 0 && entries[0].Length > 0)
+                {
+                    return new PythonLocation(entries[0], entries[1..]);
+                }
             }
             string recorded = Path.Combine(moduleDirectory, "bin", "python.json");
             if (File.Exists(recorded))
