@@ -54,6 +54,9 @@ class ModuleInfo:
     description: str
     psm1: str  # path of the .psm1, relative to the repository root
     manifest: str  # path of the .psd1, relative to the repository root
+    # Where the original's compiled cmdlets live, when its commands are cmdlets (not proxy
+    # functions): errors name <namespace>.<VerbNoun>, e.g. ...Authentication.Cmdlets.ConnectMgGraph.
+    cmdlet_namespace: str | None = None
 
 
 MODULES = {
@@ -64,7 +67,8 @@ MODULES = {
     AUTH_MODULE: ModuleInfo(
         AUTH_MODULE, "0b6c2f5e-7a43-4f0e-9d3c-51e8a2c6b7d4",
         "Connect-MgGraph and the other Microsoft Graph PowerShell authentication commands, with a Python core.",
-        f"module/{AUTH_MODULE}/{AUTH_MODULE}.psm1", f"module/{AUTH_MODULE}/{AUTH_MODULE}.psd1"),
+        f"module/{AUTH_MODULE}/{AUTH_MODULE}.psm1", f"module/{AUTH_MODULE}/{AUTH_MODULE}.psd1",
+        "Microsoft.Graph.PowerShell.Authentication.Cmdlets"),
 }
 
 # Delegate types named by hidden AutoRest parameters (-HttpPipelinePrepend/-HttpPipelineAppend).
@@ -112,7 +116,9 @@ def collect_types(all_specs: list[CommandSpec]) -> tuple[dict[str, list[str] | N
         if s.operation:
             for set_name in s.parameter_sets:
                 cmdlets.append((s.operation.internal_type_for(set_name), s.operation.internal_command_for(set_name)))
-        implementing = s.extra.get("implementingType")
+        namespace = MODULES[s.module].cmdlet_namespace if s.module in MODULES else None
+        implementing = s.extra.get("implementingType") or (
+            f"{namespace}.{s.name.replace('-', '')}" if namespace and not s.operation else None)
         if implementing:
             cmdlets.append((implementing, s.name))
     return dict(sorted(types.items())), sorted(set(cmdlets))

@@ -83,6 +83,69 @@ namespace Microsoft.Graph.PowerShell.Authentication
     }
 }
 
+namespace Microsoft.Graph.PowerShell.Authentication.Cmdlets
+{
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Add", "MgEnvironment")]
+    public sealed class AddMgEnvironment : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Connect", "MgGraph")]
+    public sealed class ConnectMgGraph : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Disconnect", "MgGraph")]
+    public sealed class DisconnectMgGraph : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Get", "MgContext")]
+    public sealed class GetMgContext : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Get", "MgEnvironment")]
+    public sealed class GetMgEnvironment : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Get", "MgRequestContext")]
+    public sealed class GetMgRequestContext : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Invoke", "MgGraphRequest")]
+    public sealed class InvokeMgGraphRequest : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Remove", "MgEnvironment")]
+    public sealed class RemoveMgEnvironment : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Set", "MgEnvironment")]
+    public sealed class SetMgEnvironment : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    [System.Management.Automation.Cmdlet("Set", "MgRequestContext")]
+    public sealed class SetMgRequestContext : global::PwshCompat.Host.InternalCommand
+    {
+    }
+}
+
 namespace Microsoft.Graph.PowerShell.Authentication.Models
 {
     public enum GraphRequestMethod

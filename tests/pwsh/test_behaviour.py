@@ -170,3 +170,15 @@ $quiet = Connect-MgGraph -Environment Welcome -AccessToken (ConvertTo-SecureStri
     assert r["count"] >= 1 and r["type"] == "InformationRecord" and r["tags"] == "PSHOST"
     assert "Microsoft Graph" in r["text"]
     assert r["quiet"] == 0
+
+
+def test_authentication_cmdlet_errors_name_the_originals_cmdlet_type(emulator, pwsh_json):
+    # Microsoft.Graph.Authentication's commands are compiled cmdlets in the original, so their
+    # errors end with e.g. Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest.
+    script = CONNECT + """
+Capture { Invoke-MgGraphRequest -Method GET -Uri /beta/me -InputFilePath ./no-such-file.json } | ConvertTo-Json -Compress -Depth 5
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
+    thrown = r["thrown"]
+    assert thrown["fqid"].endswith(",Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest")
+    assert thrown["command"] == "Invoke-MgGraphRequest"
