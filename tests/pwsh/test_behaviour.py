@@ -182,3 +182,18 @@ Capture { Invoke-MgGraphRequest -Method GET -Uri /beta/me -InputFilePath ./no-su
     thrown = r["thrown"]
     assert thrown["fqid"].endswith(",Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest")
     assert thrown["command"] == "Invoke-MgGraphRequest"
+
+
+def test_not_connected_is_a_non_terminating_error_without_an_error_id(pwsh_json):
+    # ErrorRecord(ex, string.Empty, NotSpecified, null) from the internal cmdlet: the id is just the type.
+    script = """
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+Disconnect-MgGraph -ErrorAction SilentlyContinue | Out-Null
+Capture { Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId u1 -Availability Busy -Activity Busy; 'after' } | ConvertTo-Json -Compress -Depth 5
+"""
+    r = pwsh_json(script)
+    assert r["thrown"] is None and r["output"] == [{"type": "System.String", "value": "after"}]
+    (error,) = r["errors"]
+    assert error["fqid"] == INTERNAL + "SetExpanded"
+    assert error["category"] == "NotSpecified"
+    assert error["message"] == "Authentication needed. Please call Connect-MgGraph."
