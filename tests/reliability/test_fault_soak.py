@@ -36,15 +36,19 @@ SLOW_DELAY = 1.5            # longer than CLIENT_TIMEOUT: the client gives up fi
 RETRY_AFTER_SLACK = 0.05    # clock granularity between two arrivals; waits are checked as lower bounds
 PY_USERS, PY_CALLS_PER_USER, PY_THREADS = 200, 10, 12
 PS_CALLS = 500
+EXHAUSTED_USER = 199         # user index whose every attempt gets 503
 HANG_GUARD_SECONDS = 300    # turns a hang into a failure; nothing is asserted about speed
 
 
 def _faulted_emulator(seed: int, prefix: str) -> Emulator:
-    """An emulator whose rules fault about 20% of attempts (1 - 0.96 * 0.94 * 0.96 * 0.96 * 0.97)."""
+    """An emulator whose rules fault about 20% of attempts (1 - 0.96 * 0.95 * 0.96 * 0.96 * 0.97),
+    plus one user whose service is always down."""
     emu = Emulator(seed=seed)
+    # One user's service is down for good: each of its calls must stop after exactly MaxRetry + 1 attempts.
+    emu.inject("503", path=f"*/presences/{prefix}ra?-{EXHAUSTED_USER}/*", retry_after=0)
     for seconds in (0, 1, 2):  # users are split into three groups, one Retry-After each
         emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=0.04, retry_after=seconds)
-    emu.inject("503", path=f"*/presences/{prefix}*", probability=0.06, retry_after=0)
+    emu.inject("503", path=f"*/presences/{prefix}*", probability=0.05, retry_after=0)
     emu.inject("504", path=f"*/presences/{prefix}*", probability=0.04)
     emu.inject("reset", path=f"*/presences/{prefix}*", probability=0.04)
     emu.inject("slow", path=f"*/presences/{prefix}*", probability=0.03, delay=SLOW_DELAY)
@@ -79,6 +83,8 @@ def _check_soak(emu: Emulator, outcomes: dict[str, int], prefix: str) -> dict[st
 
     short_waits, waits = [], []
     for call, tries in attempts.items():
+        numbered = [t.headers.get("retry-attempt") for t in tries]
+        assert numbered == [None] + [str(n) for n in range(1, len(tries))], f"{call}: Retry-Attempt {numbered}"
         for before, after in zip(tries, tries[1:]):
             if before.fault == "429":
                 waited = (after.time - before.time).total_seconds()
@@ -90,6 +96,10 @@ def _check_soak(emu: Emulator, outcomes: dict[str, int], prefix: str) -> dict[st
         if outcomes[call] == 0:
             assert processed_ok and last.fault is None, f"{call} reported success but its last attempt was {last}"
     assert not short_waits, f"retries sooner than Retry-After: {short_waits[:5]}"
+    exhausted = [c for c, tries in attempts.items() if tries[0].path.split("/")[4].endswith(f"-{EXHAUSTED_USER}")]
+    assert exhausted, "no call went to the user whose service is down"
+    for call in exhausted:
+        assert len(attempts[call]) == MAX_RETRY + 1 and outcomes[call] == 1, f"{call}: {attempts[call]}"
 
     # The state: for every user, the last request the emulator processed successfully.
     expected: dict[str, tuple[str, str] | None] = {}
@@ -111,7 +121,7 @@ def _check_soak(emu: Emulator, outcomes: dict[str, int], prefix: str) -> dict[st
     return {"calls": len(outcomes), "attempts": total_attempts, "faults": dict(faults),
             "fault_rate": round(sum(faults.values()) / total_attempts, 3),
             "retries": total_attempts - len(attempts), "errors": surfaced.get(1, 0),
-            "never_arrived": len(never_arrived),
+            "never_arrived": len(never_arrived), "calls_out_of_retries": len(exhausted),
             "waits_after_429_checked": len(waits), "least_wait_beyond_retry_after_s": round(min(waits, default=0), 3)}
 
 
