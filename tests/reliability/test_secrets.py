@@ -127,7 +127,7 @@ def test_powershell_streams_debug_whatif_errors_and_context_never_show_the_token
     assert "FLOWS-DONE" in result.stdout, result.stderr[-3000:]
     assert "DEBUG:" in result.stdout or "DEBUG:" in result.stderr, "-Debug produced nothing to inspect"
     assert any(r.headers.get("authorization") == f"Bearer {canary}" for r in module_emulator.requests)
-    assert_absent([canary, rejected], stdout=result.stdout, stderr=result.stderr)
+    assert_absent([canary, rejected], stdout=result.stdout, stderr=result.stderr, **_saved_files())
 
 
 def test_cli_debug_and_errors_never_show_the_token(module_emulator: Emulator, tmp_path: Path) -> None:
@@ -202,4 +202,4 @@ def test_powershell_client_secret_sign_in_never_shows_the_secret() -> None:
     result = run_pwsh(PS_SECRET_FLOW, secret, timeout=180)
     assert "SECRET-FLOW-DONE" in result.stdout, result.stderr[-3000:]
     assert "True" in result.stdout, f"the signed-in call did not succeed: {result.stderr[-2000:]}"
-    assert_absent([secret], stdout=result.stdout, stderr=result.stderr)
+    assert_absent([secret], stdout=result.stdout, stderr=result.stderr, **_saved_files())
