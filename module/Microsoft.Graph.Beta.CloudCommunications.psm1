@@ -58,7 +58,7 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         Asks for confirmation before the command acts.
     .EXAMPLE
         PS> Connect-MgGraph -Scopes Presence.ReadWrite
-            Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId -Availability DoNotDisturb -Activity DoNotDisturb
+        Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId -Availability DoNotDisturb -Activity DoNotDisturb
 
         Shows the user as Do not disturb for the default time (one day).
     .EXAMPLE
@@ -67,8 +67,8 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         Shows the user as Away for two hours and writes $true when Graph accepts the request.
     .EXAMPLE
         PS> $body = @{ availability = 'Busy'; activity = 'Busy'; expirationDuration = 'PT30M' }
-            Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId -BodyParameter $body -ResponseHeadersVariable rh
-            $rh['request-id']
+        Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId -BodyParameter $body -ResponseHeadersVariable rh
+        $rh['request-id']
 
         Sends the whole request body as a hashtable (durations inside it are ISO 8601 text) and keeps the response headers in the global variable $rh.
     .EXAMPLE
@@ -77,7 +77,7 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         Pipes an identity object and shows what would be called without calling it. A piped hashtable would bind to -Headers instead (it already is an IDictionary), exactly as with the original module.
     .EXAMPLE
         PS> Set-MgBetaCommunicationPresenceUserPreferredPresence -InputObject ([pscustomobject]@{ PresenceId = $userId }) -Availability Offline -Activity OffWork -ErrorVariable failed -ErrorAction SilentlyContinue
-            if ($failed) { $failed[0].FullyQualifiedErrorId }
+        if ($failed) { $failed[0].FullyQualifiedErrorId }
 
         Appears offline. A service error (for example 'NotFound') does not stop the script; its id is in $failed.
     .INPUTS

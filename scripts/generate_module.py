@@ -187,7 +187,7 @@ def help_block(s: CommandSpec, text: dict[str, Any]) -> list[str]:
         lines += section("PARAMETER", "Shows what the command would do without doing it.", "WhatIf")
         lines += section("PARAMETER", "Asks for confirmation before the command acts.", "Confirm")
     for example in text.get("examples", []):
-        lines += section("EXAMPLE", "PS> " + example["code"].strip().replace("\n", "\n    ") + "\n\n" + example["remarks"])
+        lines += section("EXAMPLE", "PS> " + example["code"].strip() + "\n\n" + example["remarks"])
     for item in text.get("inputs", []):
         lines += section("INPUTS", item)
     for item in text.get("outputs", s.output_type):

@@ -124,7 +124,7 @@ function Connect-MgGraph {
         Signs in as an application with a certificate from the certificate store, without the welcome text.
     .EXAMPLE
         PS> $cred = Get-Credential -UserName $appId
-            Connect-MgGraph -TenantId $tenantId -ClientSecretCredential $cred
+        Connect-MgGraph -TenantId $tenantId -ClientSecretCredential $cred
 
         Signs in as an application with a client secret (the credential's password).
     .EXAMPLE
