@@ -118,6 +118,9 @@ def _check_soak(emu: Emulator, outcomes: dict[str, int], prefix: str) -> dict[st
 
     faults = Counter(r.fault for tries in attempts.values() for r in tries if r.fault)
     total_attempts = sum(len(a) for a in attempts.values())
+    # The soak only proves something if the faults really happened: every kind, about one attempt in five.
+    assert set(faults) == {"429", "503", "504", "reset", "slow"}, f"fault kinds that fired: {faults}"
+    assert 0.15 <= sum(faults.values()) / total_attempts <= 0.3, f"fault rate off: {faults} of {total_attempts}"
     return {"calls": len(outcomes), "attempts": total_attempts, "faults": dict(faults),
             "fault_rate": round(sum(faults.values()) / total_attempts, 3),
             "retries": total_attempts - len(attempts), "errors": surfaced.get(1, 0),
