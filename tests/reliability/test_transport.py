@@ -90,6 +90,7 @@ def test_authorization_is_never_sent_to_another_host_on_a_redirect(status: int, 
             _outcome()
             (first,) = origin.received
             assert first[2].get("authorization") == f"Bearer {token}", "the origin should get the token"
+    assert len(target.received) == 1, "the redirect was not followed (RedirectHandler follows 301/302/303/307/308)"
     for method, path, headers in target.received:
         assert "authorization" not in headers, f"{method} {path} at another host carried the bearer token"
         assert token not in " ".join(headers.values())
