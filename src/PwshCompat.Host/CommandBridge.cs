@@ -134,7 +134,19 @@ namespace PwshCompat.Host
         /// </summary>
         public static PendingTermination? Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {
-            var (invokeHost, types) = Ready();
+            PyObject invokeHost;
+            PythonTypes types;
+            try
+            {
+                (invokeHost, types) = Ready();
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException($"pwshcompat could not start Python: {ex.Message}", ex),
+                    "PwshCompatPythonStartFailed", ErrorCategory.ResourceUnavailable, null));
+                return null;
+            }
             InvocationResult? result = null;
             string? failure = null;
             using (Py.GIL())

@@ -68,3 +68,16 @@ def test_missing_libpython_is_one_clear_error(tmp_path):
     message = _import_error(tmp_path, {"PYTHONNET_PYDLL": str(tmp_path / "libpython-missing.so")}, None)
     assert message.startswith("pwshcompat cannot start: no shared libpython"), message
     assert "PYTHONNET_PYDLL" in message
+
+
+def test_a_libpython_that_cannot_start_fails_the_first_call_clearly(tmp_path):
+    fake = tmp_path / "libpython3.99.so"
+    fake.write_bytes(b"not a shared library")
+    script = ("Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1 -ErrorAction Stop;"
+              " try { Get-MgEnvironment -ErrorAction Stop } catch { $_.FullyQualifiedErrorId; $_.Exception.Message }")
+    pwsh = shutil.which("pwsh") or str(Path.home() / ".dotnet/tools/pwsh")
+    result = subprocess.run([pwsh, "-NoProfile", "-NonInteractive", "-Command", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONNET_PYDLL": str(fake)})
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "PwshCompatPythonStartFailed,Get-MgEnvironment", result.stdout + result.stderr
+    assert lines[1].startswith("pwshcompat could not start Python")
