@@ -159,3 +159,20 @@ def test_a_redirect_from_https_to_plain_http_is_not_followed(tmp_path: Path, mod
             assert len(origin.received) == 1
     assert error is not None, "a redirect that was not followed must not report success"
     assert target.received == [], "the request followed a redirect from https to http"
+
+
+def test_a_redirect_within_the_same_origin_keeps_the_token(module_emulator: Emulator) -> None:
+    """Control for the test above: the token is dropped only when the origin changes."""
+    token = module_emulator.issue_token()
+
+    def answer(handler: Any, record: Any) -> None:
+        if len(server.received) == 1:
+            reply(handler, 307, {"Location": PATH.format("moved")})
+        else:
+            reply(handler, 204)
+
+    with Loopback(answer) as server:
+        _connect(server.url(), "SameOrigin", token)
+        assert _outcome() is None
+    assert [r[1] for r in server.received] == [PATH.format("t1"), PATH.format("moved")]
+    assert all(r[2].get("authorization") == f"Bearer {token}" for r in server.received)
