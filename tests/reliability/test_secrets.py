@@ -65,7 +65,7 @@ def test_python_flows_never_show_the_token(module_emulator: Emulator, caplog: py
 
     connect_python(module_emulator, name="SecretsPy", token=canary)
     texts.append(_dump(pwshcompat.invoke(CMD, PresenceId="canary-user", Availability="Busy", Activity="Busy",
-                                         PassThru=True, Debug=True, Verbose=True)))
+                                         PassThru=True, Debug=True, Verbose=True, ResponseHeadersVariable="rh")))
     texts.append(_dump(pwshcompat.invoke(CMD, PresenceId="canary-user", Availability="Away", Activity="Away",
                                          WhatIf=True, Debug=True, Verbose=True)))
     texts.append(_dump(pwshcompat.invoke("Get-MgContext")))
@@ -83,6 +83,9 @@ def test_python_flows_never_show_the_token(module_emulator: Emulator, caplog: py
     texts.append(_error_text(info.value))
     texts.append(_dump(pwshcompat.invoke("Get-MgContext")))
 
+    from pwshcompat import api
+
+    texts += [_dump(list(api.what_if_log)), _dump(dict(api.variables))]  # -WhatIf text, variables set
     out = capsys.readouterr()
     logged = "\n".join(caplog.text.splitlines() + [r.getMessage() for r in caplog.records]
                        + [logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info])
