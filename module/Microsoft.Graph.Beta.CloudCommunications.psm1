@@ -5,8 +5,9 @@
 . ([System.IO.Path]::Combine($PSScriptRoot, 'PwshCompat.Python.ps1'))
 Initialize-PwshCompatPython
 # The original requires Microsoft.Graph.Authentication (Connect-MgGraph and co.); load ours
-# as its own top-level module unless this session already has it.
-if (-not (Get-Module -Name 'Microsoft.Graph.Authentication')) {
+# as its own top-level module unless this session already has it (Microsoft's own module
+# would sign in somewhere our Python core cannot see, so ours is loaded over it).
+if (-not (Get-Module -Name 'Microsoft.Graph.Authentication' | Where-Object Guid -EQ '0b6c2f5e-7a43-4f0e-9d3c-51e8a2c6b7d4')) {
     Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, 'Microsoft.Graph.Authentication/Microsoft.Graph.Authentication.psd1')) -Global
 }
 

@@ -339,8 +339,9 @@ def psm1(module: ModuleInfo, module_specs: list[CommandSpec]) -> str:
         auth = MODULES[AUTH_MODULE]
         rel = Path(auth.manifest).relative_to("module").as_posix()
         out.append("# The original requires Microsoft.Graph.Authentication (Connect-MgGraph and co.); load ours")
-        out.append("# as its own top-level module unless this session already has it.")
-        out.append(f"if (-not (Get-Module -Name {ps_quote(AUTH_MODULE)})) {{")
+        out.append("# as its own top-level module unless this session already has it (Microsoft's own module")
+        out.append("# would sign in somewhere our Python core cannot see, so ours is loaded over it).")
+        out.append(f"if (-not (Get-Module -Name {ps_quote(AUTH_MODULE)} | Where-Object Guid -EQ {ps_quote(auth.guid)})) {{")
         out.append(f"    Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, {ps_quote(rel)})) -Global")
         out.append("}")
     out.append("")
@@ -360,7 +361,10 @@ def psd1(module: ModuleInfo, module_specs: list[CommandSpec], root_module: str |
     if root_module is None:
         root_module = Path(module.psm1).relative_to(Path(module.manifest).parent).as_posix()
     aliases = [a for s in module_specs for a in command_aliases(s)]
-    requires = f"\n    RequiredModules      = {'@(' + ', '.join(ps_quote(r) for r in required) + ')'}" if required else ""
+    # Required modules by name and GUID, so Microsoft's module of the same name never stands in for ours.
+    specs_of = [f"@{{ ModuleName = {ps_quote(r)}; GUID = {ps_quote(MODULES[r].guid)}; ModuleVersion = {ps_quote(version())} }}"
+                for r in required]
+    requires = f"\n    RequiredModules      = @({', '.join(specs_of)})" if required else ""
 
     def array(items: Iterable[str]) -> str:
         items = list(items)
