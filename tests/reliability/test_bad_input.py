@@ -22,6 +22,7 @@ from .harness import PS_CONNECT, cli_env, connect_python, last_json_line, reques
 PS_RUNNER = PS_CONNECT + r"""
 $table = Get-Content -Raw -LiteralPath $args[2] | ConvertFrom-Json
 $ids = @($table.ids)
+$marker = @{ Availability = 'Available'; Activity = 'Available' }
 function Get-Described($e) {
     [ordered]@{
         fqid = $e.FullyQualifiedErrorId; category = "$($e.CategoryInfo.Category)"
@@ -31,7 +32,7 @@ function Get-Described($e) {
 $results = [System.Collections.Generic.List[object]]::new()
 for ($n = 0; $n -lt $table.cases.Count; $n++) {
     $case = $table.cases[$n]
-    Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "mark-$n" -Availability Available -Activity Available
+    Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "mark-$n" @marker
     $text = 'Set-MgBetaCommunicationPresenceUserPreferredPresence ' + $case.call
     $tokens = $parseErrors = $null
     $null = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref]$tokens, [ref]$parseErrors)
@@ -50,7 +51,7 @@ for ($n = 0; $n -lt $table.cases.Count; $n++) {
     }
     $results.Add($r)
 }
-Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "mark-$($table.cases.Count)" -Availability Available -Activity Available
+Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "mark-$($table.cases.Count)" @marker
 'RESULTS ' + (ConvertTo-Json -InputObject $results -Depth 6 -Compress)
 """
 

@@ -82,8 +82,9 @@ def test_sixteen_python_threads_share_one_connection(emulator: Emulator) -> None
             if call in service_rejects:  # a pair the service refuses: 400 from the emulator
                 availability, activity = "Busy", "Away"
             if call in client_rejects:  # a body with a key twice: refused before sending
+                body = '{"availability": "Busy", "availability": "Away"}'
                 result = bridge.invoke(CMD, "Set", {"PresenceId": user, "Headers": {"X-Call": call}, "PassThru": True,
-                                                    "BodyParameter": '{"availability": "Busy", "availability": "Away"}'})
+                                                    "BodyParameter": body})
             else:
                 result = bridge.invoke(CMD, "SetExpanded", {"PresenceId": user, "Availability": availability,
                                                             "Activity": activity, "Headers": {"X-Call": call},
@@ -118,7 +119,8 @@ $results = 0..($args[2] - 1) | ForEach-Object -ThrottleLimit 8 -Parallel {
         } elseif ($_ % 10 -eq 9) {  # a pair the service refuses: 400 from the emulator
             $out = Set-MgBetaCommunicationPresenceUserPreferredPresence @common -Availability Busy -Activity Away
         } else {
-            $out = Set-MgBetaCommunicationPresenceUserPreferredPresence @common -Availability $pair[0] -Activity $pair[1]
+            $out = Set-MgBetaCommunicationPresenceUserPreferredPresence @common -Availability $pair[0] `
+                -Activity $pair[1]
         }
     } catch { $errs = @($_) }
     [pscustomobject]@{ n = $_; out = @($out | ForEach-Object { $_ -is [bool] -and $_ }); errors = @($errs).Count }

@@ -191,7 +191,8 @@ $DebugPreference = 'Continue'; $VerbosePreference = 'Continue'; $ErrorActionPref
 Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
 $cred = [pscredential]::new('canary-app', (ConvertTo-SecureString $args[0] -AsPlainText -Force))
 Connect-MgGraph -Environment Emulator -TenantId emulator -ClientSecretCredential $cred -Debug -Verbose
-Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId canary-user -Availability Away -Activity Away -PassThru -Debug
+Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId canary-user -Availability Away -Activity Away `
+    -PassThru -Debug
 Get-MgContext | Format-List * | Out-String -Width 500
 Get-MgContext | ConvertTo-Json -Depth 4
 $cred | Format-List * | Out-String

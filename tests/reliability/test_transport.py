@@ -44,7 +44,8 @@ def _outcome(**extra: Any) -> BaseException | None:
     return None
 
 
-@pytest.mark.parametrize("endpoint", ["http://graph.example.invalid", "http://10.255.255.1", "http://[2001:db8::1]:8080"])
+@pytest.mark.parametrize("endpoint", ["http://graph.example.invalid", "http://10.255.255.1",
+                                      "http://[2001:db8::1]:8080"])
 def test_plain_http_to_a_remote_host_is_refused_before_any_connection(endpoint: str, module_emulator: Emulator) -> None:
     import pwshcompat
 
