@@ -3,8 +3,8 @@ function, in one pwsh process, stopped before any call by the module's test hook
 pwshcompat.binder; the resolved set, the bound values and the error ids must agree.
 
 Where pwshcompat.binder is known to differ, the case is listed in parity_known_differences.json
-(with both outcomes), so a *new* difference fails at once and a fixed one must be taken off the
-list: run with PWSHCOMPAT_PARITY_UPDATE=1 to rewrite it. A failure prints the smallest
+(with both outcomes), so a *new* difference fails at once; a fixed one gives a warning until the
+list is rewritten with PWSHCOMPAT_PARITY_UPDATE=1. A failure prints the smallest
 differing invocations as PowerShell command lines.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ def test_powershell_and_python_binders_agree(pwsh, tmp_path):
         message.append("smallest first:")
         message += _reproducers(new)
     if fixed:
-        message.append(f"{len(fixed)} known differences now agree (cases {', '.join(fixed[:20])}...): "
-                       "rewrite the list with PWSHCOMPAT_PARITY_UPDATE=1")
+        # Not a failure (the binder may be ahead of the list), but the list should shrink.
+        warnings.warn(f"binder parity: {len(fixed)} known differences now agree; shrink "
+                      f"{KNOWN.name} with PWSHCOMPAT_PARITY_UPDATE=1", stacklevel=1)
     assert not message, "\n".join(message)
