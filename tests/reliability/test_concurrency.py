@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from typing import Any
 
 from conftest import run_pwsh
 from pwshcompat.emulator import Emulator

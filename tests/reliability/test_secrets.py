@@ -21,7 +21,7 @@ from conftest import run_pwsh
 from pwshcompat.emulator import Emulator
 
 from .bad_input import CMD
-from .harness import PS_CONNECT, cli_env, connect_python, run_cli
+from .harness import cli_env, connect_python, run_cli
 
 
 def fragments(secret: str) -> list[str]:

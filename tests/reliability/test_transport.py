@@ -16,7 +16,7 @@ import pytest
 from pwshcompat.emulator import Emulator
 
 from .bad_input import CMD, PATH
-from .harness import Loopback, connect_python, reply, self_signed_tls
+from .harness import Loopback, reply, self_signed_tls
 
 HANG_GUARD_SECONDS = 120  # only to turn a hang into a failure; no assertion is made on time
 
