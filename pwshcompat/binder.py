@@ -33,6 +33,7 @@ transformation. Nothing here knows about any particular cmdlet.
 
 from __future__ import annotations
 
+import dataclasses as _dc
 import datetime as _dt
 import json
 from dataclasses import dataclass, field
@@ -134,9 +135,17 @@ class _Tables:
         self.pipeline: dict[str, tuple[ParameterSpec, ...]] = {
             s: tuple(p for p in own if (m := p.membership(s)) is not None and m.value_from_pipeline) for s in self.sets
         }
-        # Explicit positions only: with PositionalBinding=$false nothing else is positional, and the
-        # specs in this project give every positional parameter its position.
+        self.by_property: dict[str, tuple[ParameterSpec, ...]] = {
+            s: tuple(p for p in own if (m := p.membership(s)) is not None and m.value_from_pipeline_by_property_name)
+            for s in self.sets
+        }
+        # A pipeline object's property binds to a parameter of the same name or alias (any case).
+        self.property_keys = {p.name: tuple(k.lower() for k in (p.name, *p.aliases)) for p in own}
         self.positional = sorted((p for p in own if p.position is not None), key=lambda p: p.position or 0)
+        if not self.positional and spec.positional_binding:
+            # [CmdletBinding(PositionalBinding=$true)] with no Position anywhere: every parameter but
+            # a switch is positional in declaration order (checked against pwsh 7.6).
+            self.positional = [_dc.replace(p, position=i) for i, p in enumerate(x for x in own if not x.is_switch)]
 
     def error(self, message: str, error_id: str, target: Any = None,
               category: ErrorCategory = ErrorCategory.InvalidArgument) -> ParameterBindingError:
@@ -249,6 +258,8 @@ class _Tables:
             raise ConversionError(_cannot(value, t))
         if t == ACTION_PREFERENCE:
             return _action(value)
+        if p.enum_values is not None:
+            return _enum(value, p.enum_values, t)
         if t in ("System.Int32", "System.Int64", "System.Double"):
             return _number(value, t)
         if t == "System.Boolean":
@@ -318,7 +329,9 @@ class _Tables:
         return [p for p in self.mandatory[parameter_set] if p.name not in bound]
 
     def satisfiable_by_pipeline(self, parameter_set: str, bound: dict[str, Any]) -> bool:
-        pipe = {p.name for p in self.pipeline[parameter_set]}
+        """Whether every missing mandatory parameter of the set can still come from pipeline input
+        (by value or by property name), so the command line may leave it out."""
+        pipe = {p.name for p in (*self.pipeline[parameter_set], *self.by_property[parameter_set])}
         return all(p.name in pipe for p in self.missing(parameter_set, bound))
 
     def resolve(self, valid: list[str], bound: dict[str, Any]) -> str:
@@ -364,6 +377,14 @@ def _convertible_to_model(value: Any) -> bool:
     return hasattr(value, "__dict__") or hasattr(value, "__slots__")
 
 
+def _properties(obj: Any) -> dict[str, Any] | None:
+    """A pipeline object's properties by lower-case name, for binding by property name: an object's
+    attributes. A hashtable's keys are not properties (pwsh 7.6 binds nothing from them)."""
+    if isinstance(obj, (dict, str, int, float, list, tuple)) or obj is None or not hasattr(obj, "__dict__"):
+        return None
+    return {str(k).lower(): v for k, v in vars(obj).items() if not str(k).startswith("_")}
+
+
 def _is_instance(value: Any, type_name: str) -> bool:
     """Whether ``value`` already is of the .NET type (pipeline binding without coercion)."""
     if type_name in ("System.Collections.IDictionary", "System.Collections.Hashtable"):
@@ -393,6 +414,61 @@ def _action(value: Any) -> str:
         f'Cannot convert value "{text}" to type "{ACTION_PREFERENCE}". Error: "Unable to match the identifier name '
         f"{text} to a valid enumerator name. Specify one of the following enumerator names and try again:\n"
         f'{", ".join(_ACTIONS)}"')
+
+
+def _enum(value: Any, names: tuple[str, ...], type_name: str) -> str:
+    """PowerShell's conversion to a (non-flags) enum whose values are 0..n-1 in ``names`` order,
+    checked against pwsh 7.6 with a ``[DayOfWeek]`` parameter: a name (case-insensitive, or a
+    unique prefix of one), a number, or several of either joined by commas or in an array, which
+    are OR-ed; the result must be a defined value. Returns the canonical name."""
+    listed = ",".join(names)
+    undefined = (f'Cannot convert value "{{}}" to type "{type_name}" due to enumeration values that are not valid. '
+                 f'Specify one of the following enumeration values and try again. The possible enumeration values are "{listed}".')
+
+    def one(text: str) -> int:
+        text = text.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        lower = text.lower()
+        exact = [i for i, n in enumerate(names) if n.lower() == lower]
+        found = exact or [i for i, n in enumerate(names) if n.lower().startswith(lower)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ConversionError(
+                f'Cannot convert value "{dotnet_string(value)}" to type "{type_name}". Error: "The identifier name {text} '
+                "cannot be processed because it is either too similar or identical to the following enumerator names: "
+                f'{", ".join(names[i] for i in found)}. Use a more specific identifier name."')
+        raise ConversionError(
+            f'Cannot convert value "{dotnet_string(value)}" to type "{type_name}". Error: "Unable to match the identifier '
+            f'name {text} to a valid enumerator name. Specify one of the following enumerator names and try again:\n'
+            f'{", ".join(names)}"')
+
+    if value is None:
+        raise ConversionError(undefined.replace('value "{}"', "null"))
+    if isinstance(value, bool):
+        raise ConversionError(f'Cannot convert value "{dotnet_string(value)}" to type "{type_name}". '
+                              "Error: \"Invalid cast from 'System.Boolean' to '" + type_name + "'.\"")
+    if isinstance(value, dict) and not value:
+        number = 0  # an empty hashtable makes the default value
+    elif isinstance(value, int) or isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, (str, float)):
+        number = 0
+        for part in dotnet_string(value).split(","):
+            number |= one(part)
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, int)) for v in value):
+        number = 0
+        for item in value:
+            number |= names.index(_enum(item, names, type_name))
+    else:
+        raise ConversionError(f'Cannot convert value "{dotnet_string(value)}" to type "{type_name}". '
+                              f'Error: "{_cannot(value, type_name)}"')
+    if not 0 <= number < len(names):
+        raise ConversionError(undefined.format(dotnet_string(value)))
+    return names[number]
 
 
 def _number(value: Any, type_name: str) -> int | float:
@@ -522,6 +598,7 @@ def _bind_positional(t: _Tables, positional: list[Any], bound: dict[str, Any], r
         pick = next((p for p in group if t.default in t.sets_of[p.name]), group[0])
         bound[pick.name] = t.transform(pick, value)
         raw[pick.name] = value
+        t.check_mandatory_value(pick, value, bound[pick.name])
 
 
 def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: list[str]) -> BoundRecord:
@@ -529,6 +606,7 @@ def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: l
     bound = dict(line_bound)
     sets = list(candidates)
     bound_any = False
+    properties = _properties(obj)
     for coerce in (False, True):
         if bound_any and t.default in sets:
             sets = [t.default]  # PowerShell latches on to a still-valid default set once input bound
@@ -551,6 +629,26 @@ def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: l
                     else:
                         continue
                     bound[p.name] = value
+                    sets = [x for x in sets if x in t.sets_of[p.name]]
+                    did = bound_any = True
+            for s in group if properties else ():
+                for p in t.by_property[s]:
+                    if p.name in bound or s not in sets:
+                        continue
+                    key = next((k for k in t.property_keys[p.name] if k in properties), None)
+                    if key is None:
+                        continue
+                    value = properties[key]
+                    if not coerce and not _is_instance(value, p.type):
+                        continue
+                    try:
+                        # Unlike by value, a property that fails its parameter's conversion or
+                        # validation is an error for this object (pwsh 7.6).
+                        converted = t.transform(p, value)
+                        t.check_mandatory_value(p, value, converted)
+                    except ParameterBindingError as exc:
+                        return BoundRecord("", bound, obj, exc)
+                    bound[p.name] = converted
                     sets = [x for x in sets if x in t.sets_of[p.name]]
                     did = bound_any = True
             if did:

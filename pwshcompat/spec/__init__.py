@@ -63,6 +63,8 @@ class ParameterSpec:
     validate_not_null_or_empty: bool = False
     validate_range: tuple[Any, Any] | None = None
     validate_set: tuple[str, ...] | None = None
+    enum_values: tuple[str, ...] | None = None
+    """For an enum-typed parameter, its names in value order (0, 1, ...); from ``enumValues``."""
 
     @property
     def is_switch(self) -> bool:
@@ -142,6 +144,7 @@ def _parameter(raw: dict[str, Any]) -> ParameterSpec:
         validate_not_null_or_empty=bool(raw.get("validateNotNullOrEmpty", False)),
         validate_range=tuple(vrange) if vrange is not None else None,  # type: ignore[arg-type]
         validate_set=tuple(vset) if vset is not None else None,
+        enum_values=tuple(raw["enumValues"]) if raw.get("enumValues") else None,
     )
 
 

@@ -8,6 +8,7 @@ invocations of the generated function.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -313,7 +314,9 @@ def test_positional_fills_what_named_left() -> None:
      "The -1 argument is less than the minimum allowed range of 0."),
     ([("ClientTimeout", 0)], "ParameterArgumentValidationError", "less than the minimum allowed range of 1."),
     ([("MaxRetry", "many")], "ParameterArgumentTransformationError", 'Cannot convert value "many" to type "System.Int32".'),
-    ([(None, 3)], "PositionalParameterNotFound", "accepts argument '3'"),
+    # PositionalBinding and no Position anywhere: the four parameters are positional in order.
+    ([(None, 3), (None, 4), (None, 5), (None, 6), (None, 7)], "PositionalParameterNotFound", "accepts argument '7'"),
+    ([(None, "extra")], "ParameterArgumentTransformationError", "Cannot process argument transformation on parameter 'RetryDelay'"),
 ])
 def test_request_context_validation(args: Any, error_id: str, message: str) -> None:
     with pytest.raises(ParameterBindingError) as info:
@@ -326,13 +329,61 @@ def test_request_context_accepts(value: Any, bound: int) -> None:
     assert binder.bind(spec.load("Set-MgRequestContext"), {"MaxRetry": value}).bound == {"MaxRetry": bound}
 
 
-def test_validate_set_is_case_insensitive_and_keeps_the_given_text() -> None:
-    invoke = spec.load("Invoke-MgGraphRequest")
-    assert binder.bind(invoke, [("Method", "post"), ("Uri", "/x")]).bound["Method"] == "post"
+def test_positional_parameters_without_position_follow_declaration_order() -> None:
+    bound = binder.bind(spec.load("Set-MgRequestContext"), [(None, "3"), ("ClientTimeout", 5), (None, 4)]).bound
+    assert bound == {"RetryDelay": 3, "ClientTimeout": 5.0, "MaxRetry": 4}
+
+
+def test_positional_argument_to_a_mandatory_string_refuses_empty() -> None:
     with pytest.raises(ParameterBindingError) as info:
-        binder.bind(invoke, [("Method", "FETCH"), ("Uri", "/x")])
+        binder.bind(spec.load("Add-MgEnvironment"), [(None, "")])
+    assert info.value.error_id == "ParameterArgumentValidationErrorEmptyStringNotAllowed"
+
+
+# Enum parameters convert like PowerShell's enum conversion (checked with a [DayOfWeek] parameter
+# in pwsh 7.6): any case, a unique prefix, a number, commas OR-ed; then ValidateSet sees the name.
+@pytest.mark.parametrize("value,bound", [
+    ("post", "POST"), (" Pa ", "PATCH"), (1, "POST"), ("2", "PUT"), (3.0, "PATCH"), ("POST,PUT", "PATCH"),
+    (["GET", "DELETE"], "DELETE"),
+])
+def test_enum_parameter_converts_to_the_canonical_name(value: Any, bound: str) -> None:
+    invoke = spec.load("Invoke-MgGraphRequest")
+    assert binder.bind(invoke, [("Method", value), ("Uri", "/x")]).bound["Method"] == bound
+
+
+@pytest.mark.parametrize("value,message", [
+    ("FETCH", 'Unable to match the identifier name FETCH to a valid enumerator name.'),
+    ("P", "The identifier name P cannot be processed because it is either too similar or identical to the following "
+          "enumerator names: POST, PUT, PATCH."),
+    ("", "The identifier name  cannot be processed"),
+    (None, 'Cannot convert null to type "Microsoft.Graph.PowerShell.Authentication.Models.GraphRequestMethod"'),
+    (5, 'Cannot convert value "5" to type "Microsoft.Graph.PowerShell.Authentication.Models.GraphRequestMethod" due '
+        "to enumeration values that are not valid."),
+    ("PATCH,DELETE", "due to enumeration values that are not valid"),
+    (2.5, "Unable to match the identifier name 2.5"),
+    (True, "Invalid cast from 'System.Boolean'"),
+    ({"a": 1}, "Cannot convert"),
+])
+def test_enum_parameter_refuses_what_powershell_cannot_convert(value: Any, message: str) -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(spec.load("Invoke-MgGraphRequest"), [("Method", value), ("Uri", "/x")])
+    assert info.value.error_id == "ParameterArgumentTransformationError"
+    assert message in info.value.record.message, info.value.record.message
+
+
+def test_enum_value_outside_validate_set_fails_validation_after_conversion() -> None:
+    connect = spec.load("Connect-MgGraph")
+    assert binder.bind(connect, [("ContextScope", "process")]).bound["ContextScope"] == "Process"
+    narrow = spec.from_dict({"name": "Test-Enum", "parameters": [{
+        "name": "Day", "type": "System.DayOfWeek", "validateSet": ["Monday", "Tuesday"], "sets": {"__AllParameterSets": {}},
+        "enumValues": ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]}]})
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(narrow, [("Day", "Monday,Tuesday")])
     assert info.value.error_id == "ParameterArgumentValidationError"
-    assert 'The argument "FETCH" does not belong to the set "GET,POST,PUT,PATCH,DELETE"' in info.value.record.message
+    assert 'The argument "Wednesday" does not belong to the set "Monday,Tuesday"' in info.value.record.message
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(narrow, [("Day", "Friday,Saturday")])
+    assert 'Cannot convert value "Friday,Saturday" to type "System.DayOfWeek" due to enumeration' in info.value.record.message
 
 
 def test_commands_without_should_process_have_no_whatif() -> None:
@@ -346,3 +397,36 @@ def test_lookup_tables_are_built_once_per_spec() -> None:
     tables = binder._tables(S)
     binder.bind(S, {"PresenceId": "u2"})
     assert binder._tables(S) is tables
+
+
+# Pipeline input by property name (checked against pwsh 7.6 with advanced functions): an object's
+# properties bind to parameters of the same name or alias, a hashtable's keys do not, and a
+# mandatory parameter that can come that way may be left off the command line.
+def _records(name: str, pipeline: list[Any], args: Any = ()) -> list[Any]:
+    result = binder.bind(spec.load(name), list(args), pipeline)
+    return [r.error.error_id if r.error else (r.parameter_set, r.bound) for r in result.records]
+
+
+@pytest.mark.parametrize("name,pipeline,args,expected", [
+    ("Get-MgEnvironment", [SimpleNamespace(name="v1")], (), [("__AllParameterSets", {"Name": "v1"})]),
+    ("Get-MgEnvironment", [SimpleNamespace(Name=None)], (), [("__AllParameterSets", {"Name": ""})]),
+    ("Get-MgEnvironment", [{"Name": "v1"}], (), ["InputObjectNotBound"]),
+    ("Get-MgEnvironment", [SimpleNamespace(Other=1)], (), ["InputObjectNotBound"]),
+    ("Get-MgEnvironment", [SimpleNamespace(Name=["a", "b"])], (), ["ParameterArgumentTransformationError"]),
+    # Already bound on the command line: nothing left for the object to bind.
+    ("Get-MgEnvironment", [SimpleNamespace(Name="v1")], [("Name", "x")], ["InputObjectNotBound"]),
+    ("Set-MgEnvironment", [SimpleNamespace(AzureADUrl="https://l", Name="e")], (),
+     [("__AllParameterSets", {"Name": "e", "AzureADEndpoint": "https://l"})]),
+    ("Set-MgEnvironment", [SimpleNamespace(AzureADEndpoint="https://l"), SimpleNamespace(Name="e")], (),
+     ["InputObjectMissingMandatory", ("__AllParameterSets", {"Name": "e"})]),
+    ("Remove-MgEnvironment", [SimpleNamespace(Name="")], (), ["ParameterArgumentValidationErrorEmptyStringNotAllowed"]),
+    ("Remove-MgEnvironment", [SimpleNamespace(Name=None)], (), ["ParameterArgumentValidationErrorEmptyStringNotAllowed"]),
+])
+def test_pipeline_binds_by_property_name(name: str, pipeline: list[Any], args: Any, expected: list[Any]) -> None:
+    assert _records(name, pipeline, args) == expected
+
+
+def test_mandatory_parameter_by_property_name_is_still_required_without_input() -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(spec.load("Set-MgEnvironment"), [])
+    assert info.value.error_id == "MissingMandatoryParameter"

@@ -254,14 +254,23 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def python_args(case: dict[str, Any]) -> list[tuple[str | None, Any]] | dict[str, Any]:
+    """The case's arguments as pwshcompat.binder takes them: ``-Name:value`` as a name ending in
+    ``:`` and a splat as a dict, since both change which error PowerShell reports first."""
+    args = [(name if name is None or not colon or v["t"] == "noarg" else name + ":", python_value(v))
+            for name, v, colon in case["args"]]
+    if case["splat"]:
+        return {name.rstrip(":"): value for name, value in args}  # type: ignore[union-attr]
+    return args
+
+
 def run_python(spec: CommandSpec, case: dict[str, Any]) -> dict[str, Any]:
     """The case through pwshcompat.binder, in the shape the PowerShell driver reports."""
     if case.get("command"):
         spec = specs_load(case["command"])
-    args = [(name, python_value(v)) for name, v, _ in case["args"]]
     pipeline = None if case["pipeline"] is None else [python_value(v) for v in case["pipeline"]]
     try:
-        result = binder.bind(spec, args, pipeline)
+        result = binder.bind(spec, python_args(case), pipeline)
     except ParameterBindingError as exc:
         return {"terminating": exc.error_id, "records": []}
     records = []
@@ -314,7 +323,7 @@ def powershell_line(case: dict[str, Any]) -> str:
 
 def python_call(case: dict[str, Any]) -> str:
     """The case as a pwshcompat.binder call, for a reproducer."""
-    args = [(name, python_value(v)) for name, v, _ in case["args"]]
+    args = python_args(case)
     pipeline = None if case["pipeline"] is None else [python_value(v) for v in case["pipeline"]]
     return f"binder.bind(spec.load({(case.get('command') or NAME)!r}), {args!r}, {pipeline!r})"
 
