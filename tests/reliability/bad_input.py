@@ -39,7 +39,8 @@ NON_ASCII_ID = "用户-é-\U0001f600"
 
 @dataclass(frozen=True)
 class Case:
-    """One row. ``call`` is PowerShell text after the cmdlet name, Python kwargs, or CLI argv."""
+    """One row. ``call`` is PowerShell text after the cmdlet name, Python kwargs, or CLI argv;
+    ``extra["pipe"]`` (PowerShell text) or ``extra["pipeline"]`` (Python objects) is piped in."""
 
     id: str
     surface: str  # "ps" | "py" | "cli"
@@ -137,6 +138,8 @@ PS_CASES = [
         error_id=ANY, mentions=("header",)),
     _ps("oversized-body", f"-PresenceId u -Availability Busy -AdditionalProperties @{{blob = 'x' * {OVERSIZED}}}",
         error_id=ANY),
+    _ps("pipe-number", "-PresenceId u -Availability Busy", error_id="InputObjectNotBound", extra={"pipe": "42"}),
+    _ps("pipe-date", "-PresenceId u -Availability Busy", error_id="InputObjectNotBound", extra={"pipe": "(Get-Date)"}),
     _ps("dot-id", "-PresenceId '.' -Availability Busy", error_id=ANY, mentions=("PresenceId",)),
     _ps("dotdot-id", "-PresenceId '..' -Availability Busy", error_id=ANY, mentions=("PresenceId",)),
     _ps("identity-id-escaped", "-InputObject @{PresenceId='team/a b?'} -Availability Away -Activity Away",
@@ -195,6 +198,8 @@ PY_CASES = [
     _py("oversized-body",
         {"PresenceId": "u", "Availability": "Busy", "AdditionalProperties": {"blob": "x" * OVERSIZED}},
         error_id=ANY),
+    _py("pipe-number", {"PresenceId": "u", "Availability": "Busy"}, error_id="InputObjectNotBound",
+        extra={"pipeline": [42]}),
     _py("dotdot-id", {"PresenceId": "..", "Availability": "Busy"}, error_id=ANY, mentions=("PresenceId",)),
     _py("identity-id-escaped", {"InputObject": {"PresenceId": "team/a b?"}, "Availability": "Away", "Activity": "Away"},
         segment="team%2Fa%20b%3F"),

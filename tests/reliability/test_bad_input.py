@@ -34,6 +34,7 @@ for ($n = 0; $n -lt $table.cases.Count; $n++) {
     $case = $table.cases[$n]
     Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "mark-$n" @marker
     $text = 'Set-MgBetaCommunicationPresenceUserPreferredPresence ' + $case.call
+    if ($case.pipe) { $text = $case.pipe + ' | ' + $text }
     $tokens = $parseErrors = $null
     $null = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref]$tokens, [ref]$parseErrors)
     $r = [ordered]@{ id = $case.id; parse = @($parseErrors | ForEach-Object ErrorId); errors = @(); terminating = $null
@@ -60,8 +61,8 @@ Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "mark-$($table.
 def ps_results(module_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run every PowerShell row in one pwsh; per row its outcome and the requests it caused."""
     table = tmp_path_factory.mktemp("ps") / "table.json"
-    table.write_text(json.dumps({"ids": list(SEGMENTS), "cases": [{"id": c.id, "call": c.call} for c in PS_CASES]}),
-                     encoding="utf-8")
+    rows = [{"id": c.id, "call": c.call, "pipe": c.extra.get("pipe")} for c in PS_CASES]
+    table.write_text(json.dumps({"ids": list(SEGMENTS), "cases": rows}), encoding="utf-8")
     result = run_pwsh(PS_RUNNER, module_emulator.graph_url, module_emulator.issue_token(), str(table), timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
     rows = last_json_line(result.stdout, "RESULTS ")
@@ -116,7 +117,10 @@ def test_python(case: Case, module_emulator: Emulator) -> None:
     connect_python(module_emulator)
     before = len(module_emulator.requests)
     try:
-        pwshcompat.invoke(CMD, **case.call)
+        if "pipeline" in case.extra:
+            pwshcompat.invoke_pipeline(CMD, case.extra["pipeline"], **case.call)
+        else:
+            pwshcompat.invoke(CMD, **case.call)
     except pwshcompat.PSError as exc:
         error: pwshcompat.PSError | None = exc
     else:
