@@ -177,3 +177,26 @@ def test_a_redirect_within_the_same_origin_keeps_the_token(module_emulator: Emul
         assert _outcome() is None
     assert [r[1] for r in server.received] == [PATH.format("t1"), PATH.format("moved")]
     assert all(r[2].get("authorization") == f"Bearer {token}" for r in server.received)
+
+
+def test_sign_in_refuses_an_unverified_certificate_and_sends_no_secret(tmp_path: Path, module_emulator: Emulator,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """msal's requests go through the same verification: a client secret never reaches a server
+    whose certificate nobody trusts."""
+    import pwshcompat
+
+    context, cert_file = self_signed_tls(tmp_path)
+    with Loopback(lambda h, r: reply(h, 404), tls=context) as login:
+        pwshcompat.Add_MgEnvironment(Name="UntrustedLogin", GraphEndpoint=module_emulator.graph_url,
+                                     AzureADEndpoint=login.url("https"))
+        with pytest.raises(pwshcompat.PSError):
+            pwshcompat.Connect_MgGraph(Environment="UntrustedLogin", TenantId="contoso", NoWelcome=True,
+                                       ClientSecretCredential={"UserName": "app", "Password": "never-sent-secret"})
+        assert login.received == [], "a sign-in request went over an unverified TLS connection"
+
+        # Control: trusted explicitly, the same sign-in does reach the server (which answers 404).
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+        with pytest.raises(pwshcompat.PSError):
+            pwshcompat.Connect_MgGraph(Environment="UntrustedLogin", TenantId="contoso", NoWelcome=True,
+                                       ClientSecretCredential={"UserName": "app", "Password": "never-sent-secret"})
+        assert login.received, "the control sign-in never reached the server"
