@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses as _dc
 import datetime as _dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -471,17 +472,25 @@ def _enum(value: Any, names: tuple[str, ...], type_name: str) -> str:
     return names[number]
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
+_HEX = re.compile(r"0[xX][0-9a-fA-F]+\Z")
+
+
 def _number(value: Any, type_name: str) -> int | float:
     kind = float if type_name == "System.Double" else int
+    if value is None or isinstance(value, str) and not value.strip():
+        return kind(0)  # PowerShell converts $null and empty text to 0 (then ValidateRange sees 0)
     if isinstance(value, bool):
         return kind(value)
     if isinstance(value, (int, float)):
         return kind(round(value)) if kind is int else float(value)
     if isinstance(value, str):
-        try:
-            return kind(value.strip())
-        except ValueError:
-            pass
+        # Text is read as a PowerShell number (pwsh 7.6): decimal, 0x hex, exponent or fraction,
+        # an integer target rounding half to even as .NET does ("2.5" -> 2, "3.5" -> 4).
+        text = value.strip()
+        if _DECIMAL.match(text) or _HEX.match(text):
+            number: int | float = int(text, 16) if _HEX.match(text) else float(text)
+            return kind(round(number)) if kind is int else float(number)
         raise ConversionError(f'Cannot convert value "{value}" to type "{type_name}". '
                               f"Error: \"The input string '{value}' was not in a correct format.\"")
     raise ConversionError(_cannot(value, type_name))

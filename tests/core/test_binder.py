@@ -430,3 +430,23 @@ def test_mandatory_parameter_by_property_name_is_still_required_without_input() 
     with pytest.raises(ParameterBindingError) as info:
         binder.bind(spec.load("Set-MgEnvironment"), [])
     assert info.value.error_id == "MissingMandatoryParameter"
+
+
+# Numbers from text or $null, as pwsh 7.6 converts them for [int]/[double] parameters (then
+# ValidateRange sees the converted value: ClientTimeout is 1 or more).
+@pytest.mark.parametrize("name,value,bound", [
+    ("RetryDelay", "", 0), ("RetryDelay", None, 0), ("RetryDelay", " 7 ", 7), ("RetryDelay", "0x10", 16),
+    ("RetryDelay", "2.5", 2), ("RetryDelay", "3.5", 4), ("ClientTimeout", "1e3", 1000.0), ("ClientTimeout", "2.5", 2.5),
+])
+def test_numbers_convert_like_powershell(name: str, value: Any, bound: Any) -> None:
+    assert binder.bind(spec.load("Set-MgRequestContext"), {name: value}).bound == {name: bound}
+
+
+@pytest.mark.parametrize("value,error_id", [
+    ("", "ParameterArgumentValidationError"), (None, "ParameterArgumentValidationError"),
+    ("inf", "ParameterArgumentTransformationError"), ("x", "ParameterArgumentTransformationError"),
+])
+def test_empty_number_is_zero_before_validation(value: Any, error_id: str) -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(spec.load("Set-MgRequestContext"), {"ClientTimeout": value})
+    assert info.value.error_id == error_id

@@ -274,9 +274,15 @@ def run_python(spec: CommandSpec, case: dict[str, Any]) -> dict[str, Any]:
     except ParameterBindingError as exc:
         return {"terminating": exc.error_id, "records": []}
     records = []
+    # A pipeline object's binding error is non-terminating, so -ErrorAction applies to it as it
+    # does in PowerShell (and in pwshcompat.api): Stop ends the command, Ignore/SilentlyContinue hide it.
+    action = result.bound.get("ErrorAction")
     for r in result.records:
         if r.error is not None:
-            records.append({"error": r.error.error_id})
+            if action == "Stop":
+                return {"terminating": r.error.error_id, "records": []}
+            if action not in ("Ignore", "SilentlyContinue"):
+                records.append({"error": r.error.error_id})
         else:
             records.append({"set": r.parameter_set, "bound": {k: normalise(v) for k, v in r.bound.items()}})
     return {"terminating": None, "records": records}
