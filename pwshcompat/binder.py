@@ -523,7 +523,10 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
     # fails at once. -Name:value and splatted names are matched when their turn comes. An unknown
     # name is reported only after binding and set validation.
     resolved: list[tuple[str | None, Any, ParameterSpec | ParameterBindingError | None, bool]] = []
-    for name, value in items:
+    index = 0
+    while index < len(items):
+        name, value = items[index]
+        index += 1
         if name is None:
             resolved.append((None, value, None, False))
             continue
@@ -536,6 +539,19 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
                 raise
             resolved.append((name, value, exc, False))
             continue
+        if value is NO_ARGUMENT and not p.is_switch and not splatted and index < len(items) and items[index][0]:
+            # A parameter that needs a value and is followed by another -Name: PowerShell looks that
+            # name up first (an ambiguous one fails as such), and a bare unknown -Name becomes the
+            # value itself ("-Proxy -Zzz" binds Proxy to "-Zzz"); checked against pwsh 7.6.
+            following, following_value = items[index]
+            try:
+                t.match(following.rstrip(":"))
+            except ParameterBindingError as exc:
+                if exc.error_id == "AmbiguousParameter":
+                    raise
+                if not following.endswith(":") and following_value is NO_ARGUMENT:
+                    value = "-" + following
+                    index += 1
         if value is NO_ARGUMENT and not p.is_switch:
             raise t.error(f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
                           f"'{p.type}' and try again.", "MissingArgument", name)

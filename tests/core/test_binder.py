@@ -450,3 +450,19 @@ def test_empty_number_is_zero_before_validation(value: Any, error_id: str) -> No
     with pytest.raises(ParameterBindingError) as info:
         binder.bind(spec.load("Set-MgRequestContext"), {"ClientTimeout": value})
     assert info.value.error_id == error_id
+
+
+# A parameter left without its value, followed by another -Name (pwsh 7.6, ParameterBinderController):
+# the following name is looked up first, and a bare unknown one is taken as the value.
+@pytest.mark.parametrize("args,outcome", [
+    ([("Proxy", BARE), ("PassThru", BARE)], "MissingArgument"),
+    ([("Proxy", BARE), ("P", BARE)], "AmbiguousParameter"),
+    ([("Proxy", BARE), ("P:", False)], "AmbiguousParameter"),
+    ([("Proxy", BARE), ("Zzz:", 1)], "MissingArgument"),
+    ([("PresenceId", "u1"), ("Proxy", BARE), ("Zzz", BARE)], {"PresenceId": "u1", "Proxy": "-Zzz"}),
+])
+def test_missing_argument_looks_at_the_next_name(args: Any, outcome: Any) -> None:
+    try:
+        assert binder.bind(S, args).bound == outcome
+    except ParameterBindingError as exc:
+        assert exc.error_id == outcome
