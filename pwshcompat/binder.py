@@ -18,7 +18,10 @@
   parameter name in binding order (common parameters included, ``-PassThru:$false`` present as
   ``False``), and one :class:`BoundRecord` per pipeline object (or one for the command line when
   nothing is piped). A pipeline object that cannot be bound gives a record with ``error`` set
-  (PowerShell writes a non-terminating error for it and goes on with the next object).
+  (PowerShell writes a non-terminating error for it and goes on with the next object, so the
+  caller applies ``-ErrorAction`` to it). Each object binds afresh: unlike ``$PSBoundParameters``
+  in PowerShell (PowerShell/PowerShell#5202), a record never keeps a value bound from an earlier
+  object's property.
 * Raises :class:`~pwshcompat.errors.ParameterBindingError` with PowerShell's error id and message
   for command-line failures.
 
@@ -26,9 +29,15 @@ The rules were checked against pwsh 7.6 with an advanced function that declares 
 parameters (see tests/core/test_binder.py): case-insensitive names and aliases, unambiguous
 prefixes (an exact name wins; among several matches a single non-common parameter wins), the
 common parameters and their aliases, ``WhatIf``/``Confirm`` for ShouldProcess commands, set
-resolution with the default set, mandatory checks, pipeline binding by value (without
-coercion, then with it, the default set's parameters first) and per-parameter-type argument
-transformation. Nothing here knows about any particular cmdlet.
+resolution with the default set, mandatory checks (a mandatory parameter that pipeline input
+can supply may be left off the command line), positions (under ``PositionalBinding`` with no
+``Position`` anywhere, every non-switch parameter in declaration order), pipeline binding by
+value and by property name (an object's attributes, not a dict's keys; without coercion, then
+with it, the default set's parameters first) and per-parameter-type argument transformation
+(enums from ``enumValues`` by name, prefix, number or comma list; numbers from text). Named
+arguments are matched, converted and validated one by one in command-line order, so the first
+bad argument decides the error, as in PowerShell's ParameterBinderController. Nothing here
+knows about any particular cmdlet.
 """
 
 from __future__ import annotations
