@@ -185,9 +185,9 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $null -eq ${InputObject} -and $null -ne $pwshCompatBound['InputObject']) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $null -eq ${BodyParameter} -and $null -ne $pwshCompatBound['BodyParameter']) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $null -eq ${Headers} -and $null -ne $pwshCompatBound['Headers']) { $null = $pwshCompatBound.Remove('Headers') }
+            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
+            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
+            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.

@@ -292,9 +292,10 @@ def function(s: CommandSpec) -> str:
         body.append("        $pwshCompatBound = $PSBoundParameters")
         body.append("        if ($MyInvocation.ExpectingInput) {")
         body.append("            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)")
-        for name in piped:  # reset to $null by PowerShell, still listed: drop it
-            body.append(f"            if ($pwshCompatLineBound -notcontains {ps_quote(name)} -and $null -eq ${{{name}}} -and "
-                        f"$null -ne $pwshCompatBound[{ps_quote(name)}]) {{ $null = $pwshCompatBound.Remove({ps_quote(name)}) }}")
+        for name in piped:  # reset to its default by PowerShell, still listed: drop it
+            body.append(f"            if ($pwshCompatLineBound -notcontains {ps_quote(name)} -and $pwshCompatBound.ContainsKey({ps_quote(name)}) -and "
+                        f"-not [object]::ReferenceEquals(${{{name}}}, $pwshCompatBound[{ps_quote(name)}])) "
+                        f"{{ $null = $pwshCompatBound.Remove({ps_quote(name)}) }}")
         body.append("        }")
         bound = "$pwshCompatBound"
     else:

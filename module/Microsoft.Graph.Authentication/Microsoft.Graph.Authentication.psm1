@@ -58,9 +58,9 @@ function Add-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
-            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $null -eq ${AzureADEndpoint} -and $null -ne $pwshCompatBound['AzureADEndpoint']) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
-            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $null -eq ${GraphEndpoint} -and $null -ne $pwshCompatBound['GraphEndpoint']) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
+            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $pwshCompatBound.ContainsKey('AzureADEndpoint') -and -not [object]::ReferenceEquals(${AzureADEndpoint}, $pwshCompatBound['AzureADEndpoint'])) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
+            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $pwshCompatBound.ContainsKey('GraphEndpoint') -and -not [object]::ReferenceEquals(${GraphEndpoint}, $pwshCompatBound['GraphEndpoint'])) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -341,7 +341,7 @@ function Get-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -522,7 +522,7 @@ function Invoke-MgGraphRequest {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Body' -and $null -eq ${Body} -and $null -ne $pwshCompatBound['Body']) { $null = $pwshCompatBound.Remove('Body') }
+            if ($pwshCompatLineBound -notcontains 'Body' -and $pwshCompatBound.ContainsKey('Body') -and -not [object]::ReferenceEquals(${Body}, $pwshCompatBound['Body'])) { $null = $pwshCompatBound.Remove('Body') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -567,7 +567,7 @@ function Remove-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
@@ -628,9 +628,9 @@ function Set-MgEnvironment {
         $pwshCompatBound = $PSBoundParameters
         if ($MyInvocation.ExpectingInput) {
             $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $null -eq ${Name} -and $null -ne $pwshCompatBound['Name']) { $null = $pwshCompatBound.Remove('Name') }
-            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $null -eq ${AzureADEndpoint} -and $null -ne $pwshCompatBound['AzureADEndpoint']) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
-            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $null -eq ${GraphEndpoint} -and $null -ne $pwshCompatBound['GraphEndpoint']) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
+            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
+            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $pwshCompatBound.ContainsKey('AzureADEndpoint') -and -not [object]::ReferenceEquals(${AzureADEndpoint}, $pwshCompatBound['AzureADEndpoint'])) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
+            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $pwshCompatBound.ContainsKey('GraphEndpoint') -and -not [object]::ReferenceEquals(${GraphEndpoint}, $pwshCompatBound['GraphEndpoint'])) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
         }
         if ($null -ne $script:PwshCompatBindingProbe) {
             # Test hook (binder parity): report the binding, call nothing.
