@@ -78,7 +78,8 @@ _ALL = {ALL_SETS: SetMembership()}
 
 # about_CommonParameters, in the order PowerShell lists them in "Possible matches include".
 COMMON_PARAMETERS: tuple[ParameterSpec, ...] = tuple(
-    ParameterSpec(name, type_, _ALL, aliases)
+    # OutBuffer carries [ValidateRange(0, Int32.MaxValue)] (pwsh 7.6: -OutBuffer -1 fails validation).
+    ParameterSpec(name, type_, _ALL, aliases, validate_range=(0, 2**31 - 1) if name == "OutBuffer" else None)
     for name, type_, aliases in (
         ("Verbose", SWITCH_TYPE, ("vb",)),
         ("Debug", SWITCH_TYPE, ("db",)),
@@ -237,6 +238,10 @@ class _Tables:
 
     def _convert(self, p: ParameterSpec, value: Any) -> Any:
         t = p.type
+        if p.name in self.common and isinstance(value, (list, tuple)) and t in ("System.String", "System.Int32"):
+            # Compiled parameters without a transformation attribute: the binder's own coercion fails.
+            raise self.error(f"Cannot convert '{dotnet_type_name(value)}' to the type '{t}' required by parameter "
+                             f"'{p.name}'. Specified method is not supported.", "CannotConvertArgument", value)
         if t == SWITCH_TYPE:
             if value is None or isinstance(value, bool):
                 return bool(value)
@@ -409,21 +414,9 @@ def _is_instance(value: Any, type_name: str) -> bool:
 
 
 def _action(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        if 0 <= value < len(_ACTIONS):
-            return _ACTIONS[value]
-        raise ConversionError(
-            f'Cannot convert value "{value}" to type "{ACTION_PREFERENCE}" due to enumeration values that are not valid. '
-            "Specify one of the following enumeration values and try again. The possible enumeration values are "
-            f'"{",".join(_ACTIONS)}".')
-    text = dotnet_string(value).strip()
-    for action in _ACTIONS:
-        if action.lower() == text.lower():
-            return action
-    raise ConversionError(
-        f'Cannot convert value "{text}" to type "{ACTION_PREFERENCE}". Error: "Unable to match the identifier name '
-        f"{text} to a valid enumerator name. Specify one of the following enumerator names and try again:\n"
-        f'{", ".join(_ACTIONS)}"')
+    """ActionPreference is an enum like any other (pwsh 7.6: -ErrorAction '1' is Stop, 'Sil' is
+    SilentlyContinue, 'S' is ambiguous)."""
+    return _enum(value, _ACTIONS, ACTION_PREFERENCE)
 
 
 def _enum(value: Any, names: tuple[str, ...], type_name: str) -> str:

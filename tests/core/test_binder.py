@@ -466,3 +466,33 @@ def test_missing_argument_looks_at_the_next_name(args: Any, outcome: Any) -> Non
         assert binder.bind(S, args).bound == outcome
     except ParameterBindingError as exc:
         assert exc.error_id == outcome
+
+
+# Common parameters as a compiled cmdlet binds them (pwsh 7.6, checked on an advanced function).
+@pytest.mark.parametrize("args,bound", [
+    ([("ErrorAction:", "1")], {"ErrorAction": "Stop"}),
+    ([("ErrorAction:", "Sil")], {"ErrorAction": "SilentlyContinue"}),
+    ([("ErrorAction:", ["Stop"])], {"ErrorAction": "Stop"}),
+    ([("ErrorAction:", "Stop,Continue")], {"ErrorAction": "Inquire"}),
+    ([("ErrorAction:", {})], {"ErrorAction": "SilentlyContinue"}),
+])
+def test_action_preference_converts_like_any_enum(args: Any, bound: dict[str, Any]) -> None:
+    assert binder.bind(spec.load("Get-MgContext"), args).bound == bound
+
+
+@pytest.mark.parametrize("args,error_id,message", [
+    ([("ErrorAction:", "S")], "CannotConvertArgumentNoMessage",
+     "following enumerator names: SilentlyContinue, Stop, Suspend. Use a more specific identifier name."),
+    ([("ErrorAction:", "")], "CannotConvertArgumentNoMessage", "The identifier name  cannot be processed"),
+    ([("ErrorAction:", True)], "CannotConvertArgumentNoMessage", "Invalid cast from 'System.Boolean'"),
+    ([("OutBuffer:", "-1")], "ParameterArgumentValidationError", "The -1 argument is less than the minimum allowed range of 0."),
+    ([("OutVariable:", ["a", "b"])], "CannotConvertArgument",
+     "Cannot convert 'System.Object[]' to the type 'System.String' required by parameter 'OutVariable'. "
+     "Specified method is not supported."),
+    ([("OutBuffer:", [1, 2])], "CannotConvertArgument", "to the type 'System.Int32' required by parameter 'OutBuffer'."),
+])
+def test_common_parameter_refusals(args: Any, error_id: str, message: str) -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(spec.load("Get-MgContext"), args)
+    assert info.value.error_id == error_id
+    assert message in info.value.record.message, info.value.record.message
