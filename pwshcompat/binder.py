@@ -551,9 +551,13 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
             except ParameterBindingError as exc:
                 if exc.error_id == "AmbiguousParameter":
                     raise
-                if not following.endswith(":") and following_value is NO_ARGUMENT:
+                if not following.endswith(":"):
+                    # "-Proxy -Zzz x": Proxy gets "-Zzz" and x is left as a positional argument.
                     value = "-" + following
-                    index += 1
+                    if following_value is NO_ARGUMENT:
+                        index += 1
+                    else:
+                        items[index] = (None, following_value)
         if value is NO_ARGUMENT and not p.is_switch:
             raise t.error(f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
                           f"'{p.type}' and try again.", "MissingArgument", name)

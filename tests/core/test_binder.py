@@ -460,6 +460,8 @@ def test_empty_number_is_zero_before_validation(value: Any, error_id: str) -> No
     ([("Proxy", BARE), ("P:", False)], "AmbiguousParameter"),
     ([("Proxy", BARE), ("Zzz:", 1)], "MissingArgument"),
     ([("PresenceId", "u1"), ("Proxy", BARE), ("Zzz", BARE)], {"PresenceId": "u1", "Proxy": "-Zzz"}),
+    # "-Proxy -Zzz x": x is then positional, and this command has no positional parameter.
+    ([("PresenceId", "u1"), ("Proxy", BARE), ("Zzz", "x")], "PositionalParameterNotFound"),
 ])
 def test_missing_argument_looks_at_the_next_name(args: Any, outcome: Any) -> None:
     try:
