@@ -152,6 +152,7 @@ class _Tables:
         }
         # A pipeline object's property binds to a parameter of the same name or alias (any case).
         self.property_keys = {p.name: tuple(k.lower() for k in (p.name, *p.aliases)) for p in own}
+        self.any_by_property = any(self.by_property.values())
         self.positional = sorted((p for p in own if p.position is not None), key=lambda p: p.position or 0)
         if not self.positional and spec.positional_binding:
             # [CmdletBinding(PositionalBinding=$true)] with no Position anywhere: every parameter but
@@ -637,7 +638,7 @@ def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: l
     bound = dict(line_bound)
     sets = list(candidates)
     bound_any = False
-    properties = _properties(obj)
+    properties = _properties(obj) if t.any_by_property else None
     for coerce in (False, True):
         if bound_any and t.default in sets:
             sets = [t.default]  # PowerShell latches on to a still-valid default set once input bound
