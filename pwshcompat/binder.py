@@ -479,21 +479,40 @@ _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 _HEX = re.compile(r"0[xX][0-9a-fA-F]+\Z")
 
 
+_INT_RANGES = {"System.Int32": (-2**31, 2**31 - 1), "System.Int64": (-2**63, 2**63 - 1)}
+
+
 def _number(value: Any, type_name: str) -> int | float:
+    number = _to_number(value, type_name)
+    low, high = _INT_RANGES.get(type_name, (None, None))
+    if low is not None and not low <= number <= high:  # type: ignore[operator]
+        raise ConversionError(f'Cannot convert value "{dotnet_string(value)}" to type "{type_name}". '
+                              f'Error: "Value was either too large or too small for an {type_name[7:]}."')
+    return number
+
+
+def _to_number(value: Any, type_name: str) -> int | float:
     kind = float if type_name == "System.Double" else int
     if value is None or isinstance(value, str) and not value.strip():
         return kind(0)  # PowerShell converts $null and empty text to 0 (then ValidateRange sees 0)
     if isinstance(value, bool):
         return kind(value)
     if isinstance(value, (int, float)):
+        if kind is int and (value in (float("inf"), float("-inf")) or value != value):
+            raise ConversionError(_cannot(value, type_name))
         return kind(round(value)) if kind is int else float(value)
     if isinstance(value, str):
         # Text is read as a PowerShell number (pwsh 7.6): decimal, 0x hex, exponent or fraction,
         # an integer target rounding half to even as .NET does ("2.5" -> 2, "3.5" -> 4).
         text = value.strip()
-        if _DECIMAL.match(text) or _HEX.match(text):
-            number: int | float = int(text, 16) if _HEX.match(text) else float(text)
-            return kind(round(number)) if kind is int else float(number)
+        if _HEX.match(text):
+            return kind(int(text, 16))
+        if _DECIMAL.match(text):
+            number = float(text)
+            if kind is float:
+                return number
+            if abs(number) != float("inf"):  # "1e400" is no integer: PowerShell says bad format
+                return int(round(number))
         raise ConversionError(f'Cannot convert value "{value}" to type "{type_name}". '
                               f"Error: \"The input string '{value}' was not in a correct format.\"")
     raise ConversionError(_cannot(value, type_name))

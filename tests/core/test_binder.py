@@ -498,3 +498,16 @@ def test_common_parameter_refusals(args: Any, error_id: str, message: str) -> No
         binder.bind(spec.load("Get-MgContext"), args)
     assert info.value.error_id == error_id
     assert message in info.value.record.message, info.value.record.message
+
+
+@pytest.mark.parametrize("value,message", [
+    ("99999999999", 'Cannot convert value "99999999999" to type "System.Int32". Error: "Value was either too large or too '
+                    'small for an Int32."'),
+    (99999999999, "Value was either too large or too small for an Int32."),
+    ("1e400", "Error: \"The input string '1e400' was not in a correct format.\""),
+])
+def test_int32_out_of_range(value: Any, message: str) -> None:
+    with pytest.raises(ParameterBindingError) as info:
+        binder.bind(spec.load("Set-MgRequestContext"), {"RetriesTimeLimit": value})
+    assert info.value.error_id == "ParameterArgumentTransformationError"
+    assert message in info.value.record.message, info.value.record.message
