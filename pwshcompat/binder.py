@@ -235,6 +235,10 @@ class _Tables:
             raise self.error(f"Cannot validate argument on parameter '{p.name}'. Cannot process argument because the "
                              'value of argument "path" is not valid. Change the value of the "path" argument and run the '
                              "operation again.", "ParameterArgumentValidationError", value)
+        if p.name.endswith("Variable") and isinstance(value, str) and not _variable_name_ok(value):
+            raise self.error(f"Cannot validate argument on parameter '{p.name}'. Cannot validate argument "
+                             f"'{value.removeprefix('+')}' because it is not a valid variable name.",
+                             "ParameterArgumentValidationError", value)
         return value
 
     def _convert(self, p: ParameterSpec, value: Any) -> Any:
@@ -391,6 +395,16 @@ def _convertible_to_model(value: Any) -> bool:
     if isinstance(value, (bool, int, float, list, tuple, bytes, TimeSpan, _dt.timedelta)) or value is None:
         return False
     return hasattr(value, "__dict__") or hasattr(value, "__slots__")
+
+
+_VARIABLE_SCOPES = {"", "global", "local", "script", "private", "variable"}
+
+
+def _variable_name_ok(text: str) -> bool:
+    """[ValidateVariableName] on the common *Variable parameters (pwsh 7.6): after an optional
+    ``+``, a name may carry one scope or ``variable:`` qualifier ("global:x"), not a drive ("env:x")."""
+    scope, colon, rest = text.removeprefix("+").partition(":")
+    return not colon or scope.lower() in _VARIABLE_SCOPES and rest != "" and ":" not in rest
 
 
 def _properties(obj: Any) -> dict[str, Any] | None:

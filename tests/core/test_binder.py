@@ -511,3 +511,16 @@ def test_int32_out_of_range(value: Any, message: str) -> None:
         binder.bind(spec.load("Set-MgRequestContext"), {"RetriesTimeLimit": value})
     assert info.value.error_id == "ParameterArgumentTransformationError"
     assert message in info.value.record.message, info.value.record.message
+
+
+@pytest.mark.parametrize("name,ok", [
+    ("x", True), ("global:x", True), ("Variable:x", True), (":x", True), ("+script:x", True), ("x y", True),
+    ("env:x", False), ("+env:x", False), ("x:", False), ("a:b:c", False), ("using:x", False),
+])
+def test_common_variable_names_are_validated(name: str, ok: bool) -> None:
+    try:
+        assert binder.bind(spec.load("Get-MgContext"), {"ErrorVariable": name}).bound == {"ErrorVariable": name}
+        assert ok
+    except ParameterBindingError as exc:
+        assert not ok and exc.error_id == "ParameterArgumentValidationError"
+        assert f"Cannot validate argument '{name.removeprefix('+')}' because it is not a valid variable name." in exc.record.message
