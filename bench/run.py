@@ -1,11 +1,13 @@
 """Run every benchmark and print the summary table (issue 7's targets, met or missed).
 
-    bench/run                       # all benchmarks, full size (about 2 minutes on 2 cores)
+    bench/run                       # all benchmarks, full size (3-5 minutes on 2 cores)
     bench/run --quick               # small counts, to check that the benchmarks themselves work
     bench/run --ref HEAD            # benchmark a commit (exported to a temporary directory)
     bench/run --update-readme       # also rewrite the figures block in bench/README.md
     bench/run python_warm pwsh_cold # only these
 
+With --ref, the git-ignored module/bin (Python.Runtime.dll, PwshCompat.Host.dll, python.json) is
+copied from this checkout, so a commit whose host sources differ runs with this checkout's host.
 Benchmarks run one after another (never concurrently: 2 cores), each in its own process with its
 own emulator process, and each prints its details; this driver collects their JSON result lines.
 """
@@ -134,12 +136,15 @@ def update_readme(block: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], metavar="name",
+    parser.add_argument("names", nargs="*", metavar="name",
                         help=f"benchmarks to run (default all): {', '.join(BENCHMARKS)}")
     parser.add_argument("--quick", action="store_true", help="small counts: checks the benchmarks, not the speed")
     parser.add_argument("--ref", help="benchmark this git revision instead of the working tree")
     parser.add_argument("--update-readme", action="store_true", help="write the table into bench/README.md")
     args = parser.parse_args()
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     names = args.names or list(BENCHMARKS)
 
     with tempfile.TemporaryDirectory(prefix="pwshcompat-bench.") as tmp:
