@@ -115,9 +115,10 @@ def _variable(value: Any) -> Any:
 
 
 def _run(name: str, parameter_set: str, bound: dict[str, Any],
-         should_process: Callable[[str, str], bool] | None) -> tuple[CommandRuntime, ErrorRecord | None]:
+         should_process: Callable[[str, str], bool] | None,
+         want_debug: bool = True) -> tuple[CommandRuntime, ErrorRecord | None]:
     cmd = commands.get(name)
-    runtime = CommandRuntime(cmd.name, should_process_hook=should_process)
+    runtime = CommandRuntime(cmd.name, should_process_hook=should_process, want_debug=want_debug)
     try:
         cmd.run(parameter_set, bound, runtime)
     except PSError as exc:
@@ -125,12 +126,14 @@ def _run(name: str, parameter_set: str, bound: dict[str, Any],
     return runtime, None
 
 
-def invoke_host(name: str, parameter_set: str, bound: dict[str, Any]) -> dict[str, Any]:
+def invoke_host(name: str, parameter_set: str, bound: dict[str, Any], want_debug: bool = True) -> dict[str, Any]:
     """Run command ``name`` for the PowerShell host; everything in the result is plain (see above).
 
     ShouldProcess was already asked in PowerShell, so the command runs without a hook.
+    ``want_debug`` is False when the caller's debug stream is off, so the command can skip
+    building debug text (request and response dumps) that PowerShell would discard.
     """
-    runtime, terminating = _run(name, parameter_set, bound, None)
+    runtime, terminating = _run(name, parameter_set, bound, None, want_debug)
     output_type = _output_type(name) if runtime.output else None
     return {
         "output": [_plain(o, output_type=output_type) for o in runtime.output],

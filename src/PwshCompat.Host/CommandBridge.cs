@@ -166,7 +166,8 @@ namespace PwshCompat.Host
                     }
                     using var pyName = new PyString(name);
                     using var pySet = new PyString(cmdlet.ParameterSetName);
-                    using var raw = invokeHost.Invoke(pyName, pySet, kwargs);
+                    using var pyDebug = WantsDebug(cmdlet, bound).ToPython();
+                    using var raw = invokeHost.Invoke(pyName, pySet, kwargs, pyDebug);
                     result = InvocationResult.From(raw, types);
                 }
                 catch (PythonException ex)
@@ -183,6 +184,28 @@ namespace PwshCompat.Host
                 return null;
             }
             return result.Replay(cmdlet);
+        }
+
+        /// <summary>
+        /// Whether the caller's debug stream is on (-Debug, else $DebugPreference as the function
+        /// sees it): when it is off, Python skips building debug text PowerShell would drop.
+        /// </summary>
+        private static bool WantsDebug(PSCmdlet cmdlet, IDictionary bound)
+        {
+            if (bound.Contains("Debug"))
+            {
+                return LanguagePrimitives.IsTrue(bound["Debug"]);
+            }
+            object? preference = cmdlet.GetVariableValue("DebugPreference");
+            if (preference is PSObject wrapped)
+            {
+                preference = wrapped.BaseObject;
+            }
+            if (!LanguagePrimitives.TryConvertTo(preference, out ActionPreference value))
+            {
+                return true;
+            }
+            return value != ActionPreference.SilentlyContinue && value != ActionPreference.Ignore;
         }
     }
 }
