@@ -267,8 +267,17 @@ class GraphClient:
                      "Microsoft.Kiota.Abstractions.ApiException")
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> requests.Response:
+        # Straight to the session's connection adapter: this client follows redirects itself and
+        # Graph sets no cookies, so Session.request's merging, redirect and cookie passes are pure
+        # per-call cost (bench/FINDINGS.md section 3). The session still owns the pool and settings.
+        merged = requests.structures.CaseInsensitiveDict(self.session.headers)
+        merged.update(headers)
+        prepared = requests.PreparedRequest()
         try:
-            response = self.session.request(method, url, data=data, headers=headers, timeout=timeout, allow_redirects=False)
+            prepared.prepare(method=method, url=url, headers=merged, data=data)
+            response = self.session.get_adapter(url).send(
+                prepared, timeout=timeout, verify=self.session.verify, proxies=self.session.proxies)
+            response.content  # read the body now, so the connection goes back to the pool at once
         except requests.RequestException as exc:
             raise map_transport_error(exc, url, timeout) from exc
         if log.isEnabledFor(logging.DEBUG):
