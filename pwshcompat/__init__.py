@@ -6,7 +6,7 @@ parameters as keyword arguments, and as ``invoke("Verb-Noun", **kwargs)``::
     import pwshcompat
     pwshcompat.Connect_MgGraph(Environment="Global", AccessToken=token)
     pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(
-        PresenceId=user_id, Availability="Busy", Activity="InACall", PassThru=True)
+        PresenceId=user_id, Availability="Busy", Activity="Busy", PassThru=True)
 """
 
 from __future__ import annotations
@@ -27,10 +27,17 @@ __all__ = [
     "PSError",
     "PSWarning",
     "TerminatingError",
+    # One function per registered cmdlet (made on first use by __getattr__ below).
     "Add_MgEnvironment",
     "Connect_MgGraph",
-    "Set_MgBetaCommunicationPresenceUserPreferredPresence",
+    "Disconnect_MgGraph",
+    "Get_MgContext",
+    "Get_MgEnvironment",
     "Get_MgRequestContext",
+    "Invoke_MgGraphRequest",
+    "Remove_MgEnvironment",
+    "Set_MgBetaCommunicationPresenceUserPreferredPresence",
+    "Set_MgEnvironment",
     "Set_MgRequestContext",
 ]
 

@@ -17,9 +17,18 @@ def test_exported_members_are_deliberate() -> None:
     assert sorted(pwshcompat.__all__) == sorted([
         "invoke", "invoke_pipeline", "variables", "ParameterBindingError", "CommandError", "ErrorCategory",
         "ErrorRecord", "PSError", "PSWarning", "TerminatingError", "Add_MgEnvironment", "Connect_MgGraph",
-        "Set_MgBetaCommunicationPresenceUserPreferredPresence", "Get_MgRequestContext", "Set_MgRequestContext"])
+        "Disconnect_MgGraph", "Get_MgContext", "Get_MgEnvironment", "Get_MgRequestContext", "Invoke_MgGraphRequest",
+        "Remove_MgEnvironment", "Set_MgBetaCommunicationPresenceUserPreferredPresence", "Set_MgEnvironment",
+        "Set_MgRequestContext"])
     for name in pwshcompat.__all__:
         assert getattr(pwshcompat, name) is not None
+
+
+def test_every_registered_cmdlet_is_exported_as_verb_noun() -> None:
+    from pwshcompat import commands
+
+    assert sorted(n.replace("-", "_", 1) for n in commands.names()) == sorted(
+        n for n in pwshcompat.__all__ if "_" in n and n[0].isupper())
 
 
 def test_package_is_typed() -> None:
