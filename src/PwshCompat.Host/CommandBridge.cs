@@ -40,7 +40,26 @@ namespace PwshCompat.Host
         {
             lock (Gate)
             {
-                starting ??= Task.Run(() => Start(pythonDll, searchPaths));
+                if (starting is null)
+                {
+                    // A script may import the module and exit before Python finished starting on the
+                    // worker thread; tearing the process down under Py_Initialize crashes it (exit 139).
+                    // Registered before the start, so it runs before the exit handler Start installs.
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitForStart(TimeSpan.FromSeconds(30));
+                    starting = Task.Run(() => Start(pythonDll, searchPaths));
+                }
+            }
+        }
+
+        private static void WaitForStart(TimeSpan limit)
+        {
+            try
+            {
+                starting?.Wait(limit);
+            }
+            catch (AggregateException)
+            {
+                // A failed start has nothing left running; the exit goes on.
             }
         }
 
