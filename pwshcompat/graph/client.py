@@ -1,4 +1,8 @@
-"""The HTTP client for Microsoft Graph: one keep-alive ``requests.Session`` per connection context.
+"""The HTTP client for Microsoft Graph: one client, with its keep-alive connections, per connection context.
+
+Requests to the environment's Graph endpoint go over the client's own ``http.client`` connections
+(:mod:`.transport`, the hot path); a proxy, an unusual target or another origin goes through the
+client's ``requests.Session``. Both paths send the same bytes and raise the same errors.
 
 What it does on every request, after the original's v2 handler chain (fact sheet section 10;
 Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import atexit
 import email.utils
+import functools
+import http.client
 import ipaddress
 import json
 import locale
@@ -31,16 +37,19 @@ import logging
 import os
 import platform
 import re
+import socket
+import ssl
 import threading
 import time
 import urllib.parse
+import zlib
 from typing import Any, Mapping
 
 import requests
 
 from ..auth import context as auth_context
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
-from . import request_context
+from . import request_context, transport
 
 __all__ = [
     "GraphClient",
@@ -74,26 +83,28 @@ def _error(message: str, exception_type: str, cause: BaseException | None = None
     return GraphRequestError(record)
 
 
-def map_transport_error(exc: requests.RequestException, url: str, timeout: float) -> GraphRequestError:
-    """The one place where ``requests`` exceptions become our errors (shaped like .NET's)."""
+def map_transport_error(exc: BaseException, url: str, timeout: float) -> GraphRequestError:
+    """The one place where transport exceptions become our errors (shaped like .NET's): those of
+    ``requests`` and those of the standard library that :mod:`.transport` lets through."""
     parts = urllib.parse.urlsplit(url)
     where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, (requests.Timeout, TimeoutError)):
         # HttpClient.Timeout surfaces as TaskCanceledException with this text.
         return _error(f"The request was canceled due to the configured HttpClient.Timeout of {timeout:g} seconds elapsing.",
                       "System.Threading.Tasks.TaskCanceledException", exc)
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, (requests.exceptions.SSLError, ssl.SSLError, ssl.CertificateError)):
         return _error("The SSL connection could not be established, see inner exception.",
                       "System.Net.Http.HttpRequestException", exc)
-    if isinstance(exc, requests.ConnectionError):
+    # requests' exceptions are OSErrors too: only its ConnectionError family is a connection failure.
+    if isinstance(exc, requests.ConnectionError) or (
+            isinstance(exc, (OSError, http.client.HTTPException)) and not isinstance(exc, requests.RequestException)):
         text = str(exc)
-        if "refused" in text.lower():
+        if isinstance(exc, ConnectionRefusedError) or "refused" in text.lower():
             reason = "Connection refused"
-        elif "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
-            reason = "An error occurred while sending the request"
-        elif "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        elif isinstance(exc, socket.gaierror) or any(
+                s in text for s in ("Name or service not known", "nodename nor servname", "getaddrinfo")):
             reason = "Name or service not known"
-        else:
+        else:  # reset, aborted, remote end closed, malformed reply
             reason = "An error occurred while sending the request"
         return _error(f"{reason} ({where})", "System.Net.Http.HttpRequestException", exc)
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
@@ -104,6 +115,7 @@ def map_transport_error(exc: requests.RequestException, url: str, timeout: float
     return _error("An error occurred while sending the request.", "System.Net.Http.HttpRequestException", exc)
 
 
+@functools.lru_cache(maxsize=64)  # called per request with the same few hosts
 def _is_loopback(host: str | None) -> bool:
     if not host:
         return False
@@ -174,7 +186,15 @@ class GraphClient:
             "Cache-Control": "no-store, no-cache",
             "Accept-Encoding": "gzip",
         })
+        # The hot path: escaped targets on the endpoint's origin skip requests' URL re-parsing.
+        self.pool = transport.pool_for(endpoint, verify=self.session.verify, proxies=self.session.proxies)
         self._force_refresh_supported: bool | None = None
+
+    def close(self) -> None:
+        """Close the keep-alive connections of both paths."""
+        if self.pool is not None:
+            self.pool.close()
+        self.session.close()
 
     def _token(self, force_refresh: bool = False) -> str:
         if not force_refresh:
@@ -267,18 +287,22 @@ class GraphClient:
                      "Microsoft.Kiota.Abstractions.ApiException")
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> requests.Response:
-        # Straight to the session's connection adapter: this client follows redirects itself and
-        # Graph sets no cookies, so Session.request's merging, redirect and cookie passes are pure
-        # per-call cost (bench/FINDINGS.md section 3). The session still owns the pool and settings.
         merged = requests.structures.CaseInsensitiveDict(self.session.headers)
         merged.update(headers)
-        prepared = requests.PreparedRequest()
+        target = self.pool.target_of(url) if self.pool is not None else None
         try:
-            prepared.prepare(method=method, url=url, headers=merged, data=data)
-            response = self.session.get_adapter(url).send(
-                prepared, timeout=timeout, verify=self.session.verify, proxies=self.session.proxies)
-            response.content  # read the body now, so the connection goes back to the pool at once
-        except requests.RequestException as exc:
+            if target is not None:
+                response = self.pool.send(method, url, target, data, merged, timeout)
+            else:
+                # Straight to the session's connection adapter: this client follows redirects
+                # itself and Graph sets no cookies, so Session.request's merging, redirect and
+                # cookie passes are pure per-call cost (bench/FINDINGS.md section 3).
+                prepared = requests.PreparedRequest()
+                prepared.prepare(method=method, url=url, headers=merged, data=data)
+                response = self.session.get_adapter(url).send(
+                    prepared, timeout=timeout, verify=self.session.verify, proxies=self.session.proxies)
+                response.content  # read the body now, so the connection goes back to the pool at once
+        except (requests.RequestException, OSError, http.client.HTTPException, zlib.error) as exc:
             raise map_transport_error(exc, url, timeout) from exc
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s", method, url, response.status_code)
@@ -356,7 +380,7 @@ def _close_all() -> None:
     """Close the keep-alive connections when the process ends."""
     with _clients_lock:
         for client in _clients.values():
-            client.session.close()
+            client.close()
         _clients.clear()
 
 
@@ -369,6 +393,6 @@ def for_current_context() -> GraphClient:
             client = _clients.get(id(ctx))
             if client is None or client.context is not ctx:
                 for key in [k for k, c in _clients.items() if c.context is not auth_context.current()]:
-                    _clients.pop(key).session.close()
+                    _clients.pop(key).close()
                 client = _clients[id(ctx)] = GraphClient(ctx)
     return client

@@ -96,6 +96,7 @@ namespace PwshCompat.Host
                 // Release the GIL so any runspace thread can take it per call.
                 PythonEngine.BeginAllowThreads();
             }
+            PythonThreads.Load(Runtime.PythonDLL ?? pythonDll);
             using (Py.GIL())
             {
                 PyObject bridge = Py.Import("pwshcompat.bridge");
@@ -168,6 +169,7 @@ namespace PwshCompat.Host
             }
             InvocationResult? result = null;
             string? failure = null;
+            PythonThreads.KeepForCurrentThread();
             using (Py.GIL())
             {
                 try
