@@ -11,9 +11,8 @@ parameters as keyword arguments, and as ``invoke("Verb-Noun", **kwargs)``::
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .api import invoke, invoke_pipeline, variables
 from .errors import CommandError, ErrorCategory, ErrorRecord, ParameterBindingError, PSError, PSWarning, TerminatingError
 
 __all__ = [
@@ -42,8 +41,22 @@ __all__ = [
 ]
 
 
+if TYPE_CHECKING:
+    from .api import invoke, invoke_pipeline, variables
+
+# The Python API (and its binder) is imported on first use: the PowerShell host imports
+# pwshcompat.bridge, which never needs it, and that keeps the module's cold start short.
+_API = frozenset({"invoke", "invoke_pipeline", "variables"})
+
+
 def __getattr__(attr: str) -> Callable[..., Any]:
-    """``Verb_Noun`` -> a function that invokes the cmdlet ``Verb-Noun``."""
+    """``invoke`` and co. from :mod:`pwshcompat.api`; ``Verb_Noun`` -> a function that invokes ``Verb-Noun``."""
+    if attr in _API:
+        from . import api
+
+        value = getattr(api, attr)
+        globals()[attr] = value
+        return value  # type: ignore[no-any-return]
     if "_" not in attr or attr.startswith("_"):
         raise AttributeError(attr)
     from . import commands
@@ -53,6 +66,8 @@ def __getattr__(attr: str) -> Callable[..., Any]:
         cmd = commands.get(name)
     except PSError:
         raise AttributeError(attr) from None
+
+    from .api import invoke
 
     def cmdlet(**kwargs: Any) -> Any:
         return invoke(cmd.name, **kwargs)

@@ -1,8 +1,10 @@
 """The registry of commands: ``Verb-Noun`` name -> implementation.
 
 Each command module registers its implementations with :func:`command`. Lookups are
-case-insensitive, like PowerShell's command discovery. Modules are imported on first lookup so
-that importing :mod:`pwshcompat` stays cheap.
+case-insensitive, like PowerShell's command discovery. A command's module is imported when the
+command is first looked up, so a first ``Add-MgEnvironment`` does not wait for ``requests`` to
+import; :func:`preload` imports the rest ahead of need (the PowerShell host calls it in the
+background once Python has started).
 """
 
 from __future__ import annotations
@@ -16,8 +18,15 @@ from .runtime import CommandRuntime
 
 Implementation = Callable[[str, dict[str, Any], CommandRuntime], None]
 
-# Modules that define commands; imported lazily by _load().
-_COMMAND_MODULES = ("pwshcompat.presence", "pwshcompat.graph.request_context", "pwshcompat.auth.cmdlets", "pwshcompat.auth.invoke_request")
+# The modules that define commands, and what each defines (a test pins this to the registrations).
+_COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "pwshcompat.auth.cmdlets": ("Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
+                                "Add-MgEnvironment", "Set-MgEnvironment", "Remove-MgEnvironment"),
+    "pwshcompat.graph.request_context": ("Get-MgRequestContext", "Set-MgRequestContext"),
+    "pwshcompat.presence": ("Set-MgBetaCommunicationPresenceUserPreferredPresence",),
+    "pwshcompat.auth.invoke_request": ("Invoke-MgGraphRequest",),
+}
+_MODULE_OF = {name.lower(): module for module, names in _COMMAND_MODULES.items() for name in names}
 _REGISTRY: dict[str, "Command"] = {}
 _loaded = False
 
@@ -43,7 +52,8 @@ def command(name: str, default_parameter_set: str = "__AllParameterSets") -> Cal
     return register
 
 
-def _load() -> None:
+def preload() -> None:
+    """Import every command module now (they are otherwise imported on first lookup)."""
     global _loaded
     if not _loaded:
         for module in _COMMAND_MODULES:
@@ -52,9 +62,17 @@ def _load() -> None:
 
 
 def get(name: str) -> Command:
-    _load()
+    key = name.lower()
+    found = _REGISTRY.get(key)
+    if found is not None:
+        return found
+    module = _MODULE_OF.get(key)
+    if module is not None:
+        importlib.import_module(module)
+    else:
+        preload()  # not in the table: let every command module register before saying it does not exist
     try:
-        return _REGISTRY[name.lower()]
+        return _REGISTRY[key]
     except KeyError:
         raise TerminatingError(
             ErrorRecord(
@@ -67,5 +85,5 @@ def get(name: str) -> Command:
 
 
 def names() -> list[str]:
-    _load()
+    preload()
     return sorted(c.name for c in _REGISTRY.values())

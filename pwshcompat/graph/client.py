@@ -18,9 +18,9 @@ Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
   the request fails with the original's "Too many retries performed" error;
 * **redirects** (301/302/303/307/308, at most 5; 303 becomes GET): ``Authorization`` is never sent
   to another host, and a change of scheme is refused;
-* **errors**: every ``requests`` exception is mapped at one place (:func:`map_transport_error`)
-  to :class:`GraphRequestError`, whose record is what the original's catch-all writes
-  (``NotSpecified``, empty error id);
+* **errors**: every transport exception (the standard library's on the keep-alive path, requests'
+  on the other) is mapped at one place (:func:`map_transport_error`) to :class:`GraphRequestError`,
+  whose record is what the original's catch-all writes (``NotSpecified``, empty error id);
 * **logging** through the ``pwshcompat.graph`` logger, with the token removed.
 """
 
@@ -39,17 +39,23 @@ import platform
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 import zlib
-from typing import Any, Mapping
-
-import requests
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 from ..auth import context as auth_context
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
 from . import request_context, transport
+
+if TYPE_CHECKING:
+    import requests
+
+# What a request returns: the keep-alive path's response, or requests' on the other path.
+AnyResponse = Union[transport.Response, "requests.Response"]
 
 __all__ = [
     "GraphClient",
@@ -85,19 +91,24 @@ def _error(message: str, exception_type: str, cause: BaseException | None = None
 
 def map_transport_error(exc: BaseException, url: str, timeout: float) -> GraphRequestError:
     """The one place where transport exceptions become our errors (shaped like .NET's): those of
-    ``requests`` and those of the standard library that :mod:`.transport` lets through."""
+    the standard library (the keep-alive path) and those of ``requests`` (the other path)."""
     parts = urllib.parse.urlsplit(url)
     where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-    if isinstance(exc, (requests.Timeout, TimeoutError)):
+    requests = sys.modules.get("requests")  # imported only if the requests path was ever taken
+    from_requests = requests is not None and isinstance(exc, requests.RequestException)
+    if isinstance(exc, transport.InvalidHeader) or (from_requests and isinstance(exc, requests.exceptions.InvalidHeader)):
+        return _error(f"The format of a request header is invalid: {exc}", "System.FormatException", exc)
+    if isinstance(exc, TimeoutError) or (from_requests and isinstance(exc, requests.Timeout)):
         # HttpClient.Timeout surfaces as TaskCanceledException with this text.
         return _error(f"The request was canceled due to the configured HttpClient.Timeout of {timeout:g} seconds elapsing.",
                       "System.Threading.Tasks.TaskCanceledException", exc)
-    if isinstance(exc, (requests.exceptions.SSLError, ssl.SSLError, ssl.CertificateError)):
+    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)) or (
+            from_requests and isinstance(exc, requests.exceptions.SSLError)):
         return _error("The SSL connection could not be established, see inner exception.",
                       "System.Net.Http.HttpRequestException", exc)
     # requests' exceptions are OSErrors too: only its ConnectionError family is a connection failure.
-    if isinstance(exc, requests.ConnectionError) or (
-            isinstance(exc, (OSError, http.client.HTTPException)) and not isinstance(exc, requests.RequestException)):
+    if (from_requests and isinstance(exc, requests.ConnectionError)) or (
+            not from_requests and isinstance(exc, (OSError, http.client.HTTPException))):
         text = str(exc)
         if isinstance(exc, ConnectionRefusedError) or "refused" in text.lower():
             reason = "Connection refused"
@@ -107,11 +118,9 @@ def map_transport_error(exc: BaseException, url: str, timeout: float) -> GraphRe
         else:  # reset, aborted, remote end closed, malformed reply
             reason = "An error occurred while sending the request"
         return _error(f"{reason} ({where})", "System.Net.Http.HttpRequestException", exc)
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                        requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
+    if from_requests and isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                                          requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
         return _error(f"Invalid URI: {url}", "System.UriFormatException", exc)
-    if isinstance(exc, requests.exceptions.InvalidHeader):
-        return _error(f"The format of a request header is invalid: {exc}", "System.FormatException", exc)
     return _error("An error occurred while sending the request.", "System.Net.Http.HttpRequestException", exc)
 
 
@@ -170,31 +179,53 @@ def _same_origin(a: str, b: str) -> bool:
 
 
 class GraphClient:
-    """Sends requests for one connection context over one keep-alive session."""
+    """Sends requests for one connection context over keep-alive connections."""
 
     def __init__(self, ctx: Any) -> None:
         self.context = ctx
-        self.session = requests.Session()
-        # Read proxy and CA settings from the environment once, here, rather than on every call
-        # (requests re-scans os.environ per request), and never let ~/.netrc replace the token.
-        self.session.trust_env = False
         endpoint = ctx.environment.graph_endpoint
-        self.session.proxies.update(requests.utils.get_environ_proxies(endpoint))
-        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        self.session.headers.update({
+        # Proxy and CA settings are read from the environment once, here, rather than on every
+        # call (requests re-scans os.environ per request).
+        self.verify: bool | str = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        proxies = urllib.request.getproxies()
+        if proxies and urllib.request.proxy_bypass(urllib.parse.urlsplit(endpoint).hostname or ""):
+            proxies = {}  # no_proxy names the endpoint
+        # Sent with every request, in requests' order, unless the caller's headers replace them.
+        self.default_headers = {
             "User-Agent": _user_agent(),
-            "Cache-Control": "no-store, no-cache",
             "Accept-Encoding": "gzip",
-        })
-        # The hot path: escaped targets on the endpoint's origin skip requests' URL re-parsing.
-        self.pool = transport.pool_for(endpoint, verify=self.session.verify, proxies=self.session.proxies)
+            "Accept": "*/*",
+            "Connection": "keep-alive",
+            "Cache-Control": "no-store, no-cache",
+        }
+        # The hot path: escaped targets on the endpoint's origin, with no proxy in the way.
+        self.pool = transport.pool_for(endpoint, verify=self.verify, proxies=proxies)
+        self._session: requests.Session | None = None
+        self._session_lock = threading.Lock()
         self._force_refresh_supported: bool | None = None
+
+    @property
+    def session(self) -> "requests.Session":
+        """The requests session for what the keep-alive path does not carry; made on first use."""
+        if self._session is None:
+            with self._session_lock:
+                if self._session is None:
+                    import requests
+
+                    session = requests.Session()
+                    # Settings read once (see __init__); ~/.netrc must never replace the token.
+                    session.trust_env = False
+                    session.proxies.update(requests.utils.get_environ_proxies(self.context.environment.graph_endpoint))
+                    session.verify = self.verify
+                    self._session = session
+        return self._session
 
     def close(self) -> None:
         """Close the keep-alive connections of both paths."""
         if self.pool is not None:
             self.pool.close()
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def _token(self, force_refresh: bool = False) -> str:
         if not force_refresh:
@@ -211,7 +242,7 @@ class GraphClient:
         return str(self.context.get_token())
 
     def request(self, method: str, path: str, *, data: bytes | None = None,
-                headers: Mapping[str, str] | None = None, timeout: float | None = None) -> requests.Response:
+                headers: Mapping[str, str] | None = None, timeout: float | None = None) -> AnyResponse:
         """Send ``method path`` (``path`` relative to the environment's Graph endpoint, or absolute).
 
         Returns the final response, whatever its status (callers turn non-2xx into errors).
@@ -241,7 +272,7 @@ class GraphClient:
         return self._retry(method, url, data, all_headers, timeout, response, settings)
 
     def _retry(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float,
-               response: requests.Response, settings: request_context.RequestContext) -> requests.Response:
+               response: AnyResponse, settings: request_context.RequestContext) -> AnyResponse:
         if response.status_code not in RETRY_STATUSES or settings.max_retry <= 0:
             return response
         waited = 0.0
@@ -266,7 +297,7 @@ class GraphClient:
                      "the request.", "System.AggregateException")
 
     def _send_with_redirects(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
-                             timeout: float) -> requests.Response:
+                             timeout: float) -> AnyResponse:
         original = url
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send(method, url, data, headers, timeout)
@@ -286,26 +317,35 @@ class GraphClient:
         raise _error(f"Too many redirects performed. Max redirects exceeded: {MAX_REDIRECTS}.",
                      "Microsoft.Kiota.Abstractions.ApiException")
 
-    def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> requests.Response:
-        merged = requests.structures.CaseInsensitiveDict(self.session.headers)
+    def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> AnyResponse:
+        merged = {k: v for k, v in self.default_headers.items() if k.lower() not in {h.lower() for h in headers}}
         merged.update(headers)
         target = self.pool.target_of(url) if self.pool is not None else None
         try:
+            transport.validate_headers(merged)
             if target is not None:
-                response = self.pool.send(method, url, target, data, merged, timeout)
+                response: AnyResponse = self.pool.send(method, url, target, data, merged, timeout)
             else:
-                # Straight to the session's connection adapter: this client follows redirects
-                # itself and Graph sets no cookies, so Session.request's merging, redirect and
-                # cookie passes are pure per-call cost (bench/FINDINGS.md section 3).
-                prepared = requests.PreparedRequest()
-                prepared.prepare(method=method, url=url, headers=merged, data=data)
-                response = self.session.get_adapter(url).send(
-                    prepared, timeout=timeout, verify=self.session.verify, proxies=self.session.proxies)
-                response.content  # read the body now, so the connection goes back to the pool at once
-        except (requests.RequestException, OSError, http.client.HTTPException, zlib.error) as exc:
-            raise map_transport_error(exc, url, timeout) from exc
+                response = self._send_with_requests(method, url, data, merged, timeout)
+        except (OSError, http.client.HTTPException, zlib.error, transport.InvalidHeader) as exc:
+            raise map_transport_error(exc, url, timeout) from exc  # requests' exceptions are OSErrors
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s", method, url, response.status_code)
+        return response
+
+    def _send_with_requests(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
+                            timeout: float) -> "requests.Response":
+        import requests
+
+        # Straight to the session's connection adapter: this client follows redirects itself and
+        # Graph sets no cookies, so Session.request's merging, redirect and cookie passes are pure
+        # per-call cost (bench/FINDINGS.md section 3).
+        session = self.session
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method, url=url, headers=headers, data=data)
+        response = session.get_adapter(url).send(prepared, timeout=timeout, verify=session.verify,
+                                                 proxies=session.proxies)
+        response.content  # read the body now, so the connection goes back to the pool at once
         return response
 
 
@@ -328,7 +368,7 @@ def format_headers(headers: Mapping[str, str]) -> str:
     return "\n".join(f"{k:<30}: {v}" for k, v in headers.items() if k.lower() != "authorization")
 
 
-def format_request_log(request: requests.PreparedRequest) -> str:
+def format_request_log(request: Any) -> str:
     """The ``-Debug`` request block of the original, without the Authorization header."""
     body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else (request.body or "")
     return ("============================ HTTP REQUEST ============================\n\n"
@@ -336,7 +376,7 @@ def format_request_log(request: requests.PreparedRequest) -> str:
             f"Headers:\n{format_headers(_request_headers(request.headers))}\n\nBody:\n{_log_body(body)}\n\n")
 
 
-def format_response_log(response: requests.Response) -> str:
+def format_response_log(response: AnyResponse) -> str:
     """The ``-Debug`` response block of the original (status name, headers, body)."""
     from http import HTTPStatus
 

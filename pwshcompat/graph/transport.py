@@ -1,39 +1,41 @@
 """Keep-alive ``http.client`` connections to the Graph endpoint: the client's hot path.
 
-Why not ``requests`` for every request: on urllib3 1.26 each request re-parses and re-escapes its
-URL three times (requests' ``prepare_url``, then twice in ``HTTPConnectionPool.urlopen``), a
-per-character loop that costs more than everything else pwshcompat does per call
-(bench/FINDINGS.md sections 9 and 10). The Graph client builds its request targets already
-escaped, so when the target is plainly valid and no proxy applies it is sent as it is, over
-connections kept here. Everything else (proxies, odd targets, other origins, sign-in) still goes
-through ``requests``.
+Why not ``requests`` for every request (bench/FINDINGS.md section 10):
 
-What goes on the wire is what the ``requests`` path sends: the same target, the same headers
-(after the same validity check), ``Content-Length`` as ``requests`` sets it; TLS is verified
-against the same CA bundle. Responses come back as ``requests.Response`` objects with the body
-read and decoded, so callers cannot tell the paths apart. Connection errors are raised as the
-standard library's exceptions, which :func:`pwshcompat.graph.client.map_transport_error` maps.
+* on urllib3 1.26 each request re-parses and re-escapes its URL three times (requests'
+  ``prepare_url``, then twice in ``HTTPConnectionPool.urlopen``), a per-character loop that cost
+  more than everything else pwshcompat does per call;
+* importing requests (urllib3, chardet, idna, cookiejar) costs a PowerShell session about 10 MiB
+  and 50 ms of its cold start, for features a Graph call does not use.
+
+The Graph client builds its request targets already escaped, so when a target is plainly valid
+and no proxy applies it is sent as it is, over connections kept here, and ``requests`` is not even
+imported. Everything else (proxies, odd targets, other origins, sign-in) still goes through
+``requests``. What goes on the wire is what the ``requests`` path sends: the same target and
+headers, ``Content-Length`` as requests sets it, TLS verified against the same CA bundle. Replies
+come back as :class:`Response`, which has the members of ``requests.Response`` that callers use.
+Connection errors are the standard library's; :func:`pwshcompat.graph.client.map_transport_error`
+maps them.
 """
 
 from __future__ import annotations
 
 import datetime
 import http.client
+import json
 import logging
 import os
 import re
+import select
 import ssl
 import threading
 import time
 import urllib.parse
 import zlib
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping
 
-import requests
-from requests.structures import CaseInsensitiveDict
-from urllib3.util.wait import wait_for_read
-
-__all__ = ["ConnectionPool", "pool_for"]
+__all__ = ["ConnectionPool", "Headers", "InvalidHeader", "Response", "SentRequest", "pool_for", "validate_headers"]
 
 log = logging.getLogger("pwshcompat.graph")
 
@@ -42,7 +44,102 @@ log = logging.getLogger("pwshcompat.graph")
 _CLEAN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*")
 # Dot segments, which urllib3 would remove from the path.
 _DOT_SEGMENT = re.compile(r"/\.{1,2}(?:[/?]|$)")
+# Header names and values requests refuses (a line break anywhere, a leading space, a colon in a name).
+_VALID_NAME = re.compile(r"[^:\s][^:\r\n]*")
+_VALID_VALUE = re.compile(r"(?:\S[^\r\n]*)?")
 _MAX_IDLE = 10  # as requests' default pool_maxsize
+
+
+class InvalidHeader(ValueError):
+    """A request header that would break the request's framing; nothing was sent."""
+
+
+def validate_headers(headers: Mapping[str, Any]) -> None:
+    """Refuse what requests refuses, before anything is sent on either path."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidHeader(f"Header {name!r} must be a string with a string value, not {type(value).__name__}.")
+        if not _VALID_NAME.fullmatch(name):
+            raise InvalidHeader(f"Header name {name!r} contains a line break, a colon or leading white space.")
+        if not _VALID_VALUE.fullmatch(value):
+            raise InvalidHeader(f"Header {name!r} has a value with a line break or leading white space: {value!r}.")
+
+
+class Headers(Mapping[str, str]):
+    """Response headers: case-insensitive, in arrival order, a repeated header's values joined
+    with ", " (as urllib3 joins them), each name spelled as it first arrived."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self._store: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            key = name.lower()
+            seen = self._store.get(key)
+            self._store[key] = (seen[0], f"{seen[1]}, {value}") if seen else (name, value)
+
+    def __getitem__(self, name: str) -> str:
+        return self._store[name.lower()][1]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._store
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._store.values())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+@dataclass
+class SentRequest:
+    """What was sent (for ``-Debug`` output): the members of ``requests.PreparedRequest`` used."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
+@dataclass
+class Response:
+    """A complete reply: the members of ``requests.Response`` the Graph client's callers use."""
+
+    status_code: int
+    reason: str
+    headers: Headers
+    content: bytes
+    url: str
+    request: SentRequest
+    elapsed: datetime.timedelta
+
+    @property
+    def encoding(self) -> str | None:
+        """The charset the Content-Type names; else what requests assumes for text and JSON."""
+        content_type = self.headers.get("Content-Type", "")
+        media, _, params = content_type.partition(";")
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip("'\"")
+        media = media.strip().lower()
+        if media.startswith("text/"):
+            return "ISO-8859-1"
+        if media == "application/json":
+            return "utf-8"
+        return None
+
+    @property
+    def text(self) -> str:
+        # requests guesses a missing charset with chardet; Graph replies are JSON, so UTF-8.
+        return self.content.decode(self.encoding or "utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    def close(self) -> None:
+        """Nothing to release: the body is read and the connection is back in its pool."""
 
 
 def pool_for(endpoint: str, *, verify: bool | str, proxies: Mapping[str, str]) -> "ConnectionPool | None":
@@ -85,15 +182,14 @@ class ConnectionPool:
         return target
 
     def send(self, method: str, url: str, target: str, body: bytes | None, headers: Mapping[str, str],
-             timeout: float) -> requests.Response:
-        """Send one request and read the whole response; connection errors propagate as raised."""
-        for name, value in headers.items():
-            requests.utils.check_header_validity((name, value))  # the same refusal as requests
+             timeout: float) -> Response:
+        """Send one request (headers already validated) and read the whole reply; connection
+        errors propagate as raised."""
         wire_headers = dict(headers)
         if body is not None:
             wire_headers["Content-Length"] = str(len(body))
         elif method not in ("GET", "HEAD"):
-            wire_headers["Content-Length"] = "0"
+            wire_headers["Content-Length"] = "0"  # as requests sets it
         started = time.perf_counter()
         conn = self._checkout(timeout)
         try:
@@ -107,7 +203,11 @@ class ConnectionPool:
             conn.close()
         else:
             self._checkin(conn)
-        return _response(method, url, wire_headers, body, raw, content, time.perf_counter() - started)
+        received = Headers(raw.msg.items())
+        return Response(status_code=raw.status, reason=raw.reason, headers=received,
+                        content=_decoded(content, received.get("Content-Encoding")), url=url,
+                        request=SentRequest(method, url, wire_headers, body),
+                        elapsed=datetime.timedelta(seconds=time.perf_counter() - started))
 
     def close(self) -> None:
         with self._lock:
@@ -122,7 +222,7 @@ class ConnectionPool:
             if conn is None:
                 return self._connection(timeout)
             # A connection the server closed while idle reads as ready (EOF): drop it, as urllib3 does.
-            if conn.sock is not None and not wait_for_read(conn.sock, timeout=0.0):
+            if conn.sock is not None and not _readable(conn.sock):
                 conn.timeout = timeout
                 conn.sock.settimeout(timeout)
                 return conn
@@ -147,17 +247,31 @@ class ConnectionPool:
         return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self._ssl)
 
 
+def _readable(sock: Any) -> bool:
+    """True when a read would not block: on an idle keep-alive connection, the server hung up."""
+    if hasattr(select, "poll"):  # no limit on descriptor numbers, unlike select()
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])  # Windows
+
+
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    """Certificate checks as requests makes them: its CA bundle, or the one ``verify`` names."""
+    """Certificate checks as requests makes them: certifi's CA bundle, or the one ``verify`` names."""
     if verify is False:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
-    bundle = requests.certs.where() if verify is True else verify
-    if os.path.isdir(bundle):
-        return ssl.create_default_context(capath=bundle)
-    return ssl.create_default_context(cafile=bundle)
+    if verify is True:
+        try:
+            import certifi  # what requests verifies against
+        except ImportError:
+            return ssl.create_default_context()
+        verify = certifi.where()
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
 
 
 def _decoded(content: bytes, encoding: str | None) -> bytes:
@@ -173,25 +287,3 @@ def _decoded(content: bytes, encoding: str | None) -> bytes:
         except zlib.error:
             return zlib.decompress(content, -zlib.MAX_WBITS)  # raw deflate, as some servers send
     return content
-
-
-def _response(method: str, url: str, headers: Mapping[str, str], body: bytes | None, raw: http.client.HTTPResponse,
-              content: bytes, elapsed: float) -> requests.Response:
-    response = requests.Response()
-    response.status_code = raw.status
-    response.reason = raw.reason
-    received: dict[str, tuple[str, str]] = {}
-    for name, value in raw.msg.items():  # repeated headers are joined, as urllib3 joins them
-        key = name.lower()
-        received[key] = (received[key][0], f"{received[key][1]}, {value}") if key in received else (name, value)
-    response.headers = CaseInsensitiveDict(dict(received.values()))
-    response._content = _decoded(content, response.headers.get("Content-Encoding"))
-    response._content_consumed = True
-    response.encoding = requests.utils.get_encoding_from_headers(response.headers)
-    response.url = url
-    response.elapsed = datetime.timedelta(seconds=elapsed)
-    request = requests.PreparedRequest()
-    request.method, request.url, request.body = method, url, body
-    request.headers = CaseInsensitiveDict(headers)
-    response.request = request
-    return response

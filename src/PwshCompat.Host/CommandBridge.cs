@@ -26,6 +26,7 @@ namespace PwshCompat.Host
         private static PyObject? invokeHost;
         private static PythonTypes? types;
         private static Task? starting;
+        private static Task? preloading;
 
         /// <summary>True once Python is started (or starting) in this process.</summary>
         public static bool IsInitialized => starting is not null;
@@ -47,19 +48,45 @@ namespace PwshCompat.Host
                     // Registered before the start, so it runs before the exit handler Start installs.
                     AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitForStart(TimeSpan.FromSeconds(30));
                     starting = Task.Run(() => Start(pythonDll, searchPaths));
+                    preloading = starting.ContinueWith(_ => Preload(), TaskContinuationOptions.OnlyOnRanToCompletion);
                 }
             }
         }
 
         private static void WaitForStart(TimeSpan limit)
         {
-            try
+            foreach (Task? task in new[] { starting, preloading })
             {
-                starting?.Wait(limit);
+                try
+                {
+                    task?.Wait(limit);
+                }
+                catch (AggregateException)
+                {
+                    // A failed start (or a preload that never ran) has nothing left running; the exit goes on.
+                }
             }
-            catch (AggregateException)
+        }
+
+        /// <summary>
+        /// Imports the command modules not imported yet (requests and co.) in the background once
+        /// Python is ready: the first commands of a script, which only need their own module, do
+        /// not wait for them, and the imports overlap with the script's own PowerShell work.
+        /// </summary>
+        private static void Preload()
+        {
+            PythonThreads.KeepForCurrentThread();
+            using (Py.GIL())
             {
-                // A failed start has nothing left running; the exit goes on.
+                try
+                {
+                    using var commands = Py.Import("pwshcompat.commands");
+                    commands.InvokeMethod("preload").Dispose();
+                }
+                catch (PythonException)
+                {
+                    // The command that needs the module imports it again and reports the error there.
+                }
             }
         }
 

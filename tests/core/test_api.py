@@ -31,6 +31,33 @@ def test_every_registered_cmdlet_is_exported_as_verb_noun() -> None:
         n for n in pwshcompat.__all__ if "_" in n and n[0].isupper())
 
 
+def test_the_command_table_names_the_module_that_defines_each_command() -> None:
+    from pwshcompat import commands
+
+    commands.preload()
+    for name in commands.names():
+        assert commands._MODULE_OF[name.lower()] == commands.get(name).run.__module__, name
+
+
+def test_a_command_imports_only_its_own_module_and_preload_imports_the_rest() -> None:
+    """A first Get-MgEnvironment must not wait for the other command modules (cold start), and
+    none of them imports requests; checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, pwshcompat.bridge as b\n"
+        "b.invoke_host('Get-MgEnvironment', '__AllParameterSets', {}, False)\n"
+        "print(sorted(m for m in ('requests', 'pwshcompat.presence', 'pwshcompat.binder') if m in sys.modules))\n"
+        "from pwshcompat import commands; commands.preload()\n"
+        "print(sorted(m for m in ('requests', 'pwshcompat.presence') if m in sys.modules))\n"
+    )
+    root = str(Path(pwshcompat.__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "['pwshcompat.presence']"]
+
+
 def test_package_is_typed() -> None:
     assert (Path(pwshcompat.__file__).parent / "py.typed").exists()
 

@@ -79,6 +79,28 @@ def test_endpoints_the_pool_cannot_serve_get_no_pool(endpoint: str) -> None:
     assert transport.pool_for(endpoint, verify=True, proxies={}) is None
 
 
+def test_a_graph_call_on_the_keep_alive_path_never_imports_requests(emulator: Emulator) -> None:
+    """requests costs a PowerShell session about 10 MiB and 50 ms of cold start (bench/FINDINGS.md)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys, pwshcompat\n"
+        "pwshcompat.Add_MgEnvironment(Name='NoRequests', GraphEndpoint=sys.argv[1], AzureADEndpoint='https://login.local')\n"
+        "pwshcompat.Connect_MgGraph(Environment='NoRequests', AccessToken=sys.argv[2], NoWelcome=True)\n"
+        "ok = pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(\n"
+        "    PresenceId='no-requests', Availability='Busy', Activity='Busy', PassThru=True)\n"
+        "print(ok, 'requests' in sys.modules, 'urllib3' in sys.modules)\n"
+    )
+    root = str(Path(pwshcompat.__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", script, emulator.graph_url, emulator.issue_token()],
+                          capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False", "False"]
+    assert emulator.requests[-1].path == PATH.format("no-requests")
+
+
 def test_both_paths_put_the_same_request_on_the_wire(emulator: Emulator) -> None:
     client = _connect(emulator.graph_url, "KeepAliveWire", emulator.issue_token())
     body = json.dumps({"availability": "Busy", "activity": "Busy"}).encode()
@@ -93,7 +115,7 @@ def test_both_paths_put_the_same_request_on_the_wire(emulator: Emulator) -> None
     assert (first.method, first.path, first.body) == (second.method, second.path, second.body)
     assert first.headers == second.headers
     assert fast.status_code == slow.status_code == 200
-    assert dict(fast.headers.lower_items()).keys() == dict(slow.headers.lower_items()).keys()
+    assert [k.lower() for k in fast.headers] == [k.lower() for k in slow.headers]
     assert fast.request.headers["Authorization"] == slow.request.headers["Authorization"]
 
 
