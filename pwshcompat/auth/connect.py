@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import sys
-import webbrowser
 from typing import Any, Callable
 
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
@@ -324,6 +323,8 @@ device_code_sink: Callable[[str], None] = _live
 def _browser_available() -> bool:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return False
+    import webbrowser  # only sign-in flows get here; it costs every session memory otherwise
+
     try:
         webbrowser.get()
     except webbrowser.Error:

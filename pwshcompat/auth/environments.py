@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Iterator
@@ -118,6 +117,8 @@ def _save_custom(table: dict[str, Environment]) -> None:
                  "Type": USER_DEFINED_TYPE}
         for e in table.values()
     }}
+    import tempfile  # only when saving
+
     fd, tmp = tempfile.mkstemp(prefix=".mg.context.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -43,7 +43,6 @@ import sys
 import threading
 import time
 import urllib.parse
-import urllib.request
 import zlib
 from typing import TYPE_CHECKING, Any, Mapping, Union
 
@@ -178,6 +177,18 @@ def _same_origin(a: str, b: str) -> bool:
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
+def _environment_proxies(endpoint: str) -> dict[str, str]:
+    """The proxies the environment sets for ``endpoint`` (none when ``no_proxy`` names it)."""
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return {}  # the usual case, without importing urllib.request (it costs a session ~2 MiB)
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    if proxies and urllib.request.proxy_bypass(urllib.parse.urlsplit(endpoint).hostname or ""):
+        return {}
+    return proxies
+
+
 class GraphClient:
     """Sends requests for one connection context over keep-alive connections."""
 
@@ -187,9 +198,7 @@ class GraphClient:
         # Proxy and CA settings are read from the environment once, here, rather than on every
         # call (requests re-scans os.environ per request).
         self.verify: bool | str = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        proxies = urllib.request.getproxies()
-        if proxies and urllib.request.proxy_bypass(urllib.parse.urlsplit(endpoint).hostname or ""):
-            proxies = {}  # no_proxy names the endpoint
+        proxies = _environment_proxies(endpoint)
         # Sent with every request, in requests' order, unless the caller's headers replace them.
         self.default_headers = {
             "User-Agent": _user_agent(),

@@ -220,3 +220,20 @@ def test_an_invalid_header_is_refused_before_anything_is_sent() -> None:
         assert server.received == []
     assert records[0].message == records[1].message
     assert records[0].exception_type == "System.FormatException"
+
+
+@pytest.mark.parametrize("env, pooled", [
+    ({}, True),
+    ({"HTTPS_PROXY": "http://proxy.local:3128"}, False),
+    ({"https_proxy": "http://proxy.local:3128", "no_proxy": "graph.microsoft.com"}, True),
+    ({"http_proxy": "http://proxy.local:3128"}, True),   # a proxy for the other scheme only
+    ({"ALL_PROXY": "http://proxy.local:3128"}, False),
+])
+def test_a_proxy_in_the_environment_sends_graph_traffic_through_requests(
+        env: dict[str, str], pooled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in __import__("os").environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    client = _connect(ORIGIN, "KeepAliveProxy")
+    assert (client.pool is not None) == pooled
