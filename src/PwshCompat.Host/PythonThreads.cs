@@ -22,11 +22,17 @@ namespace PwshCompat.Host
 
         private static GilStateEnsure? ensure;
 
-        /// <summary>Finds PyGILState_Ensure in the libpython pythonnet loaded; call once Python runs.</summary>
+        /// <summary>
+        /// Finds PyGILState_Ensure in the libpython pythonnet loaded; call once Python runs. Where it
+        /// cannot be found, calls simply go without a kept thread state (slower, still correct).
+        /// </summary>
         public static void Load(string pythonDll)
         {
-            IntPtr library = NativeLibrary.Load(pythonDll);
-            ensure = Marshal.GetDelegateForFunctionPointer<GilStateEnsure>(NativeLibrary.GetExport(library, "PyGILState_Ensure"));
+            if (NativeLibrary.TryLoad(pythonDll, out IntPtr library)
+                && NativeLibrary.TryGetExport(library, "PyGILState_Ensure", out IntPtr function))
+            {
+                ensure = Marshal.GetDelegateForFunctionPointer<GilStateEnsure>(function);
+            }
         }
 
         /// <summary>Makes sure the calling thread has a Python thread state that outlives the next Py.GIL().</summary>

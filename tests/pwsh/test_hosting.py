@@ -44,6 +44,27 @@ $r | ConvertTo-Json -Compress
     assert ids == sorted(["p1", "p2", "p3", "p4", "p5", "p6", "rs1", "f1", "f2"])
 
 
+def test_a_thread_keeps_its_python_thread_state_between_calls(emulator, pwsh_json):
+    """The host keeps one Python thread state per OS thread (bench/FINDINGS.md section 10): what a
+    thread stores in a threading.local survives from one call into Python to the next."""
+    script = CONNECT + """
+$r = [ordered]@{}
+$r.first = & $cmd -PresenceId t1 -Availability Busy -Activity Busy -PassThru
+$gil = [Python.Runtime.Py]::GIL()
+[Python.Runtime.PythonEngine]::Exec("import builtins, threading`nbuiltins.pwshcompat_test_local = threading.local()`nbuiltins.pwshcompat_test_local.mark = 'kept'")
+$gil.Dispose()
+$r.second = & $cmd -PresenceId t2 -Availability Busy -Activity Busy -PassThru
+$gil = [Python.Runtime.Py]::GIL()
+$mark = [Python.Runtime.PythonEngine]::Eval("getattr(__import__('builtins').pwshcompat_test_local, 'mark', 'lost')")
+$r.mark = $mark.ToString()
+$mark.Dispose()
+$gil.Dispose()
+$r | ConvertTo-Json -Compress
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
+    assert r == {"first": True, "second": True, "mark": "kept"}
+
+
 def _import_error(tmp_path: Path, env: dict[str, str], remove: str | None) -> str:
     """Import a copy of the module whose bin/ lacks ``remove``; return the error text."""
     copy = tmp_path / "repo"
