@@ -65,6 +65,27 @@ $r | ConvertTo-Json -Compress
     assert r == {"first": True, "second": True, "mark": "kept"}
 
 
+def test_command_modules_are_preloaded_in_the_background(pwsh_json):
+    """A first Get-MgEnvironment imports only its own module; the host imports the others (the
+    presence cmdlet's, with the HTTP client) in the background once Python is up."""
+    script = """
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+$null = Get-MgEnvironment
+$probe = "'pwshcompat.presence' in __import__('sys').modules"
+$deadline = [datetime]::UtcNow.AddSeconds(60)
+do {
+    $gil = [Python.Runtime.Py]::GIL()
+    $loaded = [Python.Runtime.PythonEngine]::Eval($probe)
+    $done = $loaded.IsTrue()
+    $loaded.Dispose()
+    $gil.Dispose()
+    if (-not $done) { Start-Sleep -Milliseconds 50 }
+} until ($done -or [datetime]::UtcNow -gt $deadline)
+@{ preloaded = $done } | ConvertTo-Json -Compress
+"""
+    assert pwsh_json(script) == {"preloaded": True}
+
+
 def _import_error(tmp_path: Path, env: dict[str, str], remove: str | None) -> str:
     """Import a copy of the module whose bin/ lacks ``remove``; return the error text."""
     copy = tmp_path / "repo"
