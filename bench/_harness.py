@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 BENCH = Path(__file__).resolve().parent
 # The checkout under test: this one, or another tree (bench/run --ref exports a commit there).
@@ -52,6 +52,14 @@ class Stats:
 
     def as_dict(self) -> dict[str, float]:
         return {"n": self.n, "p50": self.p50, "p99": self.p99, "mean": self.mean, "min": self.min}
+
+
+def print_stats(title: str, stats: Mapping[str, Stats], *, fields: Sequence[str] = ("p50", "p99", "mean"),
+                digits: int = 3, width: int = 11) -> None:
+    """A benchmark's title line, then one line per side with the chosen figures."""
+    print(title)
+    for name, s in stats.items():
+        print(f"  {name:<{width}} " + "  ".join(f"{field} {getattr(s, field):7.{digits}f}" for field in fields))
 
 
 class EmulatorProcess:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from _harness import BENCH, ROOT, EmulatorProcess, Stats, capture_request, emit, pwsh, timed_run
+from _harness import BENCH, ROOT, EmulatorProcess, Stats, capture_request, emit, print_stats, pwsh, timed_run
 
 
 def main() -> None:
@@ -42,9 +42,7 @@ def main() -> None:
 
     stats = {name: Stats.of(s) for name, s in samples.items()}
     ours, raw, irm = stats["cmdlet"], stats["httpclient"], stats["irm"]
-    print(f"pwsh warm per call ({ours.n} calls per side, ms):")
-    for name, s in stats.items():
-        print(f"  {name:<11} p50 {s.p50:7.3f}  p99 {s.p99:7.3f}  mean {s.mean:7.3f}")
+    print_stats(f"pwsh warm per call ({ours.n} calls per side, ms):", stats)
     print(f"  cmdlet/HttpClient p50 {ours.p50 / raw.p50:.2f}x, p99 {ours.p99 / raw.p99:.2f}x;"
           f" cmdlet/Invoke-RestMethod p50 {ours.p50 / irm.p50:.2f}x; overhead {ours.p50 - raw.p50:.3f} ms/call")
     pipeline: dict[str, object] = {"items": args.pipeline_items, "error": pipe["error"]}

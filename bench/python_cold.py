@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from _harness import PYTHON, EmulatorProcess, Stats, capture_request, emit, timed_run
+from _harness import PYTHON, EmulatorProcess, Stats, capture_request, emit, print_stats, timed_run
 
 OURS = """
 import sys
@@ -68,9 +68,8 @@ def main() -> None:
 
     stats = {name: Stats.of(s) for name, s in samples.items()}
     ours, base, bare = stats["pwshcompat"], stats["requests"], stats["python -c pass"]
-    print(f"Python one process: start + import + one call ({args.runs} runs per side, ms):")
-    for name, s in stats.items():
-        print(f"  {name:<15} p50 {s.p50:7.1f}  min {s.min:7.1f}")
+    print_stats(f"Python one process: start + import + one call ({args.runs} runs per side, ms):", stats,
+                fields=("p50", "min"), digits=1, width=15)
     print(f"  ratio p50 {ours.p50 / base.p50:.2f}x; over requests {ours.p50 - base.p50:.1f} ms;"
           f" past interpreter start: ours {ours.p50 - bare.p50:.1f} ms, requests {base.p50 - bare.p50:.1f} ms")
     print(f"  heavy modules loaded on this path: {', '.join(heavy) or 'none'}")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from _harness import CMDLET_ARGS, EmulatorProcess, Stats, capture_request, connect, emit
+from _harness import CMDLET_ARGS, EmulatorProcess, Stats, capture_request, connect, emit, print_stats
 
 def raw_socket_client(url: str, method: str, path: str, headers: dict[str, str], body: bytes) -> Callable[[], None]:
     """A keep-alive HTTP/1.1 client with the request pre-encoded: the floor any client pays."""
@@ -95,9 +95,7 @@ def main() -> None:
         raise SystemExit(f"python_warm: the emulator saw {served} timed requests, expected {expected}")
     stats = {name: Stats.of(s) for name, s in samples.items()}
     ours_s, base_s, floor_s = stats["pwshcompat"], stats["requests"], stats["socket"]
-    print(f"Python warm per call ({ours_s.n} calls per side, ms):")
-    for name, s in stats.items():
-        print(f"  {name:<11} p50 {s.p50:7.3f}  p99 {s.p99:7.3f}  mean {s.mean:7.3f}")
+    print_stats(f"Python warm per call ({ours_s.n} calls per side, ms):", stats)
     print(f"  ratio p50 {ours_s.p50 / base_s.p50:.2f}x  p99 {ours_s.p99 / base_s.p99:.2f}x;"
           f" overhead {ours_s.p50 - base_s.p50:.3f} ms/call; server+loopback floor {floor_s.p50:.3f} ms")
     emit({"bench": "python_warm", "stats": {k: v.as_dict() for k, v in stats.items()},
