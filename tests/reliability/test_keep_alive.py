@@ -190,6 +190,25 @@ def test_responses_come_back_as_requests_builds_them() -> None:
     assert (fast.status_code, fast.reason, fast.url) == (plain.status_code, plain.reason, plain.url)
 
 
+def _chunked(handler: Any, record: Any) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    for part in (b'{"value": [', b'{"id": "a"}, ', b'{"id": "b"}', b"]}"):
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+    handler.wfile.write(b"0\r\n\r\n")
+
+
+def test_a_chunked_reply_is_read_whole_and_the_connection_kept() -> None:
+    with Loopback(_chunked) as server:
+        client = _connect(server.url(), "KeepAliveChunked")
+        replies = [client.request("GET", "/v1.0/users") for _ in range(3)]
+        plain = requests.get(server.url() + "/v1.0/users", timeout=30)
+    assert all(r.json() == plain.json() == {"value": [{"id": "a"}, {"id": "b"}]} for r in replies)
+    assert client.pool is not None and client.pool.connections_opened == 1
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
