@@ -177,6 +177,16 @@ def _same_origin(a: str, b: str) -> bool:
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
+def _merge_headers(*sources: Mapping[str, str]) -> dict[str, str]:
+    """One header per name, whatever its case; a later source wins, at the name's first position
+    (as requests' CaseInsensitiveDict.update merges them)."""
+    store: dict[Any, tuple[str, str]] = {}
+    for source in sources:
+        for name, value in source.items():
+            store[name.lower() if isinstance(name, str) else name] = (name, value)
+    return dict(store.values())
+
+
 def _environment_proxies(endpoint: str) -> dict[str, str]:
     """The proxies the environment sets for ``endpoint`` (none when ``no_proxy`` names it)."""
     if not any(name.lower().endswith("_proxy") for name in os.environ):
@@ -327,8 +337,7 @@ class GraphClient:
                      "Microsoft.Kiota.Abstractions.ApiException")
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> AnyResponse:
-        merged = {k: v for k, v in self.default_headers.items() if k.lower() not in {h.lower() for h in headers}}
-        merged.update(headers)
+        merged = _merge_headers(self.default_headers, headers)
         target = self.pool.target_of(url) if self.pool is not None else None
         try:
             transport.validate_headers(merged)

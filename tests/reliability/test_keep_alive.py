@@ -12,7 +12,7 @@ import gzip
 import json
 import socket
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import requests
@@ -24,7 +24,7 @@ from pwshcompat.graph import client as graph_client
 from pwshcompat.graph import transport
 
 from .bad_input import PATH
-from .harness import Loopback
+from .harness import Loopback, reply
 
 
 def _connect(url: str, name: str, token: str = "opaque-test-token") -> graph_client.GraphClient:
@@ -37,6 +37,13 @@ def _via_requests(client: graph_client.GraphClient) -> graph_client.GraphClient:
     client.close()
     client.pool = None  # what a proxy, or an endpoint the pool cannot serve, makes of it
     return client
+
+
+def _on_both_paths(client: graph_client.GraphClient) -> Iterator[graph_client.GraphClient]:
+    """The client on the keep-alive path, then (only once the first turn is over) on requests'."""
+    assert client.pool is not None
+    yield client
+    yield _via_requests(client)
 
 
 ORIGIN = "https://graph.microsoft.com"
@@ -125,6 +132,21 @@ def test_a_bodiless_post_carries_content_length_zero_on_both_paths(emulator: Emu
     _via_requests(client).request("POST", "/beta/me/presence/microsoft.graph.clearUserPreferredPresence")
     first, second = emulator.requests[-2:]
     assert first.headers.get("content-length") == second.headers.get("content-length") == "0"
+
+
+def test_headers_that_differ_only_in_case_go_out_once_on_both_paths() -> None:
+    seen: list[dict[str, list[str]]] = []
+
+    def answer(handler: Any, record: Any) -> None:
+        seen.append({name: handler.headers.get_all(name) for name in ("Content-Type", "User-Agent")})
+        reply(handler, 204)
+
+    with Loopback(answer) as server:
+        client = _connect(server.url(), "KeepAliveCase")
+        extra = {"content-type": "application/json; charset=utf-8", "user-agent": "my-script/1.0"}
+        for each in _on_both_paths(client):
+            each.request("POST", "/beta/me/presence/microsoft.graph.setUserPreferredPresence", data=b"{}", headers=extra)
+    assert seen == [{"Content-Type": ["application/json; charset=utf-8"], "User-Agent": ["my-script/1.0"]}] * 2
 
 
 def test_sequential_calls_share_one_connection(emulator: Emulator) -> None:
@@ -219,7 +241,7 @@ def test_a_refused_connection_is_the_same_error_on_both_paths() -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
     client = _connect(url, "KeepAliveRefused")
     records = []
-    for each in (client, _via_requests(client)):
+    for each in _on_both_paths(client):
         with pytest.raises(graph_client.GraphRequestError) as info:
             each.request("GET", "/beta/me/presence")
         records.append(info.value.record)
@@ -232,7 +254,7 @@ def test_an_invalid_header_is_refused_before_anything_is_sent() -> None:
     with Loopback(_close_after_reply()) as server:
         client = _connect(server.url(), "KeepAliveBadHeader")
         records = []
-        for each in (client, _via_requests(client)):
+        for each in _on_both_paths(client):
             with pytest.raises(graph_client.GraphRequestError) as info:
                 each.request("GET", "/beta/me/presence", headers={"X-Bad": "line\r\nInjected: yes"})
             records.append(info.value.record)
