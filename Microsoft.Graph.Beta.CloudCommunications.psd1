@@ -2,6 +2,7 @@
 # Do not edit: run scripts/generate to regenerate.
 @{
     RootModule           = 'module/Microsoft.Graph.Beta.CloudCommunications.psm1'
+    NestedModules        = @('module/PwshCompat.Start.psm1')
     ModuleVersion        = '0.1.0'
     GUID                 = '4d7b8c39-2f1e-4e55-9a37-6c0f3d1b8a21'
     Author               = 'pwshcompat contributors'

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tomllib
@@ -43,6 +44,8 @@ REGENERATE = "scripts/generate"
 HELP_DIR = ROOT / "module" / "help"
 ROOT_MODULE = "Microsoft.Graph.Beta.CloudCommunications"
 AUTH_MODULE = "Microsoft.Graph.Authentication"
+# Imported by PowerShell before the root module (NestedModules): starts Python early.
+START_SCRIPT = "module/PwshCompat.Start.psm1"
 
 
 @dataclass(frozen=True)
@@ -359,8 +362,13 @@ def psm1(module: ModuleInfo, module_specs: list[CommandSpec]) -> str:
 def psd1(module: ModuleInfo, module_specs: list[CommandSpec], root_module: str | None = None,
          required: tuple[str, ...] = ()) -> str:
     """The manifest; scripts/install-module passes a full ``root_module`` path and ``required`` modules."""
+    manifest_dir = Path(module.manifest).parent
     if root_module is None:
-        root_module = Path(module.psm1).relative_to(Path(module.manifest).parent).as_posix()
+        root_module = Path(module.psm1).relative_to(manifest_dir).as_posix()
+        # Relative to the manifest's folder, which may be below module/ itself.
+        start_script = Path(os.path.relpath(START_SCRIPT, manifest_dir)).as_posix()
+    else:
+        start_script = str(ROOT / START_SCRIPT)
     aliases = [a for s in module_specs for a in command_aliases(s)]
     # Required modules by name and GUID, so Microsoft's module of the same name never stands in for ours.
     specs_of = [f"@{{ ModuleName = {ps_quote(r)}; GUID = {ps_quote(MODULES[r].guid)}; ModuleVersion = {ps_quote(version())} }}"
@@ -373,6 +381,7 @@ def psd1(module: ModuleInfo, module_specs: list[CommandSpec], root_module: str |
 
     return header("#") + f"""@{{
     RootModule           = {ps_quote(root_module)}
+    NestedModules        = @({ps_quote(start_script)})
     ModuleVersion        = {ps_quote(version())}
     GUID                 = {ps_quote(module.guid)}
     Author               = 'pwshcompat contributors'

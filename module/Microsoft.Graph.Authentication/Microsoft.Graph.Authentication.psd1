@@ -2,6 +2,7 @@
 # Do not edit: run scripts/generate to regenerate.
 @{
     RootModule           = 'Microsoft.Graph.Authentication.psm1'
+    NestedModules        = @('../PwshCompat.Start.psm1')
     ModuleVersion        = '0.1.0'
     GUID                 = '0b6c2f5e-7a43-4f0e-9d3c-51e8a2c6b7d4'
     Author               = 'pwshcompat contributors'
