@@ -159,24 +159,24 @@ def parse_value(text: str, literal_only: bool = False) -> Any:
     return text
 
 
-def _is_array(spec: spec_module.CommandSpec | None, name: str) -> bool:
+def _parameter(spec: spec_module.CommandSpec | None, name: str) -> spec_module.ParameterSpec | None:
+    """The parameter ``name`` binds to, or None: the binder reports unknown names, with PowerShell's error."""
     if spec is None:
-        return False
+        return None
     try:
-        p = binder.parameter_for(spec, name)
+        return binder.parameter_for(spec, name)
     except PSError:
-        return False
-    return p.type.endswith("[]")
+        return None
+
+
+def _is_array(spec: spec_module.CommandSpec | None, name: str) -> bool:
+    p = _parameter(spec, name)
+    return p is not None and p.type.endswith("[]")
 
 
 def _is_switch(spec: spec_module.CommandSpec | None, name: str) -> bool:
-    if spec is None:
-        return False
-    try:
-        p = binder.parameter_for(spec, name)
-    except PSError:
-        return False  # the binder reports it, with PowerShell's error
-    return p.is_switch
+    p = _parameter(spec, name)
+    return p is not None and p.is_switch
 
 
 def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -> list[tuple[str | None, Any]]:
