@@ -148,26 +148,8 @@ function Clear-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearPresence'' operation', 'Clear-MgBetaCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -282,25 +264,8 @@ function Clear-MgBetaCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearAutomaticLocation'' operation', 'Clear-MgBetaCommunicationPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaCommunicationPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -415,25 +380,8 @@ function Clear-MgBetaCommunicationPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearLocation'' operation', 'Clear-MgBetaCommunicationPresenceLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaCommunicationPresenceLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -548,25 +496,8 @@ function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearUserPreferredPresence'' operation', 'Clear-MgBetaCommunicationPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaCommunicationPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -707,26 +638,8 @@ function Clear-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearPresence'' operation', 'Clear-MgBetaUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -841,25 +754,8 @@ function Clear-MgBetaUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearAutomaticLocation'' operation', 'Clear-MgBetaUserPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaUserPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -974,25 +870,8 @@ function Clear-MgBetaUserPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearLocation'' operation', 'Clear-MgBetaUserPresenceLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaUserPresenceLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1107,25 +986,8 @@ function Clear-MgBetaUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearUserPreferredPresence'' operation', 'Clear-MgBetaUserPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgBetaUserPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1313,23 +1175,8 @@ function Get-MgBetaCommunicationPresence {
         [System.String]
         ${CountVariable}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgBetaCommunicationPresence', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1449,25 +1296,8 @@ function Get-MgBetaCommunicationPresenceByUserId {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/microsoft.graph.getPresencesByUserId'' operation', 'Get-MgBetaCommunicationPresenceByUserId_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgBetaCommunicationPresenceByUserId', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1569,22 +1399,8 @@ function Get-MgBetaCommunicationPresenceCount {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgBetaCommunicationPresenceCount', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1708,23 +1524,8 @@ function Get-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgBetaUserPresence', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1872,25 +1673,8 @@ function New-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences'' operation', 'New-MgBetaCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'New-MgBetaCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2010,25 +1794,8 @@ function Remove-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''DELETE /communications/presences/{presence-id}'' operation', 'Remove-MgBetaCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Remove-MgBetaCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2148,25 +1915,8 @@ function Remove-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''DELETE /users/{user-id}/presence'' operation', 'Remove-MgBetaUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Remove-MgBetaUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2340,26 +2090,8 @@ function Set-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setPresence'' operation', 'Set-MgBetaCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2509,26 +2241,8 @@ function Set-MgBetaCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setAutomaticLocation'' operation', 'Set-MgBetaCommunicationPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2678,26 +2392,8 @@ function Set-MgBetaCommunicationPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setManualLocation'' operation', 'Set-MgBetaCommunicationPresenceManualLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresenceManualLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2840,26 +2536,8 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setStatusMessage'' operation', 'Set-MgBetaCommunicationPresenceStatusMessage_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresenceStatusMessage', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3046,26 +2724,8 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence'' operation', 'Set-MgBetaCommunicationPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3239,26 +2899,8 @@ function Set-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setPresence'' operation', 'Set-MgBetaUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3408,26 +3050,8 @@ function Set-MgBetaUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setAutomaticLocation'' operation', 'Set-MgBetaUserPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaUserPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3577,26 +3201,8 @@ function Set-MgBetaUserPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setManualLocation'' operation', 'Set-MgBetaUserPresenceManualLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaUserPresenceManualLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3739,26 +3345,8 @@ function Set-MgBetaUserPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setStatusMessage'' operation', 'Set-MgBetaUserPresenceStatusMessage_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaUserPresenceStatusMessage', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3923,26 +3511,8 @@ function Set-MgBetaUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setUserPreferredPresence'' operation', 'Set-MgBetaUserPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaUserPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -4114,26 +3684,8 @@ function Update-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''PATCH /communications/presences/{presence-id}'' operation', 'Update-MgBetaCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Update-MgBetaCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -4305,26 +3857,8 @@ function Update-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''PATCH /users/{user-id}/presence'' operation', 'Update-MgBetaUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Update-MgBetaUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 

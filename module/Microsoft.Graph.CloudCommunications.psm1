@@ -148,26 +148,8 @@ function Clear-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearPresence'' operation', 'Clear-MgCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -282,25 +264,8 @@ function Clear-MgCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearAutomaticLocation'' operation', 'Clear-MgCommunicationPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgCommunicationPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -415,25 +380,8 @@ function Clear-MgCommunicationPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearLocation'' operation', 'Clear-MgCommunicationPresenceLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgCommunicationPresenceLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -548,25 +496,8 @@ function Clear-MgCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.clearUserPreferredPresence'' operation', 'Clear-MgCommunicationPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgCommunicationPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -707,26 +638,8 @@ function Clear-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearPresence'' operation', 'Clear-MgUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -841,25 +754,8 @@ function Clear-MgUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearAutomaticLocation'' operation', 'Clear-MgUserPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgUserPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -974,25 +870,8 @@ function Clear-MgUserPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearLocation'' operation', 'Clear-MgUserPresenceLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgUserPresenceLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1107,25 +986,8 @@ function Clear-MgUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.clearUserPreferredPresence'' operation', 'Clear-MgUserPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Clear-MgUserPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1313,23 +1175,8 @@ function Get-MgCommunicationPresence {
         [System.String]
         ${CountVariable}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgCommunicationPresence', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1449,25 +1296,8 @@ function Get-MgCommunicationPresenceByUserId {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/microsoft.graph.getPresencesByUserId'' operation', 'Get-MgCommunicationPresenceByUserId_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgCommunicationPresenceByUserId', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1569,22 +1399,8 @@ function Get-MgCommunicationPresenceCount {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgCommunicationPresenceCount', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1708,23 +1524,8 @@ function Get-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgUserPresence', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -1872,25 +1673,8 @@ function New-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences'' operation', 'New-MgCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'New-MgCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2010,25 +1794,8 @@ function Remove-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''DELETE /communications/presences/{presence-id}'' operation', 'Remove-MgCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Remove-MgCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2148,25 +1915,8 @@ function Remove-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''DELETE /users/{user-id}/presence'' operation', 'Remove-MgUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Remove-MgUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2340,26 +2090,8 @@ function Set-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setPresence'' operation', 'Set-MgCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2509,26 +2241,8 @@ function Set-MgCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setAutomaticLocation'' operation', 'Set-MgCommunicationPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgCommunicationPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2678,26 +2392,8 @@ function Set-MgCommunicationPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setManualLocation'' operation', 'Set-MgCommunicationPresenceManualLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgCommunicationPresenceManualLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -2840,26 +2536,8 @@ function Set-MgCommunicationPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setStatusMessage'' operation', 'Set-MgCommunicationPresenceStatusMessage_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgCommunicationPresenceStatusMessage', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3024,26 +2702,8 @@ function Set-MgCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence'' operation', 'Set-MgCommunicationPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgCommunicationPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3217,26 +2877,8 @@ function Set-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setPresence'' operation', 'Set-MgUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3386,26 +3028,8 @@ function Set-MgUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setAutomaticLocation'' operation', 'Set-MgUserPresenceAutomaticLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgUserPresenceAutomaticLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3555,26 +3179,8 @@ function Set-MgUserPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setManualLocation'' operation', 'Set-MgUserPresenceManualLocation_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgUserPresenceManualLocation', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3717,26 +3323,8 @@ function Set-MgUserPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setStatusMessage'' operation', 'Set-MgUserPresenceStatusMessage_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgUserPresenceStatusMessage', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -3901,26 +3489,8 @@ function Set-MgUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /users/{user-id}/presence/microsoft.graph.setUserPreferredPresence'' operation', 'Set-MgUserPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgUserPresenceUserPreferredPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -4092,26 +3662,8 @@ function Update-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''PATCH /communications/presences/{presence-id}'' operation', 'Update-MgCommunicationPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Update-MgCommunicationPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -4283,26 +3835,8 @@ function Update-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'InputObject' -and $pwshCompatBound.ContainsKey('InputObject') -and -not [object]::ReferenceEquals(${InputObject}, $pwshCompatBound['InputObject'])) { $null = $pwshCompatBound.Remove('InputObject') }
-            if ($pwshCompatLineBound -notcontains 'BodyParameter' -and $pwshCompatBound.ContainsKey('BodyParameter') -and -not [object]::ReferenceEquals(${BodyParameter}, $pwshCompatBound['BodyParameter'])) { $null = $pwshCompatBound.Remove('BodyParameter') }
-            if ($pwshCompatLineBound -notcontains 'Headers' -and $pwshCompatBound.ContainsKey('Headers') -and -not [object]::ReferenceEquals(${Headers}, $pwshCompatBound['Headers'])) { $null = $pwshCompatBound.Remove('Headers') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Call remote ''PATCH /users/{user-id}/presence'' operation', 'Update-MgUserPresence_' + $PSCmdlet.ParameterSetName)) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Update-MgUserPresence', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 

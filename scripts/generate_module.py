@@ -27,8 +27,9 @@ Usage::
 * ``pwshcompat/_generated/cmdlets.py``: one Python function per command, with keyword-only
   parameters named as the cmdlet's, Python types, the return type and a docstring.
 
-Each function resolves binding with PowerShell's own binder, asks ShouldProcess with the
-original's text, then makes one call into Python through ``[PwshCompat.Host.CommandBridge]``.
+Each function is its ``param()`` block (PowerShell's own binder resolves the parameter set and pipeline
+input) plus one host call, ``[PwshCompat.Host.GeneratedFunction]::Run``, which asks ShouldProcess with
+the original's text (``CommandTable`` in Generated.g.cs) and runs the command in Python.
 """
 
 from __future__ import annotations
@@ -305,6 +306,7 @@ def collect(all_specs_: list[CommandSpec]) -> tuple[dict[str, list[str]], list[t
 
 def csharp(all_specs_: list[CommandSpec]) -> str:
     by_namespace, cmdlets = collect(all_specs_)
+    by_namespace.setdefault("PwshCompat.Host", []).append(command_table(all_specs_))
     for full, command in cmdlets:
         namespace, _, name = full.rpartition(".")
         verb, _, noun = command.partition("-")
@@ -470,18 +472,6 @@ def completer(rule: dict[str, Any]) -> str:
             " ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]")
 
 
-def _what_if(s: CommandSpec) -> tuple[str, str] | None:
-    """(target expression, action expression) of the original's ShouldProcess call, per parameter set."""
-    if not (s.supports_should_process and s.graph):
-        return None
-    targets = {name: s.graph.what_if_target(name) for name in s.parameter_sets}
-    action = ps_quote(s.graph.internal_command_for("")) + " + $PSCmdlet.ParameterSetName"
-    if len(set(targets.values())) == 1:
-        return ps_quote(next(iter(targets.values()))), action
-    cases = " ".join(f"{ps_quote(k)} {{ {ps_quote(v)} }}" for k, v in targets.items())
-    return f"$(switch ($PSCmdlet.ParameterSetName) {{ {cases} }})", action
-
-
 def function(s: CommandSpec) -> str:
     text = load_help(s.name)
     binding = []
@@ -504,50 +494,40 @@ def function(s: CommandSpec) -> str:
         params.append("\n".join("        " + line for line in parameter_block(s, p, text.get("argumentCompleters", {}))))
     body.append(",\n\n".join(params))
     body.append("    )")
-    piped = [p.name for p in s.parameters if any(m.value_from_pipeline or m.value_from_pipeline_by_property_name
-                                                 for m in p.sets.values())]
-    bound = "$PSBoundParameters"
-    if piped:
-        # PowerShell resets a pipeline-bound parameter before the next record but leaves its key in
-        # $PSBoundParameters; the original (a compiled cmdlet) never sees such stale values.
-        body.append("    begin {")
-        body.append("        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys")
-        body.append("    }")
-        body.append("    process {")
-        body.append("        $pwshCompatBound = $PSBoundParameters")
-        body.append("        if ($MyInvocation.ExpectingInput) {")
-        body.append("            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)")
-        for name in piped:  # reset to its default by PowerShell, still listed: drop it
-            body.append(f"            if ($pwshCompatLineBound -notcontains {ps_quote(name)} -and $pwshCompatBound.ContainsKey({ps_quote(name)}) -and "
-                        f"-not [object]::ReferenceEquals(${{{name}}}, $pwshCompatBound[{ps_quote(name)}])) "
-                        f"{{ $null = $pwshCompatBound.Remove({ps_quote(name)}) }}")
-        body.append("        }")
-        bound = "$pwshCompatBound"
-    else:
-        body.append("    process {")
-    body.append("        if ($null -ne $script:PwshCompatBindingProbe) {")
-    body.append("            # Test hook (binder parity): report the binding, call nothing.")
-    body.append(f"            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName {bound}")
-    body.append("            return")
-    body.append("        }")
-    # A terminating error the original throws from its internal cmdlet comes back to be thrown by it.
-    call = (f"$pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, {ps_quote(s.name)}, {bound})",
-            "if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }")
-    what_if = _what_if(s)
-    if what_if:
-        target, action = what_if
-        body.append(f"        if ($PSCmdlet.ShouldProcess({target}, {action})) {{")
-        body += [f"            {line}" for line in call]
-        body.append("        }")
-    elif s.supports_should_process:
-        body.append(f"        if ($PSCmdlet.ShouldProcess({ps_quote(s.name)})) {{")
-        body += [f"            {line}" for line in call]
-        body.append("        }")
-    else:
-        body += [f"        {line}" for line in call]
+    # Everything after binding (stale pipeline values, the test hook, ShouldProcess, the call into
+    # Python, a terminating error thrown by the internal cmdlet) is one host call.
+    body.append("    process {")
+    body.append("        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))")
     body.append("    }")
     body.append("}")
     return "\n".join(body)
+
+
+def command_table(all_specs_: list[CommandSpec]) -> str:
+    """PwshCompat.Host.CommandTable: the original's ShouldProcess target of each command and set, and
+    the internal command name that is its action (GeneratedFunction.Run asks ShouldProcess with them)."""
+    def cs(text: str) -> str:
+        return json.dumps(text)
+
+    targets, internals = [], []
+    for s in all_specs_:
+        if not s.supports_should_process:
+            continue
+        per_set = ""
+        if s.graph:
+            per_set = ", ".join(f"[{cs(n)}] = {cs(s.graph.what_if_target(n))}" for n in s.parameter_sets)
+            internals.append(f"            [{cs(s.name)}] = {cs(s.graph.internal_command)},")
+        targets.append(f"            [{cs(s.name)}] = new System.Collections.Generic.Dictionary<string, string> {{ {per_set} }},")
+    nl = "\n"
+    return (
+        "    /// <summary>The original's ShouldProcess target per command and set, and its internal command (the action).</summary>\n"
+        "    public static class CommandTable\n    {\n"
+        "        public static readonly System.Collections.Generic.IReadOnlyDictionary<string, System.Collections.Generic.IReadOnlyDictionary<string, string>> ShouldProcessTargets =\n"
+        "            new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IReadOnlyDictionary<string, string>>(System.StringComparer.OrdinalIgnoreCase)\n        {\n"
+        f"{nl.join(targets)}\n        }};\n\n"
+        "        public static readonly System.Collections.Generic.IReadOnlyDictionary<string, string> InternalCommands =\n"
+        "            new System.Collections.Generic.Dictionary<string, string>(System.StringComparer.OrdinalIgnoreCase)\n        {\n"
+        f"{nl.join(internals)}\n        }};\n    }}")
 
 
 def command_aliases(s: CommandSpec) -> list[str]:

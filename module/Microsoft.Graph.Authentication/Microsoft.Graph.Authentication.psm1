@@ -51,26 +51,8 @@ function Add-MgEnvironment {
         [System.String]
         ${GraphEndpoint}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
-            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $pwshCompatBound.ContainsKey('AzureADEndpoint') -and -not [object]::ReferenceEquals(${AzureADEndpoint}, $pwshCompatBound['AzureADEndpoint'])) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
-            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $pwshCompatBound.ContainsKey('GraphEndpoint') -and -not [object]::ReferenceEquals(${GraphEndpoint}, $pwshCompatBound['GraphEndpoint'])) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Add-MgEnvironment')) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Add-MgEnvironment', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -231,13 +213,7 @@ function Connect-MgGraph {
         ${Break}
     )
     process {
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Connect-MgGraph', $PSBoundParameters)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -263,13 +239,7 @@ function Disconnect-MgGraph {
 
     )
     process {
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Disconnect-MgGraph', $PSBoundParameters)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -298,13 +268,7 @@ function Get-MgContext {
 
     )
     process {
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgContext', $PSBoundParameters)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -334,22 +298,8 @@ function Get-MgEnvironment {
         [System.String]
         ${Name}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgEnvironment', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -372,13 +322,7 @@ function Get-MgRequestContext {
 
     )
     process {
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Get-MgRequestContext', $PSBoundParameters)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -515,22 +459,8 @@ function Invoke-MgGraphRequest {
         [Microsoft.Graph.PowerShell.Authentication.Models.OutputType]
         ${OutputType}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Body' -and $pwshCompatBound.ContainsKey('Body') -and -not [object]::ReferenceEquals(${Body}, $pwshCompatBound['Body'])) { $null = $pwshCompatBound.Remove('Body') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Invoke-MgGraphRequest', $pwshCompatBound)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -560,24 +490,8 @@ function Remove-MgEnvironment {
         [System.String]
         ${Name}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Remove-MgEnvironment')) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Remove-MgEnvironment', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -621,26 +535,8 @@ function Set-MgEnvironment {
         [System.String]
         ${GraphEndpoint}
     )
-    begin {
-        $pwshCompatLineBound = [string[]]$PSBoundParameters.Keys
-    }
     process {
-        $pwshCompatBound = $PSBoundParameters
-        if ($MyInvocation.ExpectingInput) {
-            $pwshCompatBound = [System.Collections.Generic.Dictionary[string, object]]::new($PSBoundParameters, [System.StringComparer]::OrdinalIgnoreCase)
-            if ($pwshCompatLineBound -notcontains 'Name' -and $pwshCompatBound.ContainsKey('Name') -and -not [object]::ReferenceEquals(${Name}, $pwshCompatBound['Name'])) { $null = $pwshCompatBound.Remove('Name') }
-            if ($pwshCompatLineBound -notcontains 'AzureADEndpoint' -and $pwshCompatBound.ContainsKey('AzureADEndpoint') -and -not [object]::ReferenceEquals(${AzureADEndpoint}, $pwshCompatBound['AzureADEndpoint'])) { $null = $pwshCompatBound.Remove('AzureADEndpoint') }
-            if ($pwshCompatLineBound -notcontains 'GraphEndpoint' -and $pwshCompatBound.ContainsKey('GraphEndpoint') -and -not [object]::ReferenceEquals(${GraphEndpoint}, $pwshCompatBound['GraphEndpoint'])) { $null = $pwshCompatBound.Remove('GraphEndpoint') }
-        }
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
-            return
-        }
-        if ($PSCmdlet.ShouldProcess('Set-MgEnvironment')) {
-            $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgEnvironment', $pwshCompatBound)
-            if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
-        }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
@@ -689,13 +585,7 @@ function Set-MgRequestContext {
         ${ClientTimeout}
     )
     process {
-        if ($null -ne $script:PwshCompatBindingProbe) {
-            # Test hook (binder parity): report the binding, call nothing.
-            & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $PSBoundParameters
-            return
-        }
-        $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgRequestContext', $PSBoundParameters)
-        if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
+        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
     }
 }
 
