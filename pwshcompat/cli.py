@@ -19,6 +19,9 @@ environment says (reusing the auth module's ``Connect-MgGraph``):
   (``Connect-MgGraph -EnvironmentVariable``);
 * otherwise the connection an earlier ``Connect-MgGraph -ContextScope CurrentUser`` persisted
   (``pwshcompat.auth.connect.restore()``: silent, no prompt).
+
+``install-module [DIR]``, ``uninstall-module [DIR]`` and ``module-path [DIR]`` manage the PowerShell
+modules this package carries (:mod:`pwshcompat.install`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ from .errors import ErrorRecord, PSError
 __all__ = ["command_help", "command_syntax", "main", "parse_arguments", "parse_value"]
 
 USAGE = ("usage: python3 -m pwshcompat <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ...\n"
-         "       python3 -m pwshcompat <Cmdlet-Name> -?        (the command's syntax and parameters)")
+         "       python3 -m pwshcompat <Cmdlet-Name> -?        (the command's syntax and parameters)\n"
+         "       python3 -m pwshcompat install-module [DIR]    (the PowerShell modules, for this Python;\n"
+         "                                                       also uninstall-module [DIR], module-path [DIR])")
+INSTALL_COMMANDS = ("install-module", "uninstall-module", "module-path")
 CONNECTION_HELP = """\
 connection (before Graph commands, Invoke-MgGraphRequest and Get-MgContext), the first that applies:
   PWSHCOMPAT_ACCESS_TOKEN      a bearer token (with PWSHCOMPAT_GRAPH_ENDPOINT for another Graph endpoint,
@@ -396,6 +402,10 @@ def _print_error(name: str, record: ErrorRecord) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in INSTALL_COMMANDS:
+        from . import install
+
+        return install.main(args[0], args[1:])
     wants_help = len(args) >= 2 and args[0].lower() == "help"
     if wants_help:
         args = [args[1], "-?"]
