@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import pwsh_path
+from tests.conftest import run_pwsh
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,15 +114,14 @@ POWERSHELL_74_COMMANDS = {"Export-ModuleMember", "ForEach-Object", "Get-Module",
 
 
 def _pwsh_json(script: str, *args: str) -> object:
-    done = subprocess.run([pwsh_path(), "-NoProfile", "-NonInteractive", "-Command", script, *args],
-                          capture_output=True, text=True, timeout=120)
+    done = run_pwsh(script, *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
 def host_metadata(dll: Path) -> dict:
     """The target framework and referenced assemblies of ``dll`` (as read by pwsh's System.Reflection.Metadata)."""
-    return _pwsh_json(f"& {{ {_METADATA} }} @args", str(dll))  # type: ignore[return-value]
+    return _pwsh_json(_METADATA, str(dll))  # type: ignore[return-value]
 
 
 def assert_loads_in_powershell_74(dll: Path) -> None:
@@ -158,7 +157,7 @@ def test_host_project_targets_net8() -> None:
 
 
 def test_module_scripts_use_only_commands_and_types_pwsh_74_has() -> None:
-    used = _pwsh_json(f"& {{ {_SCRIPT_USE} }} @args", str(ROOT / "module"))
+    used = _pwsh_json(_SCRIPT_USE, str(ROOT / "module"))
     assert isinstance(used, dict)
     assert set(used["commands"]) <= POWERSHELL_74_COMMANDS, set(used["commands"]) - POWERSHELL_74_COMMANDS
     packages = _nuget_packages()
@@ -166,7 +165,7 @@ def test_module_scripts_use_only_commands_and_types_pwsh_74_has() -> None:
     standard = sorted(packages.glob("powershellstandard.library/5.1.1/lib/netstandard2.0/*.dll"))
     if not refs or not standard:
         pytest.fail(f"the .NET 8 reference pack or PowerShellStandard.Library is not in {packages}: run scripts/setup")
-    known = set(_pwsh_json(f"& {{ {_TYPES_DEFINED} }} @args", *map(str, refs + standard)))  # type: ignore[arg-type]
+    known = set(_pwsh_json(_TYPES_DEFINED, *map(str, refs + standard)))  # type: ignore[arg-type]
     ours = ("PwshCompat.Host.", "Microsoft.Graph.")  # defined by the module's own compiled part
     missing = [t for t in used["types"] if not t.startswith(ours) and t not in known]
     assert not missing, f"types .NET 8 / PowerShell 7.4 do not have: {missing}"
