@@ -246,6 +246,8 @@ def main(command: str, argv: list[str]) -> int:
             for path in paths:
                 print(f"installed {path.parent.name} {path.name} in {path}")
             print(f"Python: {sys.executable}")
+            runtime = pythonnet_runtime()
+            print(f"Python.Runtime.dll: {runtime if runtime else 'the one this package carries'}")
             folder = paths[0].parent.parent if paths else None
             on_path = [Path(p).resolve() for p in os.environ.get("PSModulePath", "").split(os.pathsep) if p]
             if folder is not None and folder != user_module_folder().resolve() and folder not in on_path:
