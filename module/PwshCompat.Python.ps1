@@ -34,9 +34,13 @@ function Initialize-PwshCompatPython {
     }
     if ([PwshCompat.Host.CommandBridge]::IsInitialized) { return }
     $python = [PwshCompat.Host.PythonLocator]::Find($moduleDir)
-    if (-not $python -or -not $python.PythonDll -or -not [System.IO.File]::Exists($python.PythonDll)) {
+    if (-not $python) {
         throw [System.IO.FileNotFoundException]::new(
             'pwshcompat cannot start: no Python with the pwshcompat package was found (Python 3.11 or later, with its shared libpython, and the packages pwshcompat, requests and msal). Install it with "pip install pwshcompat" (or the pwshcompat wheel) into the Python you want PowerShell to use, then set PWSHCOMPAT_PYTHON to that python executable (or put it first on PATH as python3); "pwshcompat install-module" also installs these modules for it. From a source checkout, run scripts/setup.')
+    }
+    if (-not $python.PythonDll -or -not [System.IO.File]::Exists($python.PythonDll)) {
+        throw [System.IO.FileNotFoundException]::new(
+            'pwshcompat cannot start: no shared libpython (Python 3.11 or later with the packages requests and msal) was found. Run scripts/setup (on Debian it installs python3-requests, python3-msal and libpython3.11), or set PYTHONNET_PYDLL to the path of libpython3.X.so and PWSHCOMPAT_PYTHON to its python executable.')
     }
     [string[]]$paths = @([System.IO.Path]::GetDirectoryName($moduleDir)) + $python.SitePackages
     [PwshCompat.Host.CommandBridge]::Initialize($python.PythonDll, $paths)
