@@ -105,8 +105,7 @@ def _environment(bound: dict[str, Any]) -> environments.Environment:
     name = bound.get("Environment") or "Global"
     env = environments.find(str(name))
     if env is None:
-        raise _fail(f"Unable to find environment with name '{name}'. Use Get-MgEnvironment to list the environments.",
-                    "InvalidEnvironment", target=name)
+        raise TerminatingError(environments.not_found(str(name), "InvalidEnvironment"))
     return environments.resolve(env)
 
 

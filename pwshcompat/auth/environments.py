@@ -16,9 +16,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import TYPE_CHECKING, ClassVar, Iterator
 
 from . import paths
+
+if TYPE_CHECKING:
+    from ..errors import ErrorRecord
 
 __all__ = [
     "BUILT_IN",
@@ -27,6 +30,7 @@ __all__ = [
     "add",
     "find",
     "list_all",
+    "not_found",
     "remove",
     "resolve",
     "update",
@@ -127,6 +131,15 @@ def _save_custom(table: dict[str, Environment]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def not_found(name: str, error_id: str = "EnvironmentNotFound") -> "ErrorRecord":
+    """The one error for an environment name nobody defined (the original's text); ``error_id`` is
+    the command's own id (``InvalidEnvironment`` for Connect-MgGraph, as the original)."""
+    from ..errors import ErrorCategory, ErrorRecord
+
+    return ErrorRecord(f"Environment {name} not found.", error_id, ErrorCategory.ObjectNotFound, name,
+                       recommended_action="Get-MgEnvironment lists the environments; Add-MgEnvironment adds one.")
 
 
 def find(name: str) -> Environment | None:
