@@ -113,7 +113,8 @@ def _load_custom() -> dict[str, Environment]:
 
 
 def _save_custom(table: dict[str, Environment]) -> None:
-    """Write the table atomically (write a temp file, then rename), like the original's exclusive write."""
+    """Write the table atomically (write a temp file, then rename); callers hold ``paths.locked``,
+    which stands for the original's exclusive-write file protection."""
     path = paths.context_settings()
     paths.ensure_graph_directory()
     body = {"EnvironmentTable": {
@@ -156,28 +157,36 @@ def list_all() -> Iterator[Environment]:
 
 
 def add(env: Environment) -> Environment:
-    """Add (or replace) a user-defined environment and persist it."""
-    table = _load_custom()
-    table[env.name.lower()] = env
-    _save_custom(table)
+    """Add (or replace) a user-defined environment and persist it.
+
+    The read-change-write holds the settings lock (:func:`pwshcompat.auth.paths.locked`), so
+    concurrent writers in threads or processes never lose each other's environments; raises
+    :class:`pwshcompat.auth.paths.SettingsLockTimeout` if the lock cannot be had in time.
+    """
+    with paths.locked(paths.context_settings()):
+        table = _load_custom()
+        table[env.name.lower()] = env
+        _save_custom(table)
     return env
 
 
 def update(name: str, azure_ad_endpoint: str | None, graph_endpoint: str | None) -> Environment:
     """Change the given endpoints of an existing user-defined environment; KeyError if absent."""
-    table = _load_custom()
-    old = table[name.lower()]
-    new = Environment(old.name, azure_ad_endpoint or old.azure_ad_endpoint, graph_endpoint or old.graph_endpoint)
-    table[name.lower()] = new
-    _save_custom(table)
+    with paths.locked(paths.context_settings()):
+        table = _load_custom()
+        old = table[name.lower()]
+        new = Environment(old.name, azure_ad_endpoint or old.azure_ad_endpoint, graph_endpoint or old.graph_endpoint)
+        table[name.lower()] = new
+        _save_custom(table)
     return new
 
 
 def remove(name: str) -> Environment:
     """Remove a user-defined environment; KeyError if absent."""
-    table = _load_custom()
-    env = table.pop(name.lower())
-    _save_custom(table)
+    with paths.locked(paths.context_settings()):
+        table = _load_custom()
+        env = table.pop(name.lower())
+        _save_custom(table)
     return env
 
 
