@@ -137,6 +137,14 @@ class ClientCredentialProvider:
         return "ClientCredentialProvider()"
 
 
+class BrowserUnavailable(Exception):
+    """No browser could be opened for interactive sign-in (``url`` is the page it should show)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__("No browser could be opened.")
+        self.url = url
+
+
 class UserProvider:
     """Delegated tokens for a signed-in account, refreshed silently with msal's refresh token."""
 
@@ -144,6 +152,7 @@ class UserProvider:
                  cache: msal.TokenCache, timeout: float) -> None:
         self.scopes = scopes
         self.account: dict[str, Any] | None = None
+        self.redirect_uri: str | None = None  # the loopback address of the last interactive sign-in
         options = _app_options(env, tenant, cache, timeout)
         self._session: AuthSession = options["http_client"]
         self._app = _build(msal.PublicClientApplication, "Sign-in", (), client_id=client_id, **options)
@@ -170,9 +179,43 @@ class UserProvider:
             result = {"error": "timeout", "error_description": f"Authentication timed out after {int(timeout)} seconds."}
         return self._finish(raise_for_msal(result, "Device code sign-in"))
 
-    def sign_in_interactively(self, timeout: float) -> AccessToken:
-        result = _call("Interactive sign-in", (), self._session, self._app.acquire_token_interactive, self.scopes, timeout=int(timeout))
-        return self._finish(raise_for_msal(result, "Interactive sign-in"))
+    def sign_in_interactively(self, timeout: float, open_browser: Callable[[str], bool],
+                              login_hint: str | None = None) -> AccessToken:
+        """The authorization-code flow with PKCE in a browser, redirected to a loopback port.
+
+        msal builds the authorize URL (state, nonce, PKCE challenge) and redeems the code with the
+        verifier; :class:`~pwshcompat.auth.loopback.LoopbackReceiver` takes the redirect on a free
+        port of ``127.0.0.1`` and is closed when this returns. ``open_browser(url)`` shows the page
+        and says whether it could. Raises :class:`BrowserUnavailable` when it could not (the caller
+        falls back to the device code, as the original does), and a ``TerminatingError`` when no
+        answer came within ``timeout`` seconds or the browser brought back an error (e.g. the user
+        cancelled).
+        """
+        from .loopback import LoopbackReceiver
+
+        what = "Interactive sign-in"
+        with LoopbackReceiver() as receiver:
+            flow = _call(what, (), self._session, self._app.initiate_auth_code_flow, self.scopes,
+                         redirect_uri=receiver.redirect_uri, login_hint=login_hint)
+            receiver.state = flow["state"]
+            self.redirect_uri = receiver.redirect_uri
+            if not open_browser(flow["auth_uri"]):
+                raise BrowserUnavailable(flow["auth_uri"])
+            answer = receiver.wait(timeout)
+        if answer is None:
+            raise TerminatingError(ErrorRecord(
+                f"{what} failed: Authentication timed out after {timeout:g} seconds: no answer came back to "
+                f"{receiver.redirect_uri} from the browser.", "AuthenticationFailed", ErrorCategory.OperationTimeout))
+        if "error" in answer:
+            error = answer.get("error") or "error"
+            description = (answer.get("error_description") or "").strip().splitlines()[0:1]
+            reason = "the sign-in was cancelled or declined in the browser" if error == "access_denied" \
+                else "the browser came back with an error"
+            raise TerminatingError(ErrorRecord(
+                f"{what} failed: {reason}: {error}: {' '.join(description)}".rstrip(": "), "AuthenticationFailed",
+                ErrorCategory.AuthenticationError, extra={"error": error}))
+        result = _call(what, (), self._session, self._app.acquire_token_by_auth_code_flow, flow, answer)
+        return self._finish(raise_for_msal(result, what))
 
     def _finish(self, result: dict[str, Any]) -> AccessToken:
         home = (result.get("id_token_claims") or {}).get("oid")
