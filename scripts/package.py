@@ -106,6 +106,9 @@ def stage_payload(dest: Path, host_dir: Path | None = None) -> Path:
     (default: :func:`build_host_il`)."""
     import generate_module
 
+    outside = [m.psm1 for m in generate_module.MODULES.values() if not m.psm1.startswith("module/")]
+    if outside:  # the payload is module/ and the manifests; a module's script elsewhere would be left out
+        raise SystemExit(f"package: module scripts outside module/ are not packaged: {', '.join(outside)}")
     host_dir = host_dir or build_host_il()
     if dest.exists():
         shutil.rmtree(dest)
