@@ -192,17 +192,15 @@ def build_nupkgs(out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["wheel", "nupkg", "payload"])
+    parser.add_argument("what", choices=["wheel", "nupkg"])
     parser.add_argument("out", nargs="?", type=Path, default=ROOT / "dist")
     args = parser.parse_args(argv)
     out = args.out.expanduser().resolve()
     if args.what == "wheel":
         print(build_wheel(out))
-    elif args.what == "nupkg":
+    else:
         for path in build_nupkgs(out):
             print(path)
-    else:
-        print(stage_payload(out))
     return 0
 
 
