@@ -1434,6 +1434,7 @@ def Connect_MgGraph(
     ContextScope: str = NOT_GIVEN,
     Environment: str = NOT_GIVEN,
     UseDeviceCode: bool = NOT_GIVEN,
+    LoginHint: str = NOT_GIVEN,
     ClientTimeout: float = NOT_GIVEN,
     Identity: bool = NOT_GIVEN,
     EnvironmentVariable: bool = NOT_GIVEN,
@@ -1494,6 +1495,9 @@ def Connect_MgGraph(
     UseDeviceCode : bool
         Sign in with the device code flow instead of a browser. Parameter sets: UserParameterSet. Aliases:
         UseDeviceAuthentication, DeviceCode, DeviceAuth, Device.
+    LoginHint : str
+        The account (user principal name) to sign in as; the browser sign-in pre-fills it, and a remembered
+        CurrentUser account is reused only when it is this one. Parameter sets: UserParameterSet.
     ClientTimeout : float
         HTTP client timeout in seconds for Graph requests.
     Identity : bool

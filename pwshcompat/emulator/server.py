@@ -30,7 +30,7 @@ from . import control
 from .clock import Clock
 from .faults import FaultRule, Faults
 from .graph_api import JSON_TYPE, GraphApi
-from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Tenant
+from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Page, Tenant
 from .presence import Preferred, PresenceStore, Session
 from .throttling import DOCUMENTED_READS, DOCUMENTED_TOTAL, DOCUMENTED_WINDOW, RateLimits
 from .tls import tls_files
@@ -288,6 +288,15 @@ class Emulator:
             return
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         status, payload = self.tenant.handle(method, path, form, headers, self.login_url)
+        if isinstance(payload, Page):  # the authorize endpoint: a sign-in page or a redirect
+            data = payload.body.encode()
+            handler.send_response(status)
+            for name, value in {**payload.headers, "Cache-Control": "no-store", "Content-Type": payload.content_type,
+                                "Content-Length": str(len(data))}.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
         _send(handler, status, payload, {"Cache-Control": "no-store"}, content_type="application/json; charset=utf-8")
 
 
