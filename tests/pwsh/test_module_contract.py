@@ -214,3 +214,16 @@ def test_presences_have_the_originals_default_table_view(facts):
 
 def test_root_import_brings_the_authentication_module(facts):
     assert facts["authModule"] == "Microsoft.Graph.Authentication"
+
+
+@pytest.mark.skipif(not PAGES, reason=f"help pages not present at {generate.SEEDS_DIR} (set PWSHCOMPAT_SEEDS)")
+def test_the_seeds_syntax_has_the_originals_parameter_order_hidden_parameters_included(facts):
+    """13.21: Break, Headers, HttpPipelineAppend, HttpPipelinePrepend, PassThru, Proxy... as the original
+    declares them; the module's 2024-05-01 page of the seed lists them all."""
+    page = generate.SEEDS_DIR / BETA / f"{NAME}.md"
+    text = page.read_text(encoding="utf-8").split("## SYNTAX", 1)[1].split("\n## ", 1)[0]
+    expected = [" ".join(body.split()).lower() for body in re.findall(r"```\n(.*?)```", text, re.S)]
+    actual = [_normalise(line, set()) for line in facts["commands"][NAME]["syntax"]]
+    assert actual == expected
+    assert "[-break] [-headers <idictionary>] [-httppipelineappend <sendasyncstep[]>] [-httppipelineprepend " \
+           "<sendasyncstep[]>] [-passthru] [-proxy <uri>]" in actual[0]
