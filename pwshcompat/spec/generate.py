@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import ALL_SETS, CODECS, COMMANDS_DIR, FORMAT_VERSION, model, model_names
+from . import ALL_SETS, COMMANDS_DIR, FORMAT_VERSION, model
 from .pages import COMMON, Page, PageError, parse
 
 OVERLAY = Path(__file__).with_name("overlay.json")
@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["build", "main", "note_type", "outputs_for", "overlays", "page_files", "render", "CODECS", "model_names"]
+__all__ = ["SEEDS_DIR", "build", "main", "note_type", "outputs_for", "overlays", "page_files", "render"]
 
 if __name__ == "__main__":
     sys.exit(main())
