@@ -52,6 +52,9 @@ PREFERRED_PAIRS: dict[tuple[str, str], timedelta] = {
     ("Offline", "OffWork"): timedelta(days=7),
 }
 
+#: No bound is documented for setUserPreferredPresence (§3.3); beyond ten years is refused (*unconfirmed*)
+#: so that every expiry stays a valid date.
+MAX_PREFERRED_EXPIRY = timedelta(days=3653)
 SESSION_DEFAULT_EXPIRY = timedelta(minutes=5)                          # §2.4
 SESSION_EXPIRY_RANGE = (timedelta(minutes=5), timedelta(hours=4))      # §3.3, inclusive
 FADE_IDLE, FADE_AWAY = timedelta(minutes=5), timedelta(minutes=10)     # §3.4
@@ -384,6 +387,6 @@ def _duration(body: Mapping[str, Any], default: timedelta,
         raise GraphError(400, "InvalidArgument",
                          f"[ExpirationDuration]: '{raw}' is not a valid ISO 8601 duration.")
     low, high = bounds
-    if value < low or (high is not None and value > high):
+    if value < low or value > (high if high is not None else MAX_PREFERRED_EXPIRY):
         raise GraphError(400, "InvalidArgument", "The provided [ExpirationDuration] is out of range.")
     return value
