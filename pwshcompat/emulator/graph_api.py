@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote
 
-from . import presence
+from . import presence, wire
 from .clock import Clock
 from .faults import STATUS_KINDS, Faults
 from .identity import Tenant
@@ -28,9 +28,10 @@ from .presence import GraphError, PresenceStore
 from .throttling import Throttle
 from .tokens import TokenError
 
-JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+JSON_TYPE = wire.JSON_TYPE
 MAX_BATCH = 20           # §6
 MAX_IDS = 650            # §2.3
+_BATCH_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 _ACTIONS = ("setPresence", "clearPresence", "setUserPreferredPresence", "clearUserPreferredPresence",
             "setStatusMessage")
 _READ = ("Presence.Read.All", "Presence.ReadWrite.All")
@@ -178,15 +179,13 @@ class GraphApi:
                              f"Number of batch request steps exceeds the maximum value of {MAX_BATCH}.")
         seen: set[str] = set()
         for item in requests:
-            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k)
-                                                     for k in ("id", "method", "url")):
-                raise GraphError(400, "BadRequest", "Every batch request needs string 'id', 'method' and 'url'.")
+            _check_batch_step(item)
             if item["id"] in seen:
                 raise GraphError(400, "BadRequest", f"Batch request id '{item['id']}' is used more than once.")
             seen.add(item["id"])
         for item in requests:
             depends = item.get("dependsOn") or []
-            if not isinstance(depends, list) or any(d not in seen or d == item["id"] for d in depends):
+            if any(d not in seen or d == item["id"] for d in depends):
                 raise GraphError(400, "BadRequest", f"Batch request '{item['id']}' depends on an id that is not "
                                  "another request of this batch.")
         statuses: dict[str, int] = {}
@@ -291,6 +290,25 @@ def _route(segments: list[str]) -> _Route:
     raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segments[-1] if segments else ''}'.")
 
 
+def _check_batch_step(item: Any) -> None:
+    """The shape of one ``$batch`` request (§6); 400 for the whole batch when it is wrong."""
+    if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k)
+                                             for k in ("id", "method", "url")):
+        raise GraphError(400, "BadRequest", "Every batch request needs string 'id', 'method' and 'url'.")
+    if item["method"].upper() not in _BATCH_METHODS:
+        raise GraphError(400, "BadRequest", f"Batch request '{item['id']}' has the method '{item['method']}'; "
+                         f"use one of {', '.join(_BATCH_METHODS)}.")
+    headers = item.get("headers")
+    if headers is not None and (not isinstance(headers, dict) or not all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in headers.values())):
+        raise GraphError(400, "BadRequest", f"Batch request '{item['id']}': 'headers' must be an object of "
+                         "header names and string values.")
+    depends = item.get("dependsOn")
+    if depends is not None and (not isinstance(depends, list) or not all(isinstance(d, str) for d in depends)):
+        raise GraphError(400, "BadRequest", f"Batch request '{item['id']}': 'dependsOn' must be a list of "
+                         "request ids.")
+
+
 def _json_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
@@ -298,10 +316,10 @@ def _json_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
         raise GraphError(415, "UnsupportedMediaType",
                          "The request body must be sent as Content-Type: application/json.")
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = wire.load_json(body)
+    except ValueError as exc:
         raise GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type "
-                         "header is set and payload is of valid JSON format.") from exc
+                         f"header is set and payload is of valid JSON format. {exc}") from None
     if not isinstance(value, dict):
         raise GraphError(400, "BadRequest", "The request body must be a JSON object.")
     return value
