@@ -28,7 +28,8 @@ from .clock import Clock
 from .faults import FaultRule, Faults
 from .graph_api import GraphApi
 from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Tenant
-from .presence import Preferred, PresenceStore, Session
+from .presence import WORK_LOCATION_TYPES, Preferred, PresenceStore, Session, WorkLocation
+from .queries import MAX_TOP
 from .throttling import DOCUMENTED_READS, DOCUMENTED_TOTAL, DOCUMENTED_WINDOW, RateLimits
 from .tls import server_context, tls_files
 from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE
@@ -254,6 +255,25 @@ class Emulator:
                            session_id: str = "teams-client") -> None:
         """Simulate the user signed in to a Teams client: a session that never expires (§3.4)."""
         self.store.add_client_session(user_id, availability, activity, session_id)
+
+    def set_scheduled_location(self, user_id: str, work_location_type: str, place_id: str | None = None) -> None:
+        """Simulate the user's scheduled work location (working hours and location, §2.9): the layer
+        below the automatic and manual signals the location actions set. ``ValueError`` for a type
+        that is not one of ``presence.WORK_LOCATION_TYPES``."""
+        if work_location_type not in WORK_LOCATION_TYPES:
+            raise ValueError(f"work_location_type must be one of {', '.join(WORK_LOCATION_TYPES)}")
+        self.store.set_location(user_id, "scheduled", WorkLocation(work_location_type, place_id))
+
+    @property
+    def page_size(self) -> int:
+        """Items per page of ``GET /communications/presences`` without ``$top`` (default 100)."""
+        return self.api.page_size
+
+    @page_size.setter
+    def page_size(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_TOP:
+            raise ValueError(f"page_size must be a whole number from 1 to {MAX_TOP}, got {size!r}")
+        self.api.page_size = size
 
     @property
     def presences(self) -> dict[str, dict[str, Any]]:
