@@ -419,7 +419,7 @@ def _json_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
     return value
 
 
-_PARAMETERS = {
+_PARAMETERS: dict[str, set[str]] = {
     "setPresence": {"sessionid", "availability", "activity", "expirationduration"},
     "clearPresence": {"sessionid"},
     "setUserPreferredPresence": {"availability", "activity", "expirationduration"},

@@ -150,6 +150,7 @@ def _handler(serve: Serve) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         timeout = 60
         server: Server
+        raw_requestline: bytes
         answered = False
 
         def setup(self) -> None:
