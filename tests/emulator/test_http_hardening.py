@@ -233,6 +233,25 @@ def test_the_log_keeps_at_most_its_limit(emu):
         assert small.requests.dropped + len(small.requests) == 120
 
 
+def test_a_client_that_expects_100_continue_gets_the_413_first(emu):
+    data = request("POST", ACTION, {"Content-Type": "application/json", "Expect": "100-continue",
+                                    "Content-Length": str(50 * 1024 * 1024)})
+    answer, _, body = raw(emu, data)       # never sends the body: the answer must come without it
+    assert answer == 413 and graph_error(body)["code"] == "RequestEntityTooLarge"
+
+
+def test_a_client_that_expects_100_continue_within_the_cap_is_served(emu):
+    payload = b'{"availability":"Away","activity":"Away"}'
+    parts = urlsplit(emu.graph_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(request("POST", ACTION, {"Authorization": f"Bearer {emu.issue_token()}",
+                                              "Content-Type": "application/json", "Expect": "100-continue",
+                                              "Content-Length": str(len(payload))}))
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100")
+        sock.sendall(payload)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+
+
 def test_several_large_posts_leave_nothing_behind(emu):
     """The issue's 340 MB: 50 MB bodies are refused by length, so neither memory nor the log grows."""
     for _ in range(4):
