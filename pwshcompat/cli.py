@@ -13,7 +13,9 @@ the environment says (reusing the auth module's ``Connect-MgGraph``):
 * ``PWSHCOMPAT_ACCESS_TOKEN`` (with ``PWSHCOMPAT_GRAPH_ENDPOINT`` for a custom endpoint, or
   ``PWSHCOMPAT_ENVIRONMENT`` naming a known environment): that bearer token;
 * otherwise ``AZURE_CLIENT_ID`` + ``AZURE_TENANT_ID`` + a secret or certificate
-  (``Connect-MgGraph -EnvironmentVariable``);
+  (``Connect-MgGraph -EnvironmentVariable``); with ``PWSHCOMPAT_GRAPH_ENDPOINT`` the sign-in goes
+  to that endpoint's own cloud (``PWSHCOMPAT_AZUREAD_ENDPOINT`` names it for an emulator or a
+  custom cloud), or the command is refused: ``pwshcompat.auth.environments.for_graph_endpoint``;
 * otherwise the connection an earlier ``Connect-MgGraph -ContextScope CurrentUser`` persisted
   (``pwshcompat.auth.connect.restore()``: silent, no prompt).
 """
@@ -231,6 +233,12 @@ def _connect_from_environment() -> None:
                        AzureADEndpoint=os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT", "https://login.microsoftonline.com"))
         api.invoke("Connect-MgGraph", AccessToken=token, NoWelcome=True, **({"Environment": environment} if environment else {}))
     elif os.environ.get("AZURE_CLIENT_ID") and os.environ.get("AZURE_TENANT_ID"):
+        if endpoint:  # sign in where that Graph endpoint belongs, or refuse: never mix clouds (auth owns the rule)
+            from .auth import environments as auth_environments
+
+            paired = auth_environments.for_graph_endpoint(endpoint, os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT"),
+                                                          environment or "PwshCompatCli")
+            environment = paired
         api.invoke("Connect-MgGraph", EnvironmentVariable=True, NoWelcome=True,
                    **({"Environment": environment} if environment else {}))
     else:

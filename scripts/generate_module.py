@@ -245,10 +245,21 @@ def parameter_block(s: CommandSpec, p: ParameterSpec, completers: dict[str, Any]
     return lines
 
 
+def spec_completers(s: CommandSpec) -> dict[str, Any]:
+    """The ``argumentCompleter`` rules a spec file gives its parameters (e.g. Connect-MgGraph's
+    ``-Environment``: ``{"command": "Get-MgEnvironment", "property": "Name"}``)."""
+    raw = json.loads((specs.COMMANDS_DIR / f"{s.name}.json").read_text(encoding="utf-8"))
+    return {p["name"]: p["argumentCompleter"] for p in raw.get("parameters", []) if p.get("argumentCompleter")}
+
+
 def completer(rule: dict[str, Any]) -> str:
     """An [ArgumentCompleter()] offering ``values``; with ``pairedWith``, the value that pairs with
-    the other parameter's bound value comes first (e.g. the activity valid for -Availability)."""
-    values = "@(" + ", ".join(ps_quote(v) for v in rule["values"]) + ")"
+    the other parameter's bound value comes first (e.g. the activity valid for -Availability); with
+    ``command`` and ``property``, the values are that property of what the command lists now."""
+    if "command" in rule:
+        values = f"@({rule['command']} -ErrorAction Ignore | ForEach-Object {{ $_.{rule['property']} }})"
+    else:
+        values = "@(" + ", ".join(ps_quote(v) for v in rule["values"]) + ")"
     paired = ""
     if "pairedWith" in rule:
         pairs = "@{" + "; ".join(f"{ps_quote(k)} = {ps_quote(v)}" for k, v in rule["pairs"].items()) + "}"
@@ -279,7 +290,8 @@ def function(s: CommandSpec) -> str:
     body.append("    param(")
     params = []
     for p in s.parameters:
-        params.append("\n".join("        " + line for line in parameter_block(s, p, text.get("argumentCompleters", {}))))
+        completers = {**spec_completers(s), **text.get("argumentCompleters", {})}
+        params.append("\n".join("        " + line for line in parameter_block(s, p, completers)))
     body.append(",\n\n".join(params))
     body.append("    )")
     piped = [p.name for p in s.parameters if any(m.value_from_pipeline or m.value_from_pipeline_by_property_name

@@ -27,7 +27,7 @@ from . import control, wire
 from .clock import Clock
 from .faults import FaultRule, Faults
 from .graph_api import GraphApi
-from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Tenant
+from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Page, Tenant
 from .presence import WORK_LOCATION_TYPES, Preferred, PresenceStore, Session, WorkLocation
 from .queries import MAX_TOP
 from .throttling import DOCUMENTED_READS, DOCUMENTED_TOTAL, DOCUMENTED_WINDOW, RateLimits
@@ -365,5 +365,9 @@ class Emulator:
             return
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         status, payload = self.tenant.handle(method, path, form, headers, self.login_url)
+        if isinstance(payload, Page):  # the authorize endpoint: a sign-in page or a redirect
+            wire.send(handler, status, payload.body.encode(), {**payload.headers, "Cache-Control": "no-store"},
+                      content_type=payload.content_type)
+            return
         wire.send(handler, status, payload, {"Cache-Control": "no-store"},
                   content_type="application/json; charset=utf-8")
