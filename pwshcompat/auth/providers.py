@@ -69,7 +69,8 @@ def _call(what: str, secrets: tuple[str, ...], session: AuthSession | None, fn: 
     try:
         return fn(*args, **kwargs)
     except requests.RequestException as exc:
-        raise TerminatingError(ErrorRecord(f"{what} failed: the sign-in endpoint did not answer: {redact(str(exc), secrets)}",
+        raise TerminatingError(ErrorRecord(f"{what} failed: the sign-in endpoint did not answer: {redact(str(exc), secrets)}"
+                                           f"{_tls_hint(exc, secrets)}",
                                            "AuthenticationFailed", ErrorCategory.ConnectionError)) from None
     except (RuntimeError, ValueError, KeyError) as exc:
         # msal raises these when a response is malformed or an ID token fails validation.
@@ -77,6 +78,20 @@ def _call(what: str, secrets: tuple[str, ...], session: AuthSession | None, fn: 
         first_line = invalid or (redact(str(exc), secrets).splitlines()[0] if str(exc) else type(exc).__name__)
         raise TerminatingError(ErrorRecord(f"{what} failed: {redact(first_line, secrets)}", "AuthenticationFailed",
                                            ErrorCategory.AuthenticationError)) from None
+
+
+def _tls_hint(exc: BaseException, secrets: tuple[str, ...]) -> str:
+    """" <sentence>" naming the CA file to trust when the sign-in endpoint is a pwshcompat emulator whose
+    certificate this process does not trust (``emulator.tls.untrusted_emulator_hint``), else ""."""
+    url = getattr(getattr(exc, "request", None), "url", None)
+    if not url:
+        return ""
+    try:  # lazy, and only present with the emulator's dependencies
+        from ..emulator.tls import untrusted_emulator_hint
+    except ImportError:
+        return ""
+    hint = untrusted_emulator_hint(url, exc)
+    return f" {redact(hint, secrets)}" if hint else ""
 
 
 def _token(result: dict[str, Any]) -> AccessToken:
@@ -111,7 +126,7 @@ def _build(factory: Callable[..., Any], what: str, secrets: tuple[str, ...], **k
         invalid = session.invalid_answer() if isinstance(session, AuthSession) and isinstance(exc, ValueError) else None
         reason = invalid or f"cannot reach the sign-in endpoint {kwargs.get('authority')}: {str(exc)}"
         raise TerminatingError(ErrorRecord(
-            f"{what} failed: {redact(reason, secrets)}",
+            f"{what} failed: {redact(reason, secrets)}{_tls_hint(exc, secrets)}",
             "AuthenticationFailed", ErrorCategory.ConnectionError, target=kwargs.get("authority"))) from None
 
 
