@@ -27,7 +27,6 @@ WhatIf text, Debug records, error records and their fully qualified ids (``<code
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 import uuid
 from typing import Any
@@ -37,7 +36,7 @@ from ..conversion import ConversionError, dotnet_string, identity_from_value
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError, TerminatingError
 from ..graph import client as graph_client
 from ..runtime import CommandRuntime
-from . import models
+from . import jsontext, models
 from .request import MAX_PAGE_SIZE, escape_data_string, expand_path, query_string, request_headers
 from .responses import not_specified, response_headers, service_error
 
@@ -179,14 +178,14 @@ class _Invocation:
             headers = request_headers(bound.get("Headers"))
             members = models.to_wire(body) if body is not None else None
         except ValueError as exc:
-            raise self.fail_not_specified(str(exc), "System.ArgumentException") from None
+            raise self.fail_not_specified(str(exc), getattr(exc, "exception_type", "System.ArgumentException")) from None
         for parameter, header in graph.headers.items():
             if bound.get(parameter) is not None:
                 headers[header] = dotnet_string(bound[parameter])
         data = None
         if members is not None:
             self.target["body"] = members
-            data = (json.dumps(members, indent=2, ensure_ascii=False) if members else "{\n}").encode("utf-8")
+            data = jsontext.dumps(members).encode("utf-8")
         for p in graph.path_parameters:
             value = values[p.name]
             if value in (".", ".."):
