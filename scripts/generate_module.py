@@ -218,7 +218,7 @@ def _identity_class(namespace: str, name: str, properties: list[tuple[str, str]]
         "        protected override global::PwshCompat.Host.ModelProperty[] Properties => Schema;\n\n"
         "        protected override bool KeepsAdditionalProperties => false;\n\n"
         f"{members}\n    }}\n\n"
-        f"    public sealed class {cls}TypeConverter : global::PwshCompat.Host.GraphModelConverter<{name}, {cls}>\n    {{\n    }}")
+        f"    public sealed class {cls}TypeConverter : global::PwshCompat.Host.GraphIdentityConverter<{name}, {cls}>\n    {{\n    }}")
 
 
 _CATEGORY = """    /// <summary>The original's parameter categories (AutoRest runtime).</summary>
@@ -374,9 +374,11 @@ def load_help(name: str) -> dict[str, Any]:
         "examples": [{"code": fill(e["code"]), "remarks": fill(e["remarks"])} for e in template.get("examples", [])],
         "parameters": template.get("parameters", {}),
         "outputs": list(s.output_type),
-        "notes": ("Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model "
-                  "object or a JSON object string; member names are case-insensitive.\n\nThis module is pwshcompat: a "
-                  "compatible re-implementation whose logic runs in Python inside the PowerShell process."),
+        "notes": ("Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON "
+                  "object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity "
+                  "object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable "
+                  "binds to -InputObject and to -Headers alike.\n\nThis module is pwshcompat: a compatible "
+                  "re-implementation whose logic runs in Python inside the PowerShell process."),
         "links": links,
         "argumentCompleters": template.get("argumentCompleters", {}),
     }

@@ -1271,7 +1271,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
         public string? UserId { get => GetValue<string>("UserId"); set => SetValue("UserId", value); }
     }
 
-    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphModelConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
+    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphIdentityConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
     {
     }
 }
@@ -2636,7 +2636,7 @@ namespace Microsoft.Graph.PowerShell.Models
         public string? UserId { get => GetValue<string>("UserId"); set => SetValue("UserId", value); }
     }
 
-    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphModelConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
+    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphIdentityConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
     {
     }
 }
