@@ -221,6 +221,22 @@ def _identity_class(namespace: str, name: str, properties: list[tuple[str, str]]
         f"    public sealed class {cls}TypeConverter : global::PwshCompat.Host.GraphIdentityConverter<{name}, {cls}>\n    {{\n    }}")
 
 
+_REST_EXCEPTION = """    /// <summary>The original's exception for an error response without a Graph error body (its type name is RestException`1).</summary>
+    public class RestException<T> : System.Exception
+    {
+        public RestException(string message) : base(message)
+        {
+        }
+    }"""
+
+_PARSER_EXCEPTION = """    /// <summary>The original's exception when an error response's body is not JSON.</summary>
+    public class ParserException : System.Exception
+    {
+        public ParserException(string message) : base(message)
+        {
+        }
+    }"""
+
 _CATEGORY = """    /// <summary>The original's parameter categories (AutoRest runtime).</summary>
     public enum ParameterCategory
     {
@@ -286,6 +302,8 @@ def collect(all_specs_: list[CommandSpec]) -> tuple[dict[str, list[str]], list[t
             identity_name = info["identityType"].rsplit(".", 1)[-1]
             models_ns.append(_identity_class(ns, identity_name, sorted(info["identity"].items())))
         by_namespace.setdefault(f"{ns}.Runtime", []).append(f"    public delegate {DELEGATES['SendAsyncStep']};")
+        by_namespace[f"{ns}.Runtime"].append(_REST_EXCEPTION)
+        by_namespace.setdefault(f"{ns}.Runtime.Json", []).append(_PARSER_EXCEPTION)
         by_namespace.setdefault(ns, []).append(_CATEGORY)
     for full, enum_values in sorted(raw_types.items()):
         namespace, _, name = full.rpartition(".")

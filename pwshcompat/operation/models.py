@@ -40,7 +40,8 @@ from ..spec import Model, ModelProperty
 from ..spec import model as model_named
 from . import jsontext
 
-__all__ = ["Body", "GraphObject", "ValueNotWritable", "from_value", "from_wire", "iso_date", "json_value", "to_wire"]
+__all__ = ["Body", "GraphObject", "ValueNotWritable", "from_value", "from_wire", "graph_object", "iso_date", "json_value",
+           "to_wire"]
 
 Warn = Callable[[str], None]
 _DROP = object()
@@ -393,6 +394,12 @@ class GraphObject:
     def ps_model(self) -> tuple[str, dict[str, Any]]:
         """(type name, properties in order with AdditionalProperties last): how the host builds the object."""
         return self.type_name, dict(self)
+
+
+def graph_object(body: Body, namespace: str) -> GraphObject:
+    """A body being sent as a model object of its type in ``namespace`` (the error target's ``body``)."""
+    values = {k: graph_object(v, namespace) if isinstance(v, Body) else v for k, v in body.values.items()}
+    return GraphObject(body.model, f"{namespace}.{body.model.name}", values, dict(body.additional))
 
 
 def _body_of(value: Any) -> Any:

@@ -38,7 +38,7 @@ from ..graph import client as graph_client
 from ..runtime import CommandRuntime
 from . import jsontext, models
 from .request import MAX_PAGE_SIZE, escape_data_string, expand_path, query_string, request_headers
-from .responses import not_specified, response_headers, service_error
+from .responses import ErrorTarget, not_specified, response_headers, service_error
 
 __all__ = ["MAX_BODY_BYTES", "run"]
 
@@ -89,7 +89,7 @@ class _Invocation:
         self.spec, self.graph, self.bound, self.runtime = spec, graph, bound, runtime
         self.op = graph.operation_for(parameter_set)
         self.internal_type = graph.internal_type_for(parameter_set)
-        self.target: dict[str, Any] = {}
+        self.target: dict[str, Any] = {}  # the ErrorTarget's members, in the original's order
         self.limit = 0  # ListCmdlet's limit: -Top when the cmdlet pages up to it
 
     def fail(self, record: ErrorRecord) -> _Stop:
@@ -118,12 +118,21 @@ class _Invocation:
                         f"{parameter} has null value for {parameter}.{p.identity_property}", "",
                         ErrorCategory.InvalidArgument, target=raw, command=self.internal_type))
                 values[p.name] = value
+            self.target[parameter] = self.identity_object(identity)
         else:
             for p in self.graph.path_parameters:
                 values[p.name] = dotnet_string(self.bound.get(p.parameter))
-                self.target[p.parameter] = values[p.name]
+                if "{" + p.name + "}" in self.op.path:
+                    self.target[p.parameter] = values[p.name]
         self.target["Headers"] = self.bound.get("Headers")
         return values
+
+    def identity_object(self, identity: dict[str, str]) -> models.GraphObject:
+        """The identity as the original's identity model object (the error target's InputObject)."""
+        graph = self.graph
+        type_name = self.spec.parameter(graph.identity_parameter or "InputObject").type.rsplit(".", 1)[-1][1:]
+        model = spec_module.Model(type_name, graph.identity_properties, additional_properties=False, identity=True)
+        return models.GraphObject(model, f"{graph.namespace}.Models.{type_name}", dict(identity), {})
 
     def body(self) -> models.Body | None:
         graph, op = self.graph, self.op
@@ -183,8 +192,9 @@ class _Invocation:
             if bound.get(parameter) is not None:
                 headers[header] = dotnet_string(bound[parameter])
         data = None
+        if body is not None:
+            self.target["body"] = models.graph_object(body, f"{graph.namespace}.Models")
         if members is not None:
-            self.target["body"] = members
             data = jsontext.dumps(members).encode("utf-8")
         for p in graph.path_parameters:
             value = values[p.name]
@@ -207,7 +217,7 @@ class _Invocation:
             self.pages(response, headers)
             return
         if not 200 <= response.status_code < 300:
-            raise self.fail(service_error(response, self.target, self.internal_type, graph.namespace))
+            raise self.fail(service_error(response, ErrorTarget(self.target), self.internal_type, graph.namespace))
         self.write_result(response)
         self.set_headers_variable(response)
 
@@ -285,7 +295,7 @@ class _Invocation:
         first = True
         while True:
             if not 200 <= response.status_code < 300:
-                raise self.fail(service_error(response, self.target, self.internal_type, self.graph.namespace))
+                raise self.fail(service_error(response, ErrorTarget(self.target), self.internal_type, self.graph.namespace))
             page = self.json_of(response) or {}
             items = page.get("value") or []
             if first and limit and items:

@@ -1279,6 +1279,25 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
 namespace Microsoft.Graph.Beta.PowerShell.Runtime
 {
     public delegate System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsyncStep(System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken, System.Func<System.Net.Http.HttpRequestMessage, System.Threading.CancellationToken, System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage>> next);
+
+    /// <summary>The original's exception for an error response without a Graph error body (its type name is RestException`1).</summary>
+    public class RestException<T> : System.Exception
+    {
+        public RestException(string message) : base(message)
+        {
+        }
+    }
+}
+
+namespace Microsoft.Graph.Beta.PowerShell.Runtime.Json
+{
+    /// <summary>The original's exception when an error response's body is not JSON.</summary>
+    public class ParserException : System.Exception
+    {
+        public ParserException(string message) : base(message)
+        {
+        }
+    }
 }
 
 namespace Microsoft.Graph.PowerShell
@@ -2644,6 +2663,25 @@ namespace Microsoft.Graph.PowerShell.Models
 namespace Microsoft.Graph.PowerShell.Runtime
 {
     public delegate System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsyncStep(System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken, System.Func<System.Net.Http.HttpRequestMessage, System.Threading.CancellationToken, System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage>> next);
+
+    /// <summary>The original's exception for an error response without a Graph error body (its type name is RestException`1).</summary>
+    public class RestException<T> : System.Exception
+    {
+        public RestException(string message) : base(message)
+        {
+        }
+    }
+}
+
+namespace Microsoft.Graph.PowerShell.Runtime.Json
+{
+    /// <summary>The original's exception when an error response's body is not JSON.</summary>
+    public class ParserException : System.Exception
+    {
+        public ParserException(string message) : base(message)
+        {
+        }
+    }
 }
 
 namespace PwshCompat.Host

@@ -218,7 +218,13 @@ def test_service_error_record_matches_the_original(emu: Any) -> None:
     assert lines[1:3] == ["", "Status: 400 (BadRequest)"] and lines[3] == "ErrorCode: InvalidArgument"
     assert lines[4].startswith("Date: ") and lines[5:7] == ["", "Headers:"]
     assert any(line.startswith("request-id                    : ") for line in lines)
-    assert record.target["PresenceId"] == "u1" and record.target["body"]["availability"] == "Bogus"
+    # The target is the original's anonymous object: path value, Headers, body model (13.17).
+    assert (record.target.PresenceId, record.target.Headers) == ("u1", None)
+    assert record.target.body.Availability == "Bogus" and record.target.body.ExpirationDuration is None
+    assert record.target.body.type_name == ("Microsoft.Graph.Beta.PowerShell.Models."
+                                            "Paths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema")
+    assert str(record.target) == f"{{ PresenceId = u1, Headers = , body = {record.target.body.type_name} }}"
+    assert record.extra["target_name"] == str(record.target)
     assert str(info.value) == record.details_message
 
 
