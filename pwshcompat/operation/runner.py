@@ -50,8 +50,18 @@ class _Stop(Exception):
     """The runner wrote its error record; the invocation ends."""
 
 
+# Set by the PowerShell host when it asked ShouldProcess itself and was told no (-WhatIf, a declined
+# -Confirm): the command only writes what the original writes around a skipped call.
+DECLINED = "__ShouldProcessDeclined"
+
+
 def run(spec: spec_module.CommandSpec, parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> None:
     """Run the Graph cmdlet ``spec`` in ``parameter_set`` with ``bound`` parameters, writing to ``runtime``.
+
+    With ``-Debug`` it writes the original's records around the call (original-observed.md,
+    "Errors"): the begin record and the two ``[Authentication]`` lines first, then ShouldProcess
+    (so ``-WhatIf`` still gets them), ``[CmdletException]`` for a call that fails before or while
+    sending, and the end record last.
 
     Raises :class:`~pwshcompat.errors.TerminatingError` for the errors the original throws
     (an identity without its key property, a model value that cannot be converted); everything
@@ -60,12 +70,17 @@ def run(spec: spec_module.CommandSpec, parameter_set: str, bound: dict[str, Any]
     graph = spec.graph
     assert graph is not None, f"{spec.name} has no graph operation"
     internal = graph.internal_command_for(parameter_set)
-    if spec.supports_should_process and not runtime.should_process(graph.what_if_target(parameter_set), internal):
-        return
+    declined = bool(bound.pop(DECLINED, False))
     debug = runtime.want_debug
     if debug:
         runtime.write_debug(f"[CmdletBeginProcessing]: - {spec.name} begin processing with parameterSet '{parameter_set}'.")
+        try:
+            _debug_auth(runtime, graph_client.require_context())
+        except AuthenticationNeededError:
+            pass  # not connected: the call fails below, as the original's does
     try:
+        if declined or spec.supports_should_process and not runtime.should_process(graph.what_if_target(parameter_set), internal):
+            return
         _Invocation(spec, graph, parameter_set, bound, runtime).run()
     except _Stop:
         pass
@@ -97,6 +112,10 @@ class _Invocation:
         return _Stop()
 
     def fail_not_specified(self, message: str, exception_type: str) -> _Stop:
+        """The original's catch-all: a NotSpecified record, and ``[CmdletException]`` under -Debug."""
+        if self.runtime.want_debug:
+            self.runtime.write_debug(f"[CmdletException]: Received exception with message "
+                                     f"'{exception_type.rsplit('.', 1)[-1]} - {message}'")
         return self.fail(not_specified(message, self.internal_type, exception_type))
 
     # --- the request ---------------------------------------------------------------------
@@ -225,17 +244,9 @@ class _Invocation:
         runtime = self.runtime
         try:
             client = graph_client.for_current_context()
-            if runtime.want_debug:
-                _debug_auth(runtime, client.context)
             response = client.request(self.op.method, path, data=data, headers=headers)
-        except AuthenticationNeededError as exc:
-            raise self.fail_not_specified(exc.record.message, exc.record.exception_type) from None
         except PSError as exc:
-            record = exc.record
-            if runtime.want_debug:
-                runtime.write_debug(f"[CmdletException]: Received exception with message "
-                                    f"'{record.exception_type.rsplit('.', 1)[-1]} - {record.message}'")
-            raise self.fail_not_specified(record.message, record.exception_type) from None
+            raise self.fail_not_specified(exc.record.message, exc.record.exception_type) from None
         if runtime.want_debug:
             runtime.write_debug(graph_client.format_request_log(response.request))
             runtime.write_debug(graph_client.format_response_log(response))

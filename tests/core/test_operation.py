@@ -300,6 +300,29 @@ def test_debug_output_has_no_token(emu: Any, caplog: Any) -> None:
     assert token not in text and "Authorization" not in text
 
 
+def _debug_lines(caplog: Any) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("[")]
+
+
+def test_debug_with_what_if_writes_begin_authentication_and_end(emu: Any, caplog: Any) -> None:
+    # original-observed.md, "Errors": -Debug writes these even with -WhatIf (issue 13.19).
+    with caplog.at_level(logging.DEBUG, logger="pwshcompat"):
+        call(PresenceId="u1", **BUSY, Debug=True, WhatIf=True)
+    lines = _debug_lines(caplog)
+    assert lines[0] == f"[CmdletBeginProcessing]: - {CMD} begin processing with parameterSet 'SetExpanded'."
+    assert lines[1].startswith("[Authentication]: - AuthType: '") and lines[2].startswith("[Authentication]: - Scopes: [")
+    assert lines[3:] == [f"[CmdletEndProcessing]: - {CMD} end processing."] and emu.requests == []
+
+
+def test_a_call_failing_before_it_sends_writes_cmdlet_exception(emu: Any, caplog: Any) -> None:
+    with caplog.at_level(logging.DEBUG, logger="pwshcompat"), pytest.raises(CommandError):
+        call(PresenceId="u1", **BUSY, AdditionalProperties={"Availability": "Away"}, Debug=True)
+    lines = _debug_lines(caplog)
+    assert ("[CmdletException]: Received exception with message 'ArgumentException - An item with the same key has "
+            "already been added. Key: availability'") in lines
+    assert lines[-1] == f"[CmdletEndProcessing]: - {CMD} end processing." and emu.requests == []
+
+
 # --- the Graph client: retries, faults, transport errors --------------------------------------------
 
 def test_429_is_retried_with_retry_attempt_header(emu: Any) -> None:
