@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import os
+import sys
 from typing import Any, Callable, Mapping
 
 from . import commands
@@ -28,7 +30,7 @@ from .conversion import TimeSpan
 from .errors import ErrorRecord, PSError
 from .runtime import CommandRuntime
 
-__all__ = ["HeaderDictionary", "PSObjectData", "invoke", "invoke_host", "invoke_json"]
+__all__ = ["HeaderDictionary", "PSObjectData", "invoke", "invoke_host", "invoke_json", "update_environment"]
 
 # Nested objects deeper than this are passed as their text (cycles end here too).
 _MAX_DEPTH = 32
@@ -44,6 +46,43 @@ class PSObjectData(dict):  # type: ignore[type-arg]
 
 class HeaderDictionary(dict):  # type: ignore[type-arg]
     """Response headers: name -> list of values (case-insensitive once in PowerShell)."""
+
+
+# Variables read once into long-lived objects, which must be made again when one of them changes:
+# the Graph clients' proxies and CA bundle (pwshcompat.graph.client), and the browser list the
+# standard library's webbrowser module builds on first use.
+_CLIENT_VARIABLES = frozenset({"requests_ca_bundle", "curl_ca_bundle", "ssl_cert_file", "ssl_cert_dir"})
+_BROWSER_VARIABLES = frozenset({"BROWSER", "DISPLAY", "WAYLAND_DISPLAY"})
+
+
+def update_environment(changes: dict[str, str | None], complete: bool | int = False) -> None:
+    """Make ``os.environ`` what the host process's environment is now.
+
+    ``changes`` maps a variable name to its new value, or to None when it was removed; with
+    ``complete`` it holds every variable and any other in ``os.environ`` is removed too. Called by
+    the PowerShell host (``src/PwshCompat.Host/SessionEnvironment.cs``) before a command runs,
+    because .NET on Unix keeps ``$env:`` changes to itself; assignments go through ``os.environ``,
+    so native code (OpenSSL reading ``SSL_CERT_FILE``) sees them as well. Objects that read a
+    variable once are made again: the Graph clients when a proxy or CA variable changed, the
+    webbrowser module's browser list when ``BROWSER`` or the display changed.
+    """
+    environ = os.environ
+    if complete:
+        changes = {**{name: None for name in environ if name not in changes}, **changes}
+    for name, value in changes.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    names = {name.lower() for name in changes}
+    if any(name.endswith("_proxy") or name in _CLIENT_VARIABLES for name in names):
+        client = sys.modules.get("pwshcompat.graph.client")
+        if client is not None:
+            client.close_clients()
+    webbrowser = sys.modules.get("webbrowser")
+    if webbrowser is not None and not _BROWSER_VARIABLES.isdisjoint(changes):
+        webbrowser._tryorder = None  # type: ignore[attr-defined]  # rebuilt from BROWSER on the next get()
+        webbrowser._browsers = {}  # type: ignore[attr-defined]
 
 
 def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> dict[str, Any]:

@@ -60,6 +60,7 @@ __all__ = [
     "GraphClient",
     "GraphRequestError",
     "RETRY_STATUSES",
+    "close_clients",
     "for_current_context",
     "format_request_log",
     "format_response_log",
@@ -440,6 +441,12 @@ def _close_all() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+
+
+def close_clients() -> None:
+    """Close every client: the next request makes a new one, which reads the proxy and CA
+    variables again (a host calls this when they change, see pwshcompat.bridge.update_environment)."""
+    _close_all()
 
 
 def for_current_context() -> GraphClient:

@@ -24,7 +24,11 @@ namespace PwshCompat.Host
 
         private static readonly object Gate = new();
         private static PyObject? invokeHost;
+        private static PyObject? updateEnvironment;
         private static PythonTypes? types;
+        // The host's version as Get-MgContext shows it (PSHostVersion), kept while it stays the same.
+        private static string? hostVersion;
+        private static PyObject? pyHostVersion;
         private static Task? starting;
         private static Task? preloading;
 
@@ -130,6 +134,7 @@ namespace PwshCompat.Host
                 using PyObject conversion = Py.Import("pwshcompat.conversion");
                 types = new PythonTypes(bridge, conversion);
                 invokeHost = bridge.GetAttr("invoke_host");
+                updateEnvironment = bridge.GetAttr("update_environment");
             }
         }
 
@@ -212,6 +217,8 @@ namespace PwshCompat.Host
                         using var value = ToPython.Convert(entry.Value, types.TimeSpan);
                         kwargs[key] = value;
                     }
+                    kwargs["__PSHostVersion"] = HostVersion(cmdlet);
+                    SessionEnvironment.Sync(updateEnvironment!);
                     using var pyName = new PyString(name);
                     using var pySet = new PyString(cmdlet.ParameterSetName);
                     using var pyDebug = WantsDebug(cmdlet, bound).ToPython();
@@ -232,6 +239,22 @@ namespace PwshCompat.Host
                 return null;
             }
             return result.Replay(cmdlet);
+        }
+
+        /// <summary>
+        /// The calling host's version (Connect-MgGraph records it as the context's PSHostVersion,
+        /// as the original does); passed to every command as the extra bound key __PSHostVersion.
+        /// </summary>
+        private static PyObject HostVersion(PSCmdlet cmdlet)
+        {
+            string version = cmdlet.Host?.Version?.ToString() ?? string.Empty;
+            if (pyHostVersion is null || !string.Equals(version, hostVersion, StringComparison.Ordinal))
+            {
+                pyHostVersion?.Dispose();
+                pyHostVersion = new PyString(version);
+                hostVersion = version;
+            }
+            return pyHostVersion;
         }
 
         /// <summary>
