@@ -7,6 +7,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Python.Runtime;
 
@@ -36,12 +37,13 @@ namespace PwshCompat.Host
         public static bool IsInitialized => starting is not null;
 
         /// <summary>
-        /// Starts Python from <paramref name="pythonDll"/> (once per process) on a worker thread,
-        /// with <paramref name="searchPaths"/> first on sys.path, and imports pwshcompat.bridge.
-        /// Returns at once: starting CPython and pythonnet takes a few hundred milliseconds, which
-        /// then overlap the rest of the module import and the script; the first call waits for it.
+        /// Starts Python from <paramref name="python"/> (once per process) on a worker thread, with
+        /// its recorded setup (executable, home) and <paramref name="searchPaths"/>
+        /// first on sys.path, and imports pwshcompat.bridge. Returns at once: starting CPython and
+        /// pythonnet takes a few hundred milliseconds, which then overlap the rest of the module
+        /// import and the script; the first call waits for it.
         /// </summary>
-        public static void Initialize(string pythonDll, string[] searchPaths)
+        public static void Initialize(PythonLocation python, string[] searchPaths)
         {
             lock (Gate)
             {
@@ -51,11 +53,15 @@ namespace PwshCompat.Host
                     // worker thread; tearing the process down under Py_Initialize crashes it (exit 139).
                     // Registered before the start, so it runs before the exit handler Start installs.
                     AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitForStart(TimeSpan.FromSeconds(30));
-                    starting = Task.Run(() => Start(pythonDll, searchPaths));
+                    starting = Task.Run(() => Start(python, searchPaths));
                     preloading = starting.ContinueWith(_ => Preload(), TaskContinuationOptions.OnlyOnRanToCompletion);
                 }
             }
         }
+
+        /// <summary>Starts the libpython at <paramref name="pythonDll"/> with the setup it derives itself.</summary>
+        public static void Initialize(string pythonDll, string[] searchPaths) =>
+            Initialize(new PythonLocation(pythonDll, Array.Empty<string>()), searchPaths);
 
         private static void WaitForStart(TimeSpan limit)
         {
@@ -106,11 +112,12 @@ namespace PwshCompat.Host
             return (invokeHost!, types!);
         }
 
-        private static void Start(string pythonDll, string[] searchPaths)
+        private static void Start(PythonLocation python, string[] searchPaths)
         {
             if (!PythonEngine.IsInitialized)
             {
-                Runtime.PythonDLL = pythonDll;
+                Runtime.PythonDLL = python.PythonDll;
+                UseRecordedSetup(python);
                 PythonEngine.Initialize();
                 SkipFinalizationAtExit();
                 using (Py.GIL())
@@ -127,7 +134,7 @@ namespace PwshCompat.Host
                 // Release the GIL so any runspace thread can take it per call.
                 PythonEngine.BeginAllowThreads();
             }
-            PythonThreads.Load(Runtime.PythonDLL ?? pythonDll);
+            PythonThreads.Load(Runtime.PythonDLL ?? python.PythonDll);
             using (Py.GIL())
             {
                 PyObject bridge = Py.Import("pwshcompat.bridge");
@@ -135,6 +142,32 @@ namespace PwshCompat.Host
                 types = new PythonTypes(bridge, conversion);
                 invokeHost = bridge.GetAttr("invoke_host");
                 updateEnvironment = bridge.GetAttr("update_environment");
+            }
+        }
+
+        /// <summary>
+        /// Left to itself, an embedded CPython finds its home through the first python3 on PATH (a
+        /// venv, another CPython) and reads PYTHONHOME and PYTHONPATH: with another interpreter
+        /// there it took that one's prefix, standard library or site-packages beside the recorded
+        /// libpython (issue 14.8). When the setup is recorded, it is said explicitly (program name,
+        /// home) and the PYTHON* variables are ignored, as `python -E` does; sys.path then holds the
+        /// recorded standard library and site-packages. Call before PythonEngine.Initialize.
+        /// </summary>
+        private static void UseRecordedSetup(PythonLocation python)
+        {
+            if (python.Home is null)
+            {
+                return; // only a libpython (PYTHONNET_PYDLL alone): its own defaults and the PYTHON* variables apply
+            }
+            if (python.Executable is not null)
+            {
+                PythonEngine.ProgramName = python.Executable;
+            }
+            PythonEngine.PythonHome = python.Home;
+            if (NativeLibrary.TryLoad(python.PythonDll, out IntPtr library)
+                && NativeLibrary.TryGetExport(library, "Py_IgnoreEnvironmentFlag", out IntPtr ignoreEnvironment))
+            {
+                Marshal.WriteInt32(ignoreEnvironment, 1);
             }
         }
 
