@@ -13,7 +13,13 @@ pipeline record. The result holds only values the host converts back without gue
   attribute when it has one;
 * :class:`HeaderDictionary` for a mapping of header name to a list of values, which becomes the
   case-insensitive ``Dictionary[string, IEnumerable[string]]`` the original stores in
-  ``-ResponseHeadersVariable``.
+  ``-ResponseHeadersVariable``;
+* the values of :mod:`pwshcompat.hostvalues`: a :class:`~pwshcompat.hostvalues.Hashtable`
+  becomes a case-insensitive ``Hashtable`` (its values read as JSON values), an
+  :class:`~pwshcompat.hostvalues.HttpResponseMessage` a ``System.Net.Http.HttpResponseMessage``.
+
+An error record may carry the HTTP response it reports (``record.extra["response"]``, an
+``HttpResponseMessage``): the host gives its exception that response (``HttpResponseException``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any, Callable, Mapping
 from . import commands
 from .conversion import TimeSpan
 from .errors import ErrorRecord, PSError
+from .hostvalues import Hashtable, HttpResponseMessage
 from .runtime import CommandRuntime
 
 __all__ = ["HeaderDictionary", "PSObjectData", "invoke", "invoke_host", "invoke_json", "update_environment"]
@@ -96,6 +103,7 @@ def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> d
         "fully_qualified_error_id": record.fully_qualified_error_id,
         "details_message": record.details_message,
         "recommended_action": record.recommended_action,
+        "response": record.extra.get("response") if isinstance(record.extra.get("response"), HttpResponseMessage) else None,
     }
 
 
@@ -128,6 +136,10 @@ def _plain(value: Any, depth: int = 0, output_type: str | None = None) -> Any:
         return str(value)
     if isinstance(value, enum.Enum):
         return value.name
+    if isinstance(value, HttpResponseMessage):
+        return value
+    if isinstance(value, Hashtable):
+        return Hashtable({k: _plain(v, depth + 1) for k, v in value.items()})
     if isinstance(value, Mapping):
         return {str(k) if not isinstance(k, (str, int)) else k: _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

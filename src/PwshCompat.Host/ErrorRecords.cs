@@ -11,6 +11,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Net.Http;
 using System.Reflection;
 using Python.Runtime;
 
@@ -44,7 +45,18 @@ namespace PwshCompat.Host
             {
                 target = FromPython.Convert(t, types);
             }
-            var er = new ErrorRecord(NewException(Text(record, "exception_type"), message), errorId, category, target);
+            // An HTTP error carries its response: the exception gets it (HttpResponseException.Response)
+            // and, as in the original, the request is the record's target.
+            HttpResponseMessage? response = null;
+            using (var r = record.InvokeMethod("get", new PyString("response")))
+            {
+                if (!r.IsNone())
+                {
+                    response = HttpMessages.FromPython(r);
+                    target = response.RequestMessage;
+                }
+            }
+            var er = new ErrorRecord(NewException(Text(record, "exception_type"), message, response), errorId, category, target);
             if (details is not null)
             {
                 er.ErrorDetails = new ErrorDetails(details);
@@ -109,15 +121,26 @@ namespace PwshCompat.Host
             return null;
         }
 
-        private static Exception NewException(string? typeName, string message)
+        /// <summary>
+        /// The exception <paramref name="typeName"/> names, made with <paramref name="message"/> (and
+        /// <paramref name="response"/> when the type takes one); System.Exception when no loaded type fits.
+        /// </summary>
+        private static Exception NewException(string? typeName, string message, HttpResponseMessage? response)
         {
             if (!string.IsNullOrEmpty(typeName) && typeName != "System.Exception")
             {
                 foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
                 {
                     Type? type = assembly.GetType(typeName, throwOnError: false);
-                    if (type is not null && typeof(Exception).IsAssignableFrom(type)
-                        && type.GetConstructor(new[] { typeof(string) }) is ConstructorInfo ctor)
+                    if (type is null || !typeof(Exception).IsAssignableFrom(type))
+                    {
+                        continue;
+                    }
+                    if (response is not null && type.GetConstructor(new[] { typeof(string), typeof(HttpResponseMessage) }) is ConstructorInfo withResponse)
+                    {
+                        return (Exception)withResponse.Invoke(new object[] { message, response });
+                    }
+                    if (type.GetConstructor(new[] { typeof(string) }) is ConstructorInfo ctor)
                     {
                         return (Exception)ctor.Invoke(new object[] { message });
                     }
