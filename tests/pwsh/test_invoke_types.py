@@ -134,7 +134,8 @@ def results(tmp_path_factory) -> dict:
         with Emulator() as emu:
             done = subprocess.run([pwsh, "-NoProfile", "-NonInteractive", "-File", str(script),
                                    f"http://127.0.0.1:{server.server_address[1]}", emu.issue_token()],
-                                  cwd=ROOT, capture_output=True, text=True, timeout=120, env=dict(os.environ, NO_COLOR="1"))
+                                  cwd=ROOT, capture_output=True, text=True, timeout=120,
+                                  env=dict(os.environ, NO_COLOR="1", HOME=str(tmp_path_factory.mktemp("home"))))
     finally:
         server.shutdown()
         server.server_close()
