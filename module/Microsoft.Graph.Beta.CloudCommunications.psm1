@@ -194,7 +194,7 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
             & $script:PwshCompatBindingProbe $PSCmdlet.ParameterSetName $pwshCompatBound
             return
         }
-        if ($PSCmdlet.ShouldProcess('Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence'' operation', 'Set-MgBetaCommunicationPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
+        if ([PwshCompat.Host.CommandBridge]::ShouldProcess($PSCmdlet, 'Call remote ''POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence'' operation', 'Set-MgBetaCommunicationPresenceUserPreferredPresence_' + $PSCmdlet.ParameterSetName)) {
             $pwshCompatFailure = [PwshCompat.Host.CommandBridge]::Invoke($PSCmdlet, 'Set-MgBetaCommunicationPresenceUserPreferredPresence', $pwshCompatBound)
             if ($pwshCompatFailure) { & $pwshCompatFailure.Command -TerminatingError $pwshCompatFailure.Record }
         }

@@ -81,15 +81,17 @@ def update_environment(changes: dict[str, str | None], complete: bool | int = Fa
             environ.pop(name, None)
         else:
             environ[name] = value
+    # A module still being imported (the host preloads them on another thread) has made nothing
+    # yet, so only fully imported ones are looked at.
     names = {name.lower() for name in changes}
     if any(name.endswith("_proxy") or name in _CLIENT_VARIABLES for name in names):
-        client = sys.modules.get("pwshcompat.graph.client")
-        if client is not None:
-            client.close_clients()
+        close_clients = getattr(sys.modules.get("pwshcompat.graph.client"), "close_clients", None)
+        if close_clients is not None:
+            close_clients()
     webbrowser = sys.modules.get("webbrowser")
-    if webbrowser is not None and not _BROWSER_VARIABLES.isdisjoint(changes):
-        webbrowser._tryorder = None  # type: ignore[attr-defined]  # rebuilt from BROWSER on the next get()
-        webbrowser._browsers = {}  # type: ignore[attr-defined]
+    if hasattr(webbrowser, "register_standard_browsers") and not _BROWSER_VARIABLES.isdisjoint(changes):
+        webbrowser._tryorder = None  # type: ignore[union-attr]  # rebuilt from BROWSER on the next get()
+        webbrowser._browsers = {}  # type: ignore[union-attr]
 
 
 def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> dict[str, Any]:

@@ -246,6 +246,9 @@ def _run(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime, pla
                 exception_type="System.Management.Automation.ParameterBindingException")) from None
         presence_id = identity.get("PresenceId")
         if presence_id is None:
+            # The original's internal cmdlet first reports the stop of its own async pipeline.
+            runtime.write_error(_not_specified("The pipeline has been stopped.", internal_type,
+                                               "System.Management.Automation.PipelineStoppedException"))
             raise TerminatingError(ErrorRecord(
                 "InputObject has null value for InputObject.PresenceId", "", ErrorCategory.InvalidArgument,
                 target=raw_identity, command=internal_type))

@@ -315,7 +315,9 @@ def function(s: CommandSpec) -> str:
         op = s.operation
         target = ps_quote(f"Call remote '{op.method} {op.path}' operation")
         action = ps_quote(op.internal_command_for("")) + " + $PSCmdlet.ParameterSetName"
-        body.append(f"        if ($PSCmdlet.ShouldProcess({target}, {action})) {{")
+        # Through the host, so that a ShouldProcess that cannot ask (-Confirm in a NonInteractive
+        # host) is the internal cmdlet's non-terminating error, as in the original.
+        body.append(f"        if ([PwshCompat.Host.CommandBridge]::ShouldProcess($PSCmdlet, {target}, {action})) {{")
         body += [f"            {line}" for line in call]
         body.append("        }")
     elif s.supports_should_process:

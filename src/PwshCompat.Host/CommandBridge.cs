@@ -275,6 +275,26 @@ namespace PwshCompat.Host
         }
 
         /// <summary>
+        /// $PSCmdlet.ShouldProcess(<paramref name="target"/>, <paramref name="action"/>) as the
+        /// original's internal cmdlet asks it, <paramref name="action"/> naming that cmdlet
+        /// (Set-..._SetExpanded): when asking fails (a NonInteractive host cannot prompt for
+        /// -Confirm), the failure is that cmdlet's non-terminating error (empty error id,
+        /// NotSpecified, the exception as thrown, $? false) and nothing runs (issue 13.13).
+        /// </summary>
+        public static bool ShouldProcess(PSCmdlet cmdlet, string target, string action)
+        {
+            try
+            {
+                return cmdlet.ShouldProcess(target, action);
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                ErrorRecords.Write(cmdlet, new PendingError(new ErrorRecord(ex, string.Empty, ErrorCategory.NotSpecified, null), action));
+                return false;
+            }
+        }
+
+        /// <summary>
         /// The calling host's version (Connect-MgGraph records it as the context's PSHostVersion,
         /// as the original does); passed to every command as the extra bound key __PSHostVersion.
         /// </summary>
