@@ -31,7 +31,8 @@ import os
 import sys
 from typing import Any, Callable, Mapping
 
-from . import commands
+from . import cancellation, commands
+from .cancellation import CancellationToken
 from .conversion import TimeSpan
 from .errors import ErrorRecord, PSError
 from .hostvalues import Hashtable, HttpResponseMessage
@@ -179,14 +180,20 @@ def _run(name: str, parameter_set: str, bound: dict[str, Any],
     return runtime, None
 
 
-def invoke_host(name: str, parameter_set: str, bound: dict[str, Any], want_debug: bool = True) -> dict[str, Any]:
+def invoke_host(name: str, parameter_set: str, bound: dict[str, Any], want_debug: bool = True,
+                token: CancellationToken | None = None) -> dict[str, Any]:
     """Run command ``name`` for the PowerShell host; everything in the result is plain (see above).
 
     ShouldProcess was already asked in PowerShell, so the command runs without a hook.
     ``want_debug`` is False when the caller's debug stream is off, so the command can skip
-    building debug text (request and response dumps) that PowerShell would discard.
+    building debug text (request and response dumps) that PowerShell would discard. ``token`` is
+    the call's :class:`~pwshcompat.cancellation.CancellationToken`, which the host cancels when
+    the pipeline stops (Ctrl+C); the command then ends with a
+    :class:`~pwshcompat.cancellation.CommandStoppedError` record, which the host replaces with
+    PowerShell's own PipelineStoppedException.
     """
-    runtime, terminating = _run(name, parameter_set, bound, None, want_debug)
+    with cancellation.scope(token):
+        runtime, terminating = _run(name, parameter_set, bound, None, want_debug)
     output_type = _output_type(name) if runtime.output else None
     return {
         "output": [_plain(o, output_type=output_type) for o in runtime.output],

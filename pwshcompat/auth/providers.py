@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import msal
 
+from .. import cancellation
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 from .context import AccessToken
 from .environments import Environment
@@ -46,11 +47,14 @@ def raise_for_msal(result: dict[str, Any] | None, what: str, secrets: tuple[str,
 
 
 def _call(what: str, secrets: tuple[str, ...], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run an msal call, turning what it raises (network errors, token validation) into our error."""
+    """Run an msal call, turning what it raises (network errors, token validation) into our error.
+
+    A host can stop it (Ctrl+C): the call then returns at once (:func:`pwshcompat.cancellation.call`).
+    """
     import requests
 
     try:
-        return fn(*args, **kwargs)
+        return cancellation.call(fn, *args, **kwargs)
     except requests.RequestException as exc:
         raise TerminatingError(ErrorRecord(f"{what} failed: the sign-in endpoint did not answer: {redact(str(exc), secrets)}",
                                            "AuthenticationFailed", ErrorCategory.ConnectionError)) from None
@@ -87,7 +91,7 @@ def _build(factory: Callable[..., Any], what: str, secrets: tuple[str, ...], **k
     import requests
 
     try:
-        return factory(**kwargs)
+        return cancellation.call(factory, **kwargs)
     except (ValueError, requests.RequestException) as exc:
         raise TerminatingError(ErrorRecord(
             f"{what} failed: cannot reach the sign-in endpoint {kwargs.get('authority')}: {redact(str(exc), secrets)}",
@@ -141,7 +145,9 @@ class UserProvider:
         show(str(flow.get("message") or f"Enter the code {flow['user_code']} at {flow.get('verification_uri')}."))
         # Give up after the original's 120 s (or the code's own lifetime if that is shorter).
         flow["expires_at"] = min(float(flow.get("expires_at") or 0) or time.time() + timeout, time.time() + timeout)
-        result = _call("Device code sign-in", (), self._app.acquire_token_by_device_flow, flow)
+        # Stopped (Ctrl+C): _call returns at once, and msal's polling ends at its next check.
+        with cancellation.current().register(lambda: flow.__setitem__("expires_at", 0)):
+            result = _call("Device code sign-in", (), self._app.acquire_token_by_device_flow, flow)
         if result and result.get("error") == "authorization_pending":
             result = {"error": "timeout", "error_description": f"Authentication timed out after {int(timeout)} seconds."}
         return self._finish(raise_for_msal(result, "Device code sign-in"))

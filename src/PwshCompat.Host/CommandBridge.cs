@@ -26,6 +26,7 @@ namespace PwshCompat.Host
         private static readonly object Gate = new();
         private static PyObject? invokeHost;
         private static PyObject? updateEnvironment;
+        private static PyObject? tokenType;
         private static PythonTypes? types;
         // The host's version as Get-MgContext shows it (PSHostVersion), kept while it stays the same.
         private static string? hostVersion;
@@ -142,6 +143,8 @@ namespace PwshCompat.Host
                 types = new PythonTypes(bridge, conversion);
                 invokeHost = bridge.GetAttr("invoke_host");
                 updateEnvironment = bridge.GetAttr("update_environment");
+                using PyObject cancellation = Py.Import("pwshcompat.cancellation");
+                tokenType = cancellation.GetAttr("CancellationToken");
             }
         }
 
@@ -237,6 +240,7 @@ namespace PwshCompat.Host
             PythonThreads.KeepForCurrentThread();
             using (Py.GIL())
             {
+                StopWatcher.Call? watch = null;
                 try
                 {
                     using var kwargs = new PyDict();
@@ -255,13 +259,31 @@ namespace PwshCompat.Host
                     using var pyName = new PyString(name);
                     using var pySet = new PyString(cmdlet.ParameterSetName);
                     using var pyDebug = WantsDebug(cmdlet, bound).ToPython();
-                    using var raw = invokeHost.Invoke(pyName, pySet, kwargs, pyDebug);
-                    result = InvocationResult.From(raw, types);
+                    // Ctrl+C: the watcher cancels this token when the pipeline is told to stop.
+                    watch = StopWatcher.Watch(cmdlet, tokenType!);
+                    using var raw = invokeHost.Invoke(pyName, pySet, kwargs, pyDebug, watch.Token);
+                    if (!cmdlet.Stopping)
+                    {
+                        result = InvocationResult.From(raw, types);
+                    }
                 }
                 catch (PythonException ex)
                 {
                     failure = ex.Format(); // needs the GIL: formats the Python traceback
                 }
+                finally
+                {
+                    if (watch is not null)
+                    {
+                        StopWatcher.Finish(watch);
+                    }
+                }
+            }
+            if (cmdlet.Stopping)
+            {
+                // Stopped (Ctrl+C, PowerShell.Stop()): whatever the call produced is dropped, as
+                // PowerShell drops the output of a stopped cmdlet.
+                throw new PipelineStoppedException();
             }
             if (result is null)
             {
