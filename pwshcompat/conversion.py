@@ -5,7 +5,9 @@ Three families of rules live here, each with the .NET behaviour it reproduces:
 * ``[TimeSpan]`` parameters (:func:`to_timespan`): PowerShell's own conversion. Integers are
   ticks, strings go through ``TimeSpan.Parse`` (``"1"`` is one day, ``"01:30"`` ninety minutes),
   ``timedelta`` is taken exactly. Facts: ../shared/research/cmdlet-semantics.md section 3,
-  checked against pwsh 7.6.
+  checked against pwsh 7.6. From Python (:func:`to_timespan_from_python`) a bare number is
+  refused instead, since neither reading is what a Python caller means, and ISO 8601 text is
+  accepted beside ``TimeSpan.Parse`` text.
 * ISO 8601 durations (:func:`parse_xsd_duration`, :meth:`TimeSpan.to_iso8601`): what
   ``XmlConvert.ToTimeSpan``/``XmlConvert.ToString(TimeSpan)`` do, used inside ``-BodyParameter``
   and on the wire.
@@ -34,6 +36,7 @@ __all__ = [
     "parse_timespan",
     "parse_xsd_duration",
     "to_timespan",
+    "to_timespan_from_python",
 ]
 
 TICKS_PER_SECOND = 10_000_000
@@ -233,6 +236,29 @@ def to_timespan(value: Any) -> TimeSpan:
             raise ConversionError(f'Cannot convert value "{text}" to type "System.TimeSpan". Error: "{exc}"') from None
     raise ConversionError(f'Cannot convert the "{dotnet_string(value)}" value of type "{dotnet_type_name(value)}" '
                           'to type "System.TimeSpan".')
+
+
+def to_timespan_from_python(value: Any) -> TimeSpan:
+    """A ``[TimeSpan]`` parameter's value as the Python API takes it: a ``datetime.timedelta``,
+    a :class:`TimeSpan`, ISO 8601 duration text (``"PT1H"``, as Graph writes durations) or
+    ``TimeSpan.Parse`` text (``"01:00:00"``, ``"1.00:00:00"``).
+
+    A bare ``int`` or ``float`` raises :class:`ConversionError`: PowerShell would read ``3600``
+    as 3600 ticks (0.36 ms) and ``3600.0`` as 3600 days, and a Python caller means neither.
+    Everything else converts as PowerShell does (:func:`to_timespan`).
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ticks_reading = f"{value} ticks ({value / TICKS_PER_SECOND:g} s)" if isinstance(value, int) else None
+        raise ConversionError(
+            f"A bare number ({value!r}) is not accepted for a TimeSpan from Python: PowerShell would read it as "
+            f"{ticks_reading or f'{value:g} days'}. Pass a datetime.timedelta (for example "
+            "datetime.timedelta(hours=1)), ISO 8601 text ('PT1H') or 'hh:mm:ss' text ('01:00:00').")
+    if isinstance(value, str) and value.strip(" \t\r\n").lstrip("-").startswith("P"):
+        try:
+            return parse_xsd_duration(value)
+        except ConversionError as exc:
+            raise ConversionError(f'Cannot convert value "{value}" to type "System.TimeSpan". Error: "{exc}"') from None
+    return to_timespan(value)
 
 
 # --- XmlConvert.ToTimeSpan (XsdDuration) -------------------------------------------------------

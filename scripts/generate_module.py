@@ -245,10 +245,21 @@ def parameter_block(s: CommandSpec, p: ParameterSpec, completers: dict[str, Any]
     return lines
 
 
+def spec_completers(s: CommandSpec) -> dict[str, Any]:
+    """The ``argumentCompleter`` rules a spec file gives its parameters (e.g. Connect-MgGraph's
+    ``-Environment``: ``{"command": "Get-MgEnvironment", "property": "Name"}``)."""
+    raw = json.loads((specs.COMMANDS_DIR / f"{s.name}.json").read_text(encoding="utf-8"))
+    return {p["name"]: p["argumentCompleter"] for p in raw.get("parameters", []) if p.get("argumentCompleter")}
+
+
 def completer(rule: dict[str, Any]) -> str:
     """An [ArgumentCompleter()] offering ``values``; with ``pairedWith``, the value that pairs with
-    the other parameter's bound value comes first (e.g. the activity valid for -Availability)."""
-    values = "@(" + ", ".join(ps_quote(v) for v in rule["values"]) + ")"
+    the other parameter's bound value comes first (e.g. the activity valid for -Availability); with
+    ``command`` and ``property``, the values are that property of what the command lists now."""
+    if "command" in rule:
+        values = f"@({rule['command']} -ErrorAction Ignore | ForEach-Object {{ $_.{rule['property']} }})"
+    else:
+        values = "@(" + ", ".join(ps_quote(v) for v in rule["values"]) + ")"
     paired = ""
     if "pairedWith" in rule:
         pairs = "@{" + "; ".join(f"{ps_quote(k)} = {ps_quote(v)}" for k, v in rule["pairs"].items()) + "}"
@@ -279,7 +290,8 @@ def function(s: CommandSpec) -> str:
     body.append("    param(")
     params = []
     for p in s.parameters:
-        params.append("\n".join("        " + line for line in parameter_block(s, p, text.get("argumentCompleters", {}))))
+        completers = {**spec_completers(s), **text.get("argumentCompleters", {})}
+        params.append("\n".join("        " + line for line in parameter_block(s, p, completers)))
     body.append(",\n\n".join(params))
     body.append("    )")
     piped = [p.name for p in s.parameters if any(m.value_from_pipeline or m.value_from_pipeline_by_property_name
@@ -362,14 +374,15 @@ def psm1(module: ModuleInfo, module_specs: list[CommandSpec]) -> str:
 
 
 def psd1(module: ModuleInfo, module_specs: list[CommandSpec], root_module: str | None = None,
-         required: tuple[str, ...] = ()) -> str:
-    """The manifest; scripts/install-module passes a full ``root_module`` path and ``required`` modules."""
+         required: tuple[str, ...] = (), start_script: str | None = None) -> str:
+    """The manifest; scripts/install-module passes a full ``root_module`` path and ``required``
+    modules, :func:`packaged_manifests` paths relative to a self-contained module folder."""
     manifest_dir = Path(module.manifest).parent
     if root_module is None:
         root_module = Path(module.psm1).relative_to(manifest_dir).as_posix()
         # Relative to the manifest's folder, which may be below module/ itself.
         start_script = Path(os.path.relpath(START_SCRIPT, manifest_dir)).as_posix()
-    else:
+    elif start_script is None:
         start_script = str(ROOT / START_SCRIPT)
     aliases = [a for s in module_specs for a in command_aliases(s)]
     # Required modules by name and GUID, so Microsoft's module of the same name never stands in for ours.
@@ -426,6 +439,21 @@ def outputs() -> dict[Path, str]:
     return files
 
 
+def required_modules(module: ModuleInfo) -> tuple[str, ...]:
+    """The modules ``module`` requires by name: the authentication module, as the original's do."""
+    return () if module.name == AUTH_MODULE else (AUTH_MODULE,)
+
+
+def packaged_manifests() -> dict[str, str]:
+    """Module name -> the manifest of a self-contained module folder: ``<Name>.psd1`` beside a copy
+    of ``module/`` (paths relative to it). What the wheel carries for ``pwshcompat install-module``
+    and what the PowerShell packages hold; built by scripts/package.py."""
+    all_specs = [specs.load(n) for n in specs.names()]
+    return {module.name: psd1(module, [s for s in all_specs if s.module == module.name], module.psm1,
+                              required_modules(module), start_script=START_SCRIPT)
+            for module in MODULES.values()}
+
+
 def install(modules_dir: Path) -> list[Path]:
     """Write ``<modules_dir>/<Module>/<version>/<Module>.psd1`` for each module, pointing at this
     checkout's .psm1 files, so ``Import-Module <Name>``, ``#Requires -Modules`` and command
@@ -435,7 +463,7 @@ def install(modules_dir: Path) -> list[Path]:
     written = []
     for module in MODULES.values():
         module_specs = [s for s in all_specs if s.module == module.name]
-        required = (AUTH_MODULE,) if module.name == ROOT_MODULE else ()
+        required = required_modules(module)
         target = modules_dir / module.name / version() / f"{module.name}.psd1"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(psd1(module, module_specs, str(ROOT / module.psm1), required), encoding="utf-8")

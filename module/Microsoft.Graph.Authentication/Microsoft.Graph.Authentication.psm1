@@ -104,6 +104,8 @@ function Connect-MgGraph {
         Name of the cloud environment (see Get-MgEnvironment). Default Global.
     .PARAMETER UseDeviceCode
         Sign in with the device code flow instead of a browser.
+    .PARAMETER LoginHint
+        The account (user principal name) to sign in as; the browser sign-in pre-fills it, and a remembered CurrentUser account is reused only when it is this one.
     .PARAMETER ClientTimeout
         HTTP client timeout in seconds for Graph requests.
     .PARAMETER Identity
@@ -200,6 +202,7 @@ function Connect-MgGraph {
         [Parameter()]
         [Alias('EnvironmentName', 'NationalCloud')]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter({ param($commandName, $parameterName, $wordToComplete, $commandAst, $bound) $values = @(Get-MgEnvironment -ErrorAction Ignore | ForEach-Object { $_.Name }); $values | Where-Object { $_ -like "$($wordToComplete.Trim([char]39, [char]34))*" } | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
         [System.String]
         ${Environment},
 
@@ -207,6 +210,10 @@ function Connect-MgGraph {
         [Alias('UseDeviceAuthentication', 'DeviceCode', 'DeviceAuth', 'Device')]
         [switch]
         ${UseDeviceCode},
+
+        [Parameter(ParameterSetName = 'UserParameterSet')]
+        [System.String]
+        ${LoginHint},
 
         [Parameter()]
         [ValidateRange(1.0, 1.7976931348623157E+308)]

@@ -107,7 +107,12 @@ def map_transport_error(exc: BaseException, url: str, timeout: float) -> GraphRe
                       "System.Threading.Tasks.TaskCanceledException", exc)
     if isinstance(exc, (ssl.SSLError, ssl.CertificateError)) or (
             from_requests and isinstance(exc, requests.exceptions.SSLError)):
-        return _error("The SSL connection could not be established, see inner exception.",
+        try:  # lazy, and only present with the emulator's dependencies
+            from ..emulator.tls import untrusted_emulator_hint
+            hint = untrusted_emulator_hint(url, exc)
+        except ImportError:
+            hint = None
+        return _error("The SSL connection could not be established, see inner exception." + (f" {hint}" if hint else ""),
                       "System.Net.Http.HttpRequestException", exc)
     # requests' exceptions are OSErrors too: only its ConnectionError family is a connection failure.
     if (from_requests and isinstance(exc, requests.ConnectionError)) or (

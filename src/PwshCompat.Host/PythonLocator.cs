@@ -5,7 +5,9 @@
 //   2. module/bin/python.paths or python.json, written by scripts/setup from the Python that has
 //      the dependencies;
 //   3. discovery: PWSHCOMPAT_PYTHON, then python3 on PATH, then /usr/bin/python3: the first that
-//      imports requests and msal is asked where its shared libpython is, and for its setup.
+//      imports requests, msal and pwshcompat (from its site-packages, or the folder above the
+//      module's, a checkout) is asked where its shared libpython is, and for its setup. A module
+//      installed from a PowerShell package has no python.paths and relies on this.
 // The setup is recorded because an embedded CPython otherwise derives its home from the first
 // python3 on PATH: with a venv or another CPython first there, it took that one's prefix, standard
 // library or site-packages beside the recorded libpython (issue 14.8). CommandBridge starts Python
@@ -49,7 +51,8 @@ namespace PwshCompat.Host
         // The setup as scripts/setup records it; keep the two in step.
         private const string Probe =
             "import json, os, site, sys, sysconfig\n" +
-            "import requests, msal\n" +
+            "sys.path.append(sys.argv[1])\n" +
+            "import requests, msal, pwshcompat\n" +
             "libdir, name = sysconfig.get_config_var('LIBDIR') or '', sysconfig.get_config_var('LDLIBRARY') or ''\n" +
             "cands = [os.path.join(libdir, name), os.path.join(libdir, 'libpython%d.%d.so.1.0' % sys.version_info[:2])]\n" +
             "dll = next((c for c in cands if c.endswith(('.so', '.so.1.0', '.dylib')) and os.path.exists(c)), '')\n" +
@@ -64,7 +67,7 @@ namespace PwshCompat.Host
             string? interpreter = Environment.GetEnvironmentVariable("PWSHCOMPAT_PYTHON");
             if (!string.IsNullOrEmpty(pydll))
             {
-                var asked = string.IsNullOrEmpty(interpreter) ? null : Ask(interpreter);
+                var asked = string.IsNullOrEmpty(interpreter) ? null : Ask(interpreter, moduleDirectory);
                 return asked is null
                     ? new PythonLocation(pydll, Array.Empty<string>())
                     : new PythonLocation(pydll, asked.SitePackages, asked.Executable, asked.Home);
@@ -97,7 +100,7 @@ namespace PwshCompat.Host
             candidates.Add("/usr/bin/python3");
             foreach (string candidate in candidates)
             {
-                var found = Ask(candidate);
+                var found = Ask(candidate, moduleDirectory);
                 if (found is not null && found.PythonDll.Length > 0)
                 {
                     return found;
@@ -143,13 +146,14 @@ namespace PwshCompat.Host
             return dll.Length == 0 ? null : new PythonLocation(dll, site.ToArray(), executable, home);
         }
 
-        private static PythonLocation? Ask(string interpreter)
+        private static PythonLocation? Ask(string interpreter, string moduleDirectory)
         {
             try
             {
                 var start = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
                 start.ArgumentList.Add("-c");
                 start.ArgumentList.Add(Probe);
+                start.ArgumentList.Add(Path.GetDirectoryName(Path.GetFullPath(moduleDirectory)) ?? moduleDirectory);
                 using var process = Process.Start(start);
                 if (process is null)
                 {
