@@ -217,8 +217,9 @@ namespace PwshCompat.Host
         /// <summary>
         /// Runs command <paramref name="name"/> in Python with <paramref name="bound"/> (normally
         /// $PSBoundParameters) in the cmdlet's resolved parameter set, and replays its streams.
-        /// A terminating error is thrown here, or returned when the original throws it from an
-        /// internal command: the caller then runs <c>&amp; $result.Command -TerminatingError $result.Record</c>.
+        /// A terminating error is thrown here, pointing at the caller's line (ErrorRecords.Throw);
+        /// a stopped pipeline (Ctrl+C) ends the call with PipelineStoppedException. Returns null
+        /// (the PendingTermination the generated functions still check for is no longer used).
         /// </summary>
         public static PendingTermination? Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {

@@ -49,7 +49,8 @@ namespace PwshCompat.Host
             // An HTTP error carries its response: the exception gets it (HttpResponseException.Response)
             // and, as in the original, the request is the record's target.
             HttpResponseMessage? response = null;
-            using (var r = record.InvokeMethod("get", new PyString("response")))
+            using (var key = new PyString("response"))
+            using (var r = record.InvokeMethod("get", key))
             {
                 if (!r.IsNone())
                 {

@@ -55,6 +55,9 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("PATH", os.path.dirname(pwsh) + os.pathsep + os.environ.get("PATH", ""))
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
+    # NuGet's package folder stays the user's (dotnet would otherwise look for it under HOME).
+    if not os.environ.get("NUGET_PACKAGES"):
+        monkeypatch.setenv("NUGET_PACKAGES", str(REAL_HOME / ".nuget" / "packages"))
     return home
 
 
