@@ -41,14 +41,15 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping, Union
 
 from . import binder, commands
 from . import spec as spec_module
 from .errors import CommandError, ErrorCategory, ErrorRecord, PSError, PSWarning, TerminatingError
 from .runtime import CommandRuntime
 
-__all__ = ["invoke", "invoke_pipeline", "variables", "confirm_hook", "what_if_log"]
+__all__ = ["NOT_GIVEN", "ModelInput", "call_with_locals", "invoke", "invoke_pipeline", "variables", "confirm_hook",
+           "what_if_log"]
 
 log = logging.getLogger("pwshcompat")
 log.addHandler(logging.NullHandler())
@@ -64,6 +65,39 @@ confirm_hook: Callable[[str, str], bool] | None = None
 """Answers ``Confirm=True`` prompts as ``hook(target, action) -> bool``; ``None`` asks on the terminal."""
 
 _COMMON = {p.name for p in binder.COMMON_PARAMETERS} | {p.name for p in binder.SHOULD_PROCESS_PARAMETERS}
+
+
+class _NotGiven:
+    """The default of every parameter of the generated cmdlet functions: "not bound" (``None`` binds ``$null``)."""
+
+    _instance: "_NotGiven | None" = None
+
+    def __new__(cls) -> "_NotGiven":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Any = _NotGiven()
+"""A parameter the caller left out (the cmdlet functions' default): it is not bound at all."""
+
+ModelInput = Union[Mapping[str, Any], str, object]
+"""What a model parameter takes: a dict, JSON object text, an object with attributes or a model object."""
+
+
+def call_with_locals(name: str, given: dict[str, Any]) -> Any:
+    """Run cmdlet ``name`` from a generated function's ``locals()``: the parameters given (not
+    :data:`NOT_GIVEN`), then ``**parameters`` (snake_case spellings, aliases, other common parameters)."""
+    extra = given.pop("parameters", None) or {}
+    kwargs = {k: v for k, v in given.items() if v is not NOT_GIVEN}
+    args = _normalise(kwargs) + _normalise(extra)
+    return _invoke(name, args, None)
 
 
 class _Stop(Exception):

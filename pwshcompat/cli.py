@@ -397,8 +397,8 @@ def _render(value: Any) -> str:
         return "True" if value else "False"
     if isinstance(value, str):
         return value
-    return json.dumps(value, default=lambda o: str(o) if hasattr(o, "ticks") else vars(o) if hasattr(o, "__dict__") else str(o),
-                      indent=2, ensure_ascii=False)
+    return json.dumps(value, default=lambda o: str(o) if hasattr(o, "ticks") else o.to_wire() if hasattr(o, "to_wire")
+                      else vars(o) if hasattr(o, "__dict__") else str(o), indent=2, ensure_ascii=False)
 
 
 def _print_error(name: str, record: ErrorRecord) -> None:

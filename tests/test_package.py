@@ -34,7 +34,10 @@ import generate_module  # noqa: E402
 
 NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
 MODULES = sorted(generate_module.MODULES)
-VERSION = generate_module.version()
+VERSION = generate_module.version()  # pwshcompat's own: the wheel
+MODULE_VERSION = generate_module.SDK_VERSION  # the modules': the Graph PowerShell SDK release they mirror
+# What autoloading the seed cmdlet (or installing its module) brings: its module and the one it requires.
+SEED_MODULES = sorted([generate_module.BETA_MODULE, generate_module.AUTH_MODULE])
 
 USE_GRAPH = f"""
 $r = [ordered]@{{}}
@@ -137,7 +140,7 @@ def test_install_module_from_the_wheel_then_a_script_elsewhere_sets_a_presence(b
     assert installed.returncode == 0, installed.stderr
     assert installed.stdout.count("installed ") == len(MODULES) and f"Python: {venv_python}" in installed.stdout
     for module in MODULES:
-        folder = modules / module / VERSION
+        folder = modules / module / MODULE_VERSION
         assert (folder / f"{module}.psd1").is_file()
         recorded = json.loads((folder / "module/bin/python.json").read_text())
         assert recorded["python"] == venv_python
@@ -146,13 +149,13 @@ def test_install_module_from_the_wheel_then_a_script_elsewhere_sets_a_presence(b
     assert files_naming_the_checkout(modules, site) == []
 
     listed = run([venv_python, "-m", "pwshcompat", "module-path", str(modules)], cwd=elsewhere, env=env)
-    assert listed.returncode == 0 and listed.stdout.split() == [str(modules / m / VERSION) for m in MODULES]
+    assert listed.returncode == 0 and listed.stdout.split() == [str(modules / m / MODULE_VERSION) for m in MODULES]
 
     env["PSModulePath"] = str(modules)
     result = pwsh_script(elsewhere, USE_GRAPH, emulator.graph_url, emulator.issue_token(), env=env)
     assert result.returncode == 0, result.stderr
     r = json.loads(result.stdout.strip().splitlines()[-1])
-    assert r == {"call": True, "context": "Packaged", "bases": [str(modules / m / VERSION) for m in MODULES]}
+    assert r == {"call": True, "context": "Packaged", "bases": [str(modules / m / MODULE_VERSION) for m in SEED_MODULES]}
     (request,) = emulator.requests
     assert request.path.endswith("/presences/packaged1/microsoft.graph.setUserPreferredPresence")
 
@@ -164,7 +167,7 @@ def test_install_module_again_upgrades_in_place_and_uninstall_removes_only_ours(
     cli = str(built["venv"] / "bin/pwshcompat")
     assert run([cli, "install-module", str(modules)], cwd=tmp_path, env=env).returncode == 0
     auth = generate_module.AUTH_MODULE
-    current = modules / auth / VERSION
+    current = modules / auth / MODULE_VERSION
     # An older install of ours, a stray file in the current one, and someone else's module of the same name.
     shutil.copytree(current, modules / auth / "0.0.1")
     (current / "module/stray.txt").write_text("left from before")
@@ -174,13 +177,13 @@ def test_install_module_again_upgrades_in_place_and_uninstall_removes_only_ours(
 
     again = run([cli, "install-module", str(modules)], cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in (modules / auth).iterdir()) == sorted([VERSION, "9.9.9"])
+    assert sorted(p.name for p in (modules / auth).iterdir()) == sorted([MODULE_VERSION, "9.9.9"])
     assert not (current / "module/stray.txt").exists() and (current / "module/bin/python.json").is_file()
 
     removed = run([cli, "uninstall-module", str(modules)], cwd=tmp_path, env=env)
     assert removed.returncode == 0, removed.stderr
-    assert removed.stdout.split() == ["removed", str(modules / auth / VERSION),
-                                      *[w for m in MODULES if m != auth for w in ("removed", str(modules / m / VERSION))]]
+    assert removed.stdout.split() == ["removed", str(modules / auth / MODULE_VERSION),
+                                      *[w for m in MODULES if m != auth for w in ("removed", str(modules / m / MODULE_VERSION))]]
     assert [p.name for p in (modules / auth).iterdir()] == ["9.9.9"]
     assert not any((modules / m).exists() for m in MODULES if m != auth)
     after = run([cli, "module-path", str(modules)], cwd=tmp_path, env=env)
@@ -193,7 +196,7 @@ def test_powershell_packages_install_by_name_and_say_what_python_side_is_missing
     home = tmp_path / "home"  # PSResourceGet's repository list and CurrentUser modules live here
     home.mkdir()
     feed = built["feed"]
-    assert sorted(p.name for p in feed.glob("*.nupkg")) == sorted(f"{m}.{VERSION}.nupkg" for m in MODULES)
+    assert sorted(p.name for p in feed.glob("*.nupkg")) == sorted(f"{m}.{MODULE_VERSION}.nupkg" for m in MODULES)
     env = outside_env(home)
     setup = pwsh_script(tmp_path, """
 Register-PSResourceRepository -Name local -Uri $args[0] -Trusted
@@ -201,7 +204,7 @@ Install-PSResource Microsoft.Graph.Beta.CloudCommunications -Repository local -T
 Get-InstalledPSResource | ForEach-Object { "$($_.Name) $($_.Version)" } | Sort-Object
 """, str(feed), env=env)
     assert setup.returncode == 0, setup.stderr
-    assert setup.stdout.split("\n")[:len(MODULES)] == [f"{m} {VERSION}" for m in MODULES]  # dependency came too
+    assert setup.stdout.split("\n")[:len(SEED_MODULES)] == [f"{m} {MODULE_VERSION}" for m in SEED_MODULES]  # dependency came too
     user_modules = home / ".local/share/powershell/Modules"
     assert files_naming_the_checkout(user_modules) == []
 
@@ -215,5 +218,5 @@ Get-InstalledPSResource | ForEach-Object { "$($_.Name) $($_.Version)" } | Sort-O
     result = pwsh_script(tmp_path, USE_GRAPH, emulator.graph_url, emulator.issue_token(), env=with_python)
     assert result.returncode == 0, result.stderr
     r = json.loads(result.stdout.strip().splitlines()[-1])
-    assert r == {"call": True, "context": "Packaged", "bases": [str(user_modules / m / VERSION) for m in MODULES]}
+    assert r == {"call": True, "context": "Packaged", "bases": [str(user_modules / m / MODULE_VERSION) for m in SEED_MODULES]}
     assert len(emulator.requests) == 1

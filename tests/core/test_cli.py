@@ -145,7 +145,8 @@ def test_cli_syntax_is_what_get_command_syntax_prints() -> None:
     from tests.conftest import MANIFEST, run_pwsh
 
     names = spec.names()
-    script = ("Import-Module $args[0]; foreach ($n in $args[1..($args.Count - 1)]) {"
+    script = ("Import-Module $args[0]; Import-Module ./Microsoft.Graph.CloudCommunications.psd1;"
+              " foreach ($n in $args[1..($args.Count - 1)]) {"
               " (Get-Command $n).ParameterSets | ForEach-Object { \"$n`t\" + $_.ToString() } }")
     done = run_pwsh(script, str(MANIFEST), *names)
     assert done.returncode == 0, done.stderr
