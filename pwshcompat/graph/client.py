@@ -16,6 +16,8 @@ Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
   an HTTP date) or ``RetryDelay * 2**n`` (3 s, 6 s, 12 s), at most 180 s per wait, and within
   ``RetriesTimeLimit`` when set; each retry carries ``Retry-Attempt: n``; when the retries run out
   the request fails with the original's "Too many retries performed" error;
+* **stopping**: a command the host stops (Ctrl+C, :mod:`pwshcompat.cancellation`) ends its
+  request, its retry waits and its retries at once with ``CommandStoppedError``;
 * **redirects** (301/302/303/307/308, at most 5; 303 becomes GET): ``Authorization`` is never sent
   to another host, and a change of scheme is refused;
 * **errors**: every transport exception (the standard library's on the keep-alive path, requests'
@@ -46,6 +48,7 @@ import urllib.parse
 import zlib
 from typing import TYPE_CHECKING, Any, Mapping, Union
 
+from .. import cancellation
 from ..auth import context as auth_context
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
 from . import request_context, transport
@@ -60,6 +63,7 @@ __all__ = [
     "GraphClient",
     "GraphRequestError",
     "RETRY_STATUSES",
+    "close_clients",
     "for_current_context",
     "format_request_log",
     "format_response_log",
@@ -311,8 +315,8 @@ class GraphClient:
             log.debug("HTTP %s from %s %s; retry %d of %d in %.3g s", response.status_code, method, url, attempt,
                       settings.max_retry, delay)
             response.close()
-            if delay > 0:
-                time.sleep(delay)
+            if delay > 0 and cancellation.current().wait(delay):  # a stopped command stops waiting
+                raise cancellation.CommandStoppedError()
             headers["Retry-Attempt"] = str(attempt)
             response = self._send_with_redirects(method, url, data, headers, timeout)
             if response.status_code not in RETRY_STATUSES:
@@ -366,10 +370,16 @@ class GraphClient:
         session = self.session
         prepared = requests.PreparedRequest()
         prepared.prepare(method=method, url=url, headers=headers, data=data)
-        response = session.get_adapter(url).send(prepared, timeout=timeout, verify=session.verify,
-                                                 proxies=session.proxies)
-        response.content  # read the body now, so the connection goes back to the pool at once
-        return response
+
+        def send() -> "requests.Response":
+            response = session.get_adapter(url).send(prepared, timeout=timeout, verify=session.verify,
+                                                     proxies=session.proxies)
+            response.content  # read the body now, so the connection goes back to the pool at once
+            return response
+
+        # requests offers no way to interrupt a request from another thread: a stopped command
+        # (Ctrl+C) returns at once and leaves the request to end on its own.
+        return cancellation.call(send)
 
 
 _ACCESS_TOKEN_JSON = re.compile(r'("access_token"\s*:\s*)"[^"]*"')
@@ -445,6 +455,12 @@ def _close_all() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+
+
+def close_clients() -> None:
+    """Close every client: the next request makes a new one, which reads the proxy and CA
+    variables again (a host calls this when they change, see pwshcompat.bridge.update_environment)."""
+    _close_all()
 
 
 def for_current_context() -> GraphClient:

@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import select
+import socket
 import ssl
 import threading
 import time
@@ -34,6 +35,8 @@ import urllib.parse
 import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
+
+from .. import cancellation
 
 __all__ = ["ConnectionPool", "Headers", "InvalidHeader", "Response", "SentRequest", "pool_for", "validate_headers"]
 
@@ -191,13 +194,21 @@ class ConnectionPool:
         elif method not in ("GET", "HEAD"):
             wire_headers["Content-Length"] = "0"  # as requests sets it
         started = time.perf_counter()
+        token = cancellation.current()
         conn = self._checkout(timeout)
+        # Stopping the command (Ctrl+C) shuts the socket down, which ends a blocked read at once.
         try:
-            conn.request(method, target, body=body, headers=wire_headers)
-            raw = conn.getresponse()
-            content = raw.read()
-        except BaseException:
+            with token.register(lambda: _abort(conn)):
+                if conn.sock is None and token.can_be_cancelled:
+                    conn.connect()  # a cancellation while connecting is seen just below
+                token.raise_if_cancelled()
+                conn.request(method, target, body=body, headers=wire_headers)
+                raw = conn.getresponse()
+                content = raw.read()
+        except BaseException as exc:
             conn.close()
+            if token.cancelled and not isinstance(exc, cancellation.CommandStoppedError):
+                raise cancellation.CommandStoppedError() from exc
             raise
         if raw.will_close:
             conn.close()
@@ -245,6 +256,16 @@ class ConnectionPool:
         if self._ssl is None:
             self._ssl = _ssl_context(self._verify)
         return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self._ssl)
+
+
+def _abort(conn: http.client.HTTPConnection) -> None:
+    """End whatever ``conn`` is blocked on (another thread's call, on cancellation)."""
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 def _readable(sock: Any) -> bool:

@@ -3,7 +3,8 @@ every presence cmdlet, in real pwsh against a recording server that answers as G
 a broken service would (tests/reply_server.py). Expected values are the original's
 (original-observed.md, "Errors"):
 
-* 13.17 a Graph error: FQID ``<code>,<internal cmdlet type>``, InvalidOperation; TargetObject an
+* 13.17 a Graph error: FQID ``<code>,<internal cmdlet type>``, InvalidOperation, InvocationName the
+        cmdlet's name; TargetObject an
         object with the path value (or ``InputObject``, the identity), ``Headers`` and, when the
         operation sends one, ``body`` (the body model), shown by CategoryInfo as
         ``{ PresenceId = u1, Headers = ..., body = <model type> }``;
@@ -70,7 +71,7 @@ foreach ($case in (Get-Content -Raw $args[1] | ConvertFrom-Json -AsHashtable -Da
         fqid = $_.FullyQualifiedErrorId; category = "$($_.CategoryInfo.Category)"
         exception = $_.Exception.GetType().Name; exceptionNamespace = $_.Exception.GetType().Namespace
         message = $_.Exception.Message; details = $_.ErrorDetails.Message
-        targetName = $_.CategoryInfo.TargetName
+        targetName = $_.CategoryInfo.TargetName; invocationName = $_.InvocationInfo.InvocationName
         members = if ($_.TargetObject) { , @($_.TargetObject.PSObject.Properties.Name) } else { $null }
         headers = if ($_.TargetObject) { $_.TargetObject.Headers['x-reply'] } else { $null }
         bodyType = if ($_.TargetObject.body) { $_.TargetObject.body.GetType().FullName } else { $null }
@@ -110,6 +111,7 @@ def test_a_graph_error_names_the_originals_target(outcome: Any, row: Any) -> Non
     (error,) = outcome[f"{row.id}:graph"]
     assert error["fqid"] == f"itemNotFound,{row.internal_type}"
     assert error["category"] == "InvalidOperation" and error["message"] == "[itemNotFound] : No presence for this id."
+    assert error["invocationName"] == row.command
     members = _expected_members(row)
     assert error["members"] == members and error["headers"] == "graph"
     g = specs.load(row.command).graph
@@ -152,3 +154,62 @@ def test_an_error_that_is_not_graphs_is_reported_as_the_original(outcome: Any, c
         assert "Status: " in error["details"] and "Body:" in error["details"]
     else:
         assert error["members"] == _expected_members(row) and error["details"] == message
+
+
+# --- 13.19: -Debug with -WhatIf, and [CmdletException] before sending --------------------------------
+
+WHAT_IF = [r for r in FIRST_ROWS if specs.load(r.command).supports_should_process]
+
+DEBUG_SCRIPT = r"""
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+Import-Module ./Microsoft.Graph.CloudCommunications.psd1
+Add-MgEnvironment -Name Replies -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
+Connect-MgGraph -Environment Replies -AccessToken (ConvertTo-SecureString 'not-checked' -AsPlainText -Force) -NoWelcome
+function ConvertTo-Argument($Value) {
+    if ($Value -is [System.Collections.IDictionary]) {
+        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
+        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
+    }
+    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
+    return $Value
+}
+$results = [ordered]@{}
+foreach ($case in (Get-Content -Raw $args[1] | ConvertFrom-Json -AsHashtable -DateKind String)) {
+    $p = ConvertTo-Argument $case.parameters
+    $whatIf = @(& $case.command @p -WhatIf -Debug 5>&1 6>$null | ForEach-Object { "$_" })
+    $p['Headers'] = @{ 'Content-Type' = 'text/plain' }  # refused before sending (a content header)
+    $failed = @(& $case.command @p -Debug -ErrorAction SilentlyContinue 5>&1 | ForEach-Object { "$_" })
+    $results[$case.id] = [ordered]@{ whatIf = $whatIf; failed = $failed }
+}
+$results | ConvertTo-Json -Depth 4 -Compress
+"""
+
+
+@pytest.fixture(scope="module")
+def debug_outcome(tmp_path_factory: Any) -> Any:
+    from tests.conftest import run_pwsh
+    from tests.reply_server import ReplyServer
+
+    path = tmp_path_factory.mktemp("debug") / "cases.json"
+    path.write_text(json.dumps([{"id": r.id, "command": r.command, "parameters": to_json(r.parameters)} for r in WHAT_IF]),
+                    encoding="utf-8")
+    with ReplyServer() as server:
+        run = run_pwsh(DEBUG_SCRIPT, server.url, str(path), timeout=600)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout.strip().splitlines()[-1]), list(server.requests)
+
+
+@pytest.mark.parametrize("row", WHAT_IF, ids=[r.id for r in WHAT_IF])
+def test_debug_with_what_if_and_a_call_failing_before_it_sends(debug_outcome: Any, row: Any) -> None:
+    results, requests = debug_outcome
+    assert requests == [], "neither call sends anything"
+    got = results[row.id]
+    begin = f"[CmdletBeginProcessing]: - {row.command} begin processing with parameterSet '{row.parameter_set}'."
+    auth = ["[Authentication]: - AuthType: 'UserProvidedAccessToken', TokenCredentialType: 'UserProvidedAccessToken', "
+            "ContextScope: 'Process', AppName: ''.", "[Authentication]: - Scopes: []."]
+    end = f"[CmdletEndProcessing]: - {row.command} end processing."
+    assert got["whatIf"] == [begin, *auth, end]
+    assert got["failed"][:3] == [begin, *auth] and got["failed"][-1] == end
+    (exception,) = [line for line in got["failed"] if line.startswith("[CmdletException]")]
+    assert exception.startswith("[CmdletException]: Received exception with message '")
+    assert "Misused header name, 'Content-Type'." in exception
