@@ -187,3 +187,28 @@ def test_body_is_the_originals(outcome: Any, case: dict[str, Any]) -> None:
         assert "wrapped in a PSObject" in warning and "not sent" in warning
     else:
         assert got["warnings"] == []
+
+
+def test_deliberate_differences_refuse_or_warn_before_sending(emulator: Any, pwsh_json: Any) -> None:
+    # README, "Where it deliberately differs": NaN is refused (the original writes invalid JSON), a
+    # Get-Date value kept in a PSObject is dropped as the original drops it, but with a warning.
+    script = r"""
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+Add-MgEnvironment -Name Differences -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
+Connect-MgGraph -Environment Differences -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome
+$r = [ordered]@{}
+Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId u1 -Availability Busy -Activity Busy -AdditionalProperties @{ x = [double]::NaN } -ErrorVariable e -ErrorAction SilentlyContinue
+$r.nan = @($e | ForEach-Object { $_.FullyQualifiedErrorId; "$($_.CategoryInfo.Category)" })
+$status = @{ message = @{ content = 'hi'; contentType = 'text' }; publishedDateTime = (Get-Date) }
+Set-MgBetaUserPresenceStatusMessage -UserId u2 -BodyParameter @{ statusMessage = $status } -WarningVariable w -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+$r.warnings = @($w | ForEach-Object { "$_" })
+$r | ConvertTo-Json -Compress
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
+    assert r["nan"] == ["Microsoft.Graph.Beta.PowerShell.Cmdlets.SetMgBetaCommunicationPresenceUserPreferredPresence_SetExpanded",
+                        "NotSpecified"]
+    (warning,) = r["warnings"]
+    assert "'publishedDateTime'" in warning and "wrapped in a PSObject" in warning and "not sent" in warning
+    sent = [q for q in emulator.requests if "/u1/" in q.path or "/u2/" in q.path]
+    assert len(sent) == 1 and "publishedDateTime" not in sent[0].body.decode()
+    assert sent[0].json()["statusMessage"]["message"] == {"content": "hi", "contentType": "text"}
