@@ -299,6 +299,13 @@ class _Tables:
                 return None
             items = value if isinstance(value, (list, tuple)) else [value]
             return [dotnet_string(v) for v in items]
+        # Pipeline steps (-HttpPipelinePrepend/-HttpPipelineAppend): from Python, callables
+        # step(request, next) -> response (pwshcompat.operation.steps); a script block is not one.
+        if t.endswith(".Runtime.SendAsyncStep[]"):
+            items = value if isinstance(value, (list, tuple)) else [value]
+            if value is None or not all(callable(i) for i in items):
+                raise ConversionError(_cannot(value, t))
+            return list(items)
         # Graph models: the original's TypeConverter rules (src/PwshCompat.Host/RawModel.cs).
         if t.startswith("Microsoft.") and ".Models." in t:
             kind = _model_conversion(value, t)

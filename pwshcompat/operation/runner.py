@@ -36,7 +36,7 @@ from ..conversion import ConversionError, dotnet_string, identity_from_value
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError, TerminatingError
 from ..graph import client as graph_client
 from ..runtime import CommandRuntime
-from . import jsontext, models
+from . import jsontext, models, steps
 from .request import MAX_PAGE_SIZE, escape_data_string, expand_path, query_string, request_headers
 from .responses import ErrorTarget, not_specified, response_headers, service_error
 
@@ -105,6 +105,14 @@ class _Invocation:
         self.op = graph.operation_for(parameter_set)
         self.internal_type = graph.internal_type_for(parameter_set)
         self.target: dict[str, Any] = {}  # the ErrorTarget's members, in the original's order
+        # -HttpPipelinePrepend/-HttpPipelineAppend: the host's steps, or Python callables.
+        self.pipeline: Any = bound.pop(steps.HOST_KEY, None)
+        if self.pipeline is None and (bound.get("HttpPipelinePrepend") or bound.get("HttpPipelineAppend")):
+            try:
+                self.pipeline = steps.python_steps(bound.get("HttpPipelinePrepend"), bound.get("HttpPipelineAppend"))
+            except TypeError as exc:
+                raise _transformation_error("HttpPipelineAppend" if bound.get("HttpPipelineAppend") else "HttpPipelinePrepend",
+                                            ConversionError(str(exc)), None, spec.name) from None
         self.limit = 0  # ListCmdlet's limit: -Top when the cmdlet pages up to it
 
     def fail(self, record: ErrorRecord) -> _Stop:
@@ -247,7 +255,12 @@ class _Invocation:
         runtime = self.runtime
         try:
             client = graph_client.for_current_context()
-            response = client.request(self.op.method, path, data=data, headers=headers)
+            if self.pipeline is None:
+                response = client.request(self.op.method, path, data=data, headers=headers)
+            else:
+                url = path if path.startswith(("http://", "https://")) else \
+                    client.context.environment.graph_endpoint.rstrip("/") + path
+                response = steps.send(self.pipeline, client, self.op.method, url, data, headers)
         except PSError as exc:
             raise self.fail_not_specified(exc.record.message, exc.record.exception_type) from None
         if runtime.want_debug:

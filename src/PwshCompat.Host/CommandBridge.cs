@@ -23,6 +23,12 @@ namespace PwshCompat.Host
             "PipelineVariable", "WhatIf", "Confirm",
         };
 
+        // Delegates cannot cross into Python as values; HttpPipelineSteps carries them.
+        private static readonly HashSet<string> PipelineParameters = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "HttpPipelinePrepend", "HttpPipelineAppend",
+        };
+
         private static readonly object Gate = new();
         private static PyObject? invokeHost;
         private static PyObject? updateEnvironment;
@@ -248,12 +254,20 @@ namespace PwshCompat.Host
                     foreach (DictionaryEntry entry in bound)
                     {
                         var key = (string)entry.Key;
-                        if (EngineParameters.Contains(key))
+                        if (EngineParameters.Contains(key) || PipelineParameters.Contains(key))
                         {
                             continue;
                         }
                         using var value = ToPython.Convert(entry.Value, types.TimeSpan);
                         kwargs[key] = value;
+                    }
+                    // -HttpPipelinePrepend/-HttpPipelineAppend: the steps cross as one host object (13.5).
+                    HttpPipelineSteps? steps = HttpPipelineSteps.From(
+                        bound.Contains("HttpPipelinePrepend") ? bound["HttpPipelinePrepend"] : null,
+                        bound.Contains("HttpPipelineAppend") ? bound["HttpPipelineAppend"] : null);
+                    if (steps is not null)
+                    {
+                        kwargs["__HttpPipeline"] = steps.ToPython();
                     }
                     kwargs["__PSHostVersion"] = HostVersion(cmdlet);
                     SessionEnvironment.Sync(updateEnvironment!);
