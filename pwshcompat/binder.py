@@ -302,8 +302,10 @@ class _Tables:
         # Pipeline steps (-HttpPipelinePrepend/-HttpPipelineAppend): from Python, callables
         # step(request, next) -> response (pwshcompat.operation.steps); a script block is not one.
         if t.endswith(".Runtime.SendAsyncStep[]"):
+            if value is None:
+                return None  # [ValidateNotNull] refuses it
             items = value if isinstance(value, (list, tuple)) else [value]
-            if value is None or not all(callable(i) for i in items):
+            if not all(callable(i) for i in items):
                 raise ConversionError(_cannot(value, t))
             return list(items)
         # Graph models: the original's TypeConverter rules (src/PwshCompat.Host/RawModel.cs).
