@@ -12,8 +12,8 @@ from ..dotnetvalues import convert_to_string
 from ..errors import ErrorCategory, ErrorRecord
 from .request import CONTENT_HEADERS
 
-__all__ = ["ErrorTarget", "HeaderDict", "RECOMMENDED_ACTION", "autorest_parse_error", "not_specified", "response_headers",
-           "service_error", "status_name"]
+__all__ = ["ErrorTarget", "HeaderDict", "RECOMMENDED_ACTION", "autorest_parse_error", "header_pairs", "not_specified",
+           "response_headers", "service_error", "status_name"]
 
 RECOMMENDED_ACTION = "See service error codes: https://learn.microsoft.com/graph/errors"
 
@@ -42,9 +42,34 @@ class HeaderDict(dict):  # type: ignore[type-arg]
         return dict.get(self, self._key(key), default)
 
 
+def header_pairs(response: Any) -> list[tuple[str, str]]:
+    """Every header line of ``response`` as received, a repeated header once per line: from the
+    transport's headers when they keep the lines, from urllib3's for a ``requests`` response."""
+    pairs = getattr(response.headers, "pairs", None)
+    if pairs is not None:
+        return list(pairs)
+    raw = getattr(getattr(response, "raw", None), "headers", None)
+    lines = getattr(raw, "iteritems", None) or getattr(raw, "items", None)
+    if callable(lines):
+        return [(str(k), str(v)) for k, v in lines()]
+    return list(response.headers.items())
+
+
 def response_headers(response: Any) -> HeaderDict:
-    """The ``-ResponseHeadersVariable`` value of ``response``."""
-    return HeaderDict((k, [v]) for k, v in response.headers.items())
+    """The ``-ResponseHeadersVariable`` value of ``response``, as the original fills its
+    ``Dictionary[string, IEnumerable[string]]`` (original-observed.md, "Other"): the response
+    headers, then the content headers (``Content-Type``, ``Content-Length``, ``Expires``, ...);
+    a header that came more than once has one value per line (``X-Multi: one`` and ``X-Multi:
+    two`` give ``@('one', 'two')``).
+    """
+    general: dict[str, list[str]] = {}
+    content: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}
+    for name, value in header_pairs(response):
+        key = name.lower()
+        spelled.setdefault(key, name)
+        (content if key in CONTENT_HEADERS else general).setdefault(key, []).append(value)
+    return HeaderDict((spelled[k], v) for k, v in [*general.items(), *content.items()])
 
 
 def status_name(status: int) -> str:
