@@ -19,6 +19,7 @@ Two kinds of steps:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -134,12 +135,14 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
 
 def _response(base: Any, method: str, url: str, headers: dict[str, str], data: bytes | None,
               status: int, reason: str, pairs: list[tuple[str, str]], content: bytes) -> Any:
-    """The final response in the client's type: the sent one as the steps left it, or one a step made."""
-    fields = {"status_code": status, "reason": reason, "headers": transport.Headers(pairs), "content": content}
-    if base is not None:
-        return dataclasses.replace(base, **fields)
-    names = {f.name for f in dataclasses.fields(transport.Response)}
-    request_type = getattr(transport, "Request", None) or getattr(transport, "SentRequest")
-    request = request_type(method, url, headers, data)
-    extra = {"elapsed": __import__("datetime").timedelta(0)} if "elapsed" in names else {}
-    return transport.Response(url=url, request=request, **fields, **extra)
+    """The final response as the client's callers read it: what the steps left of the sent one
+    (``base``), or the one a step made itself (nothing was sent)."""
+    new_headers = transport.Headers(pairs)
+    if dataclasses.is_dataclass(base) and not isinstance(base, type):
+        return dataclasses.replace(base, status_code=status, reason=reason, headers=new_headers, content=content)
+    request = transport.SentRequest(method, url, headers, data)
+    if base is not None:  # a requests.Response: keep what was sent
+        sent = base.request
+        request = transport.SentRequest(sent.method or method, sent.url or url, dict(sent.headers), sent.body)
+    return transport.Response(status_code=status, reason=reason, headers=new_headers, content=content, url=url,
+                              request=request, elapsed=datetime.timedelta(0))
