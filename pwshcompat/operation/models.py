@@ -217,9 +217,9 @@ def format_datetime(value: _dt.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond:06d}0Z"
 
 
-def _encode(p: ModelProperty, value: Any) -> Any:
+def _encode(p: ModelProperty, value: Any, sending: bool) -> Any:
     if isinstance(value, Body):
-        return to_wire(value)
+        return to_wire(value, sending)
     if p.type == "duration":
         return value.to_iso8601()
     if p.type == "dateTime":
@@ -227,15 +227,15 @@ def _encode(p: ModelProperty, value: Any) -> Any:
     return value
 
 
-def to_wire(body: Body) -> dict[str, Any]:
+def to_wire(body: Body, sending: bool = True) -> dict[str, Any]:
     """The JSON members as the original writes them (additional first, then the model's order).
 
     Raises ``ValueError`` naming the key when a member would appear twice (case-insensitive).
     """
     members: dict[str, Any] = {}
     seen: set[str] = set()
-    named = [(p.wire, _encode(p, body.values[p.name])) for p in body.model.properties if p.name in body.values]
-    for key, value in [*((k, json_value(v)) for k, v in body.additional.items() if v is not None), *named]:
+    named = [(p.wire, _encode(p, body.values[p.name], sending)) for p in body.model.properties if p.name in body.values]
+    for key, value in [*((k, json_value(v, sending)) for k, v in body.additional.items() if v is not None), *named]:
         if key.lower() in seen:
             raise ValueError(f"An item with the same key has already been added. Key: {key}")
         seen.add(key.lower())
@@ -243,7 +243,7 @@ def to_wire(body: Body) -> dict[str, Any]:
     return members
 
 
-def json_value(value: Any) -> Any:
+def json_value(value: Any, sending: bool = True) -> Any:
     """``JsonSerializable.ToJsonValue`` for an additional-property value: what :mod:`.jsontext` writes.
 
     Strings, Booleans and numbers as they are (a .NET ``float``/``double``/``decimal`` as its
@@ -256,7 +256,8 @@ def json_value(value: Any) -> Any:
     as arrays; models as their JSON; anything else as its text.
 
     Raises ``ValueError`` (.NET's NullReferenceException message) for ``None`` inside a
-    collection, which the original cannot write either, and for NaN or an infinity.
+    collection, which the original cannot write either, and for NaN or an infinity, when
+    ``sending``; a response's members (``sending=False``) keep their nulls.
     """
     if isinstance(value, Body):
         return to_wire(value)
@@ -292,14 +293,14 @@ def json_value(value: Any) -> Any:
     if isinstance(value, dotnetvalues.PSCustomObject):
         return value.text
     if isinstance(value, dotnetvalues.DotNetDictionary) and value.json_items is not None:
-        return [item if isinstance(item, str) else {str(k): json_value(v) for k, v in item.items()}
+        return [item if isinstance(item, str) else {str(k): json_value(v, sending) for k, v in item.items()}
                 for item in value.json_items]
     if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items() if v is not None}
+        return {str(k): json_value(v, sending) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple, set, frozenset)):
-        if any(v is None for v in value):
+        if sending and any(v is None for v in value):
             raise ValueNotWritable("Object reference not set to an instance of an object.", "System.NullReferenceException")
-        return [json_value(v) for v in value]
+        return [None if v is None else json_value(v, sending) for v in value]
     return convert_to_string(value)
 
 
@@ -389,7 +390,7 @@ class GraphObject:
         for name, value in self._values.items():
             body.values[name] = _body_of(value)
         body.additional = dict(self.AdditionalProperties)
-        return to_wire(body)
+        return to_wire(body, sending=False)
 
     def ps_model(self) -> tuple[str, dict[str, Any]]:
         """(type name, properties in order with AdditionalProperties last): how the host builds the object."""

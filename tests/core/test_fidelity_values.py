@@ -119,3 +119,9 @@ def test_the_python_api_sends_the_originals_text(emu: Any) -> None:
     assert '"arr": [ 1, 2, 3 ]' in first and '"esc": "\\u003c\\u003e\\u0026\\u0027"' in first
     assert first.endswith('"availability": "Busy",\n  "activity": "Busy"\n}')
     assert second == '{\n  "availability": "",\n  "activity": "System.Object[]"\n}'
+
+
+def test_a_response_object_keeps_its_nulls() -> None:
+    obj = models.from_wire({"id": "u1", "extra": [1, None], "n": None, "statusMessage": {"x": [None]}},
+                           models.model_named("MicrosoftGraphPresence"), "Microsoft.Graph.PowerShell.Models")
+    assert obj.to_wire()["extra"] == [1, None] and obj.to_wire()["statusMessage"] == {"x": [None]}
