@@ -17,7 +17,6 @@ what the original's ``ProcessRecordAsync`` does (facts: ../shared/research/cmdle
 from __future__ import annotations
 
 import json
-import re
 import urllib.parse
 from http import HTTPStatus
 from typing import Any, Iterable
@@ -27,6 +26,7 @@ from .commands import command
 from .conversion import ConversionError, PresenceBody, TimeSpan, body_from_value, dotnet_string, identity_from_value, json_value
 from .errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError, TerminatingError
 from .graph import client as graph_client
+from .graph import headers as graph_headers
 from .runtime import CommandRuntime
 
 __all__ = ["NAME", "HeaderDict", "escape_data_string", "set_user_preferred_presence"]
@@ -39,7 +39,6 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _CONTENT_HEADERS = frozenset({"allow", "content-disposition", "content-encoding", "content-language", "content-length",
                               "content-location", "content-md5", "content-range", "content-type", "expires",
                               "last-modified"})
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 7230 header-name characters
 
 
 class HeaderDict(dict):  # type: ignore[type-arg]
@@ -136,25 +135,6 @@ def _header_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "System.Object[]"
     return dotnet_string(value)
-
-
-def _request_headers(headers: dict[Any, Any] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in (headers or {}).items():
-        name = str(key)
-        if name.lower() in _CONTENT_HEADERS:
-            raise ValueError(f"Misused header name, '{name}'. Make sure request headers are used with HttpRequestMessage, "
-                             "response headers with HttpResponseMessage, and content headers with HttpContent objects.")
-        if not _TOKEN.match(name):
-            raise ValueError(f"The header name format is invalid. (Parameter 'name')")
-        if value is None:
-            # headers[header].ToString() on a null value: the original's catch-all reports this.
-            raise ValueError("Object reference not set to an instance of an object.")
-        text = _header_text(value)
-        if "\r" in text or "\n" in text:
-            raise ValueError(f"New-line or NUL characters are not allowed in header values. (Header '{name}')")
-        out[name] = text
-    return out
 
 
 def _status_name(status: int) -> str:
@@ -266,9 +246,11 @@ def _run(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime, pla
         body = _expanded_body(bound, runtime)
     try:
         data, members = _serialize(body)
-        headers = _request_headers(bound.get("Headers"))
-    except ValueError as exc:
-        runtime.write_error(_not_specified(str(exc), internal_type, "System.ArgumentException"))
+        headers = graph_headers.from_parameter(bound.get("Headers"), _header_text)
+    except ValueError as exc:  # graph_headers.HeaderError carries .NET's exception type, and details
+        record = _not_specified(str(exc), internal_type, getattr(exc, "exception_type", "System.ArgumentException"))
+        record.details_message = getattr(exc, "details", None)
+        runtime.write_error(record)
         return
     target["body"] = members
     if presence_id in (".", ".."):
