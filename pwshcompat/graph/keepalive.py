@@ -47,7 +47,7 @@ log = logging.getLogger("pwshcompat.graph")
 _CLEAN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*")
 # Dot segments, which urllib3 would remove from the path.
 _DOT_SEGMENT = re.compile(r"/\.{1,2}(?:[/?]|$)")
-_MAX_IDLE = 10  # as requests' default pool_maxsize
+_MAX_IDLE = 32  # idle connections kept (requests keeps 10; 16 runspaces would churn through them)
 
 #: What this transport's boundary catches: everything the standard library raises while
 #: connecting, writing a request, reading a reply or decoding its body.

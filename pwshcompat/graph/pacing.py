@@ -107,7 +107,10 @@ class Pacer:
         self.pacing = True          # False once the model was dropped
         self.waiting = 0            # threads blocked in acquire (for tests and logs)
         self.pauses = 0             # 429s that started or lengthened a pause
-        self._log: deque[float] = deque(maxlen=LOG_MAX_ENTRIES)  # send times, oldest first
+        # When each finished request completed, oldest first. The service counted a request from
+        # some moment between sending it and its answer; counting it from the answer is safe.
+        self._log: deque[float] = deque(maxlen=LOG_MAX_ENTRIES)
+        self.in_flight = 0          # sent and not yet finished: they hold a slot of the window
         self._burst_start: float | None = None
         self._burst_admitted = 0
         self._last_sent: float | None = None
@@ -130,8 +133,12 @@ class Pacer:
                     if self.limit is not None and self.window is not None and self.pacing:
                         while self._log and self._log[0] <= now - self.window:
                             self._log.popleft()
-                        if len(self._log) >= self.limit:
-                            clock.wait(self._cond, self._log[-self.limit] + self.window)
+                        over = len(self._log) + self.in_flight - self.limit
+                        if over >= 0:
+                            # Free when the (over+1)-th oldest finished request leaves the window,
+                            # or when requests in flight finish (finished() notifies).
+                            deadline = self._log[over] + self.window if over < len(self._log) else now + WAIT_SLICE_SECONDS
+                            clock.wait(self._cond, deadline)
                             continue
                     else:
                         while self._log and self._log[0] <= now - LOG_HORIZON_SECONDS:
@@ -140,7 +147,7 @@ class Pacer:
                                                      and now - self._last_sent > IDLE_GAP_SECONDS):
                         self._burst_start, self._burst_admitted = now, 0
                     self._last_sent = now
-                    self._log.append(now)
+                    self.in_flight += 1
                     return now
             finally:
                 self.waiting -= 1
@@ -149,6 +156,8 @@ class Pacer:
         """Report the outcome of a request :meth:`acquire` let go at ``sent_at``: its HTTP status
         (None when it got no response) and, for a 429, its ``Retry-After`` in seconds."""
         with self._cond:
+            self.in_flight = max(0, self.in_flight - 1)
+            self._log.append(self.clock.now())
             refusals = self._refusals
             if status == 429 and retry_after is not None and retry_after > 0:
                 self._throttled(sent_at, min(retry_after, MAX_PAUSE_SECONDS))
@@ -159,6 +168,8 @@ class Pacer:
                     refusals.admitted += 1
                     if sent_at > refusals.first_sent:
                         refusals.admitted_after += 1
+            if self.waiting and self.limit is not None:
+                self._cond.notify_all()  # a slot held by a request in flight may be free now
 
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` on the pacer's clock (the per-request retry delays)."""
@@ -197,7 +208,8 @@ class Pacer:
     def _correct(self, sent_at: float) -> None:
         """A 429 although the pacer kept to its model: the model was too generous."""
         assert self.limit is not None and self.window is not None
-        in_window = sum(1 for t in self._log if sent_at - self.window < t <= sent_at) - 1  # before this one
+        # Requests in the window when this one was refused: finished ones (less this one) and those in flight.
+        in_window = sum(1 for t in self._log if t > sent_at - self.window) - 1 + self.in_flight
         if in_window < self.limit / 2:
             self.window += 1.0  # the window reaches further back than thought
         else:

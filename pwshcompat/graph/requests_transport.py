@@ -77,6 +77,7 @@ class RequestsTransport:
         session.proxies.update(requests.utils.get_environ_proxies(endpoint))
         session.verify = verify
         self.session = session
+        self.verify = verify
 
     def handle_request(self, request: Request) -> Response:
         try:
@@ -94,13 +95,11 @@ class RequestsTransport:
         prepared = requests.PreparedRequest()
         prepared.prepare(method=request.method, url=request.url, headers=request.headers, data=request.body)
         reply: requests.Response = session.get_adapter(request.url).send(
-            prepared, timeout=request.timeout, verify=session.verify, proxies=session.proxies)
+            prepared, timeout=request.timeout, verify=self.verify, proxies=session.proxies)
         content = reply.content  # read the body now, so the connection goes back to the pool at once
         missing = getattr(reply.raw, "length_remaining", None)
         if missing:  # urllib3 1.26 returns a body cut short of its Content-Length as if it were whole
-            import urllib3
-
-            raise urllib3.exceptions.IncompleteRead(len(content), missing)
+            raise http.client.IncompleteRead(content, missing)
         body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
         sent = Request(request.method, prepared.url or request.url, dict(prepared.headers), body, request.timeout)
         return Response(status_code=reply.status_code, reason=reply.reason or "", headers=Headers(reply.headers.items()),

@@ -40,6 +40,12 @@ def _pool(client: graph_client.GraphClient) -> keepalive.KeepAliveTransport | No
     return getattr(client.transport, "keep_alive", None)
 
 
+def _kept(client: graph_client.GraphClient) -> keepalive.KeepAliveTransport:
+    pool = _pool(client)
+    assert pool is not None, "the client has no keep-alive transport"
+    return pool
+
+
 def _via_requests(client: graph_client.GraphClient) -> graph_client.GraphClient:
     """The same client with the requests transport given to it (what a proxy, or an endpoint the
     keep-alive transport cannot serve, makes of the default)."""
@@ -122,7 +128,7 @@ def test_both_paths_put_the_same_request_on_the_wire(emulator: Emulator) -> None
     body = json.dumps({"availability": "Busy", "activity": "Busy"}).encode()
     extra = {"client-request-id": "fixed-id", "X-Custom": "v"}
     path = PATH.format("wire")
-    assert _pool(client) is not None and _pool(client).target_of(emulator.graph_url + path) == path
+    assert _kept(client).target_of(emulator.graph_url + path) == path
 
     fast = client.request("POST", path, data=body, headers=extra)
     slow = _via_requests(client).request("POST", path, data=body, headers=extra)
@@ -166,7 +172,7 @@ def test_sequential_calls_share_one_connection(emulator: Emulator) -> None:
     for i in range(25):
         assert client.request("POST", PATH.format(f"reuse-{i}"), data=b'{"availability":"Busy","activity":"Busy"}'
                               ).status_code == 200
-    assert _pool(client).connections_opened == 1
+    assert _kept(client).connections_opened == 1
 
 
 def _close_after_reply(closed: threading.Event | None = None) -> Any:
@@ -194,7 +200,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_without_an_error(
             assert client.request("GET", f"/beta/users/u{i}/presence").status_code == 200
             # The hang-up has happened before the next request (no race with a request in flight).
             assert closed.wait(30)
-        assert _pool(client) is not None and _pool(client).connections_opened == 5
+        assert _kept(client).connections_opened == 5
         assert len(server.received) == 5
 
 
@@ -239,7 +245,7 @@ def test_a_chunked_reply_is_read_whole_and_the_connection_kept() -> None:
         replies = [client.request("GET", "/v1.0/users") for _ in range(3)]
         plain = requests.get(server.url() + "/v1.0/users", timeout=30)
     assert all(r.json() == plain.json() == {"value": [{"id": "a"}, {"id": "b"}]} for r in replies)
-    assert _pool(client) is not None and _pool(client).connections_opened == 1
+    assert _kept(client).connections_opened == 1
 
 
 def _closed_port() -> int:

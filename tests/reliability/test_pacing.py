@@ -167,8 +167,11 @@ def test_a_full_window_sets_the_pace_the_service_allowed() -> None:
     first = pacer.acquire()  # the first request after the pause adopts the model
     assert (pacer.limit, pacer.window) == (646, 2.0)  # 666 less 3 %, Retry-After + 0.74 s to whole seconds
 
-    # In any 2 s, at most 646 requests: the 646th waits for the oldest to leave the window.
-    sent = [first] + [pacer.acquire() for _ in range(pacer.limit - 1)]
+    # In any 2 s, at most 646 requests: the 647th waits for the oldest to leave the window, counted
+    # from its answer (the service counted it at some moment before that).
+    sent = [first] + [pacer.acquire() for _ in range(646 - 1)]
+    for t in sent:
+        pacer.finished(t, 200)
     blocked = threading.Thread(target=pacer.acquire)
     blocked.start()
     _until(lambda: pacer.waiting == 1, "the request beyond the limit waits")
@@ -178,8 +181,27 @@ def test_a_full_window_sets_the_pace_the_service_allowed() -> None:
     clock.advance(0.02)
     blocked.join(HANG_GUARD_SECONDS)
     assert not blocked.is_alive()
-    for t in sent:
-        pacer.finished(t, 200)
+
+
+def test_requests_in_flight_hold_their_slots_until_they_finish() -> None:
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _burst(pacer, clock, admitted=10, refused=2, retry_after=1, spread=0.1)
+    clock.advance(1)
+    sent = [pacer.acquire() for _ in range(9)]  # the limit (10 less 3 %, floored): all still in flight
+    assert (pacer.limit, pacer.in_flight) == (9, 9)
+    blocked = threading.Thread(target=pacer.acquire)
+    blocked.start()
+    _until(lambda: pacer.waiting == 1, "the tenth request waits")
+    clock.advance(5)  # time alone frees nothing while the nine have not been answered
+    time.sleep(0.05)
+    assert blocked.is_alive()
+    pacer.finished(sent[0], 200)  # answered now: it still counts for a window from now
+    time.sleep(0.05)
+    assert blocked.is_alive()
+    clock.advance(1.01)
+    blocked.join(HANG_GUARD_SECONDS)
+    assert not blocked.is_alive()
 
 
 @pytest.mark.parametrize("admitted, refused, then_admitted", [
@@ -215,6 +237,8 @@ def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing()
     sent = [pacer.acquire() for _ in range(90)]
     pacer.finished(sent[-1], 429, 1)
     assert (pacer.limit, pacer.window) == (87, 2.0)
+    for t in sent[:-1]:
+        pacer.finished(t, 200)
 
     for _ in range(4):
         clock.advance(5)

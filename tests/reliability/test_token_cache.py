@@ -22,7 +22,7 @@ PATH = "/v1.0/users/cache-user/presence"
 
 def _get(emulator: Emulator, token: str) -> tuple[int, Any]:
     parts = urllib.parse.urlsplit(emulator.graph_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
         conn.request("GET", PATH, headers={"Authorization": f"Bearer {token}"})
         reply = conn.getresponse()

@@ -62,8 +62,8 @@ def _instance(cls: type[BaseException]) -> BaseException | None:
 
 
 REQUEST = Request("GET", "https://graph.example/v1.0/me", {}, None, 300)
-STDLIB_CLASSES = [c for c in _exception_classes(socket, ssl, http.client, zlib, select)]
-OS_ERRORS = [c for c in _exception_classes(builtins) if issubclass(c, OSError)]
+STDLIB_CLASSES = _exception_classes(socket, ssl, http.client, zlib, select)
+OS_ERRORS: list[type[BaseException]] = [c for c in _exception_classes(builtins) if issubclass(c, OSError)]
 
 
 @pytest.mark.parametrize("cls", STDLIB_CLASSES + OS_ERRORS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
