@@ -12,17 +12,21 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    the original does.
 2. **Pace.** When the 429s show a full window rather than a one-off refusal (at least two refused,
    and no more requests admitted than refused after the first refusal), the pacer takes the
-   service's limit to be what it admitted since the burst began (less 3 %), and the window to be
+   service's limit to be what it admitted since the burst began (less 1 %), and the window to be
    ``Retry-After`` plus the time since the burst's first request, to whole seconds (Graph's
    windows are whole seconds). From then on it lets at most that many requests go in any window
    of that length: the rate the service allowed, with the slots freed by a pause used at once.
+   A request holds its slot while in flight and for the window's length after its answer (the
+   service counted it at some moment in between), so delays on the way cannot push a request
+   into a window the service still sees as full.
 3. **Correct.** A 429 while pacing means the guess was wrong: with few requests in the window the
    window is longer than thought (one second more), otherwise the limit is lower (10 % less).
    After five such corrections the pacer stops pacing and only pauses.
 
 ``PWSHCOMPAT_PACING=off`` switches all of this off: every request then retries on its own, as the
 original does. Times are seconds on the pacer's :class:`Clock` (``time.monotonic`` unless a test
-gives another).
+gives another). bench/pacing_sim.py runs this class against Graph's window in simulated time over
+many client speeds; bench/throttled.py measures it (bench/FINDINGS.md section 12).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ __all__ = ["Clock", "MonotonicClock", "Pacer", "enabled", "shared"]
 log = logging.getLogger("pwshcompat.graph")
 
 MAX_PAUSE_SECONDS = 180.0  # Kiota RetryHandlerOption.MaxDelay: the longest the original ever waits
-LIMIT_MARGIN = 0.03        # pace this far below what the service admitted, for timing noise
+LIMIT_MARGIN = 0.01        # pace this far below what the service admitted (one request in a hundred)
 LIMIT_CUT = 0.9            # a 429 while pacing with a full window: the limit is lower
 MAX_CORRECTIONS = 5        # then the model is dropped and the pacer only pauses
 IDLE_GAP_SECONDS = 1.0     # a send after this long without one starts a new burst
@@ -124,33 +128,41 @@ class Pacer:
             try:
                 while True:
                     now = clock.now()
-                    if now < self.paused_until:
-                        clock.wait(self._cond, self.paused_until)
-                        continue
-                    if self._refusals is not None:
-                        self._adopt_model(self._refusals)
-                        self._refusals = None
-                    if self.limit is not None and self.window is not None and self.pacing:
-                        while self._log and self._log[0] <= now - self.window:
-                            self._log.popleft()
-                        over = len(self._log) + self.in_flight - self.limit
-                        if over >= 0:
-                            # Free when the (over+1)-th oldest finished request leaves the window,
-                            # or when requests in flight finish (finished() notifies).
-                            deadline = self._log[over] + self.window if over < len(self._log) else now + WAIT_SLICE_SECONDS
-                            clock.wait(self._cond, deadline)
-                            continue
-                    else:
-                        while self._log and self._log[0] <= now - LOG_HORIZON_SECONDS:
-                            self._log.popleft()
-                    if self._burst_start is None or (self._last_sent is not None
-                                                     and now - self._last_sent > IDLE_GAP_SECONDS):
-                        self._burst_start, self._burst_admitted = now, 0
-                    self._last_sent = now
-                    self.in_flight += 1
-                    return now
+                    wait_until = self._try_send(now)
+                    if wait_until is None:
+                        return now
+                    clock.wait(self._cond, wait_until)
             finally:
                 self.waiting -= 1
+
+    def try_send(self, now: float) -> float | None:
+        """Without blocking: count a request as sent at ``now`` and return None, or return the
+        time to ask again (for a caller with its own scheduler, such as bench/pacing_sim.py)."""
+        with self._cond:
+            return self._try_send(now)
+
+    def _try_send(self, now: float) -> float | None:
+        if now < self.paused_until:
+            return self.paused_until
+        if self._refusals is not None:
+            self._adopt_model(self._refusals)
+            self._refusals = None
+        if self.limit is not None and self.window is not None and self.pacing:
+            while self._log and self._log[0] <= now - self.window:
+                self._log.popleft()
+            over = len(self._log) + self.in_flight - self.limit
+            if over >= 0:
+                # Free when the (over+1)-th oldest finished request leaves the window, or when
+                # requests in flight finish (finished() notifies).
+                return self._log[over] + self.window if over < len(self._log) else now + WAIT_SLICE_SECONDS
+        else:
+            while self._log and self._log[0] <= now - LOG_HORIZON_SECONDS:
+                self._log.popleft()
+        if self._burst_start is None or (self._last_sent is not None and now - self._last_sent > IDLE_GAP_SECONDS):
+            self._burst_start, self._burst_admitted = now, 0
+        self._last_sent = now
+        self.in_flight += 1
+        return None
 
     def finished(self, sent_at: float, status: int | None, retry_after: float | None = None) -> None:
         """Report the outcome of a request :meth:`acquire` let go at ``sent_at``: its HTTP status

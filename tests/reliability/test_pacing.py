@@ -165,11 +165,11 @@ def test_a_full_window_sets_the_pace_the_service_allowed() -> None:
     assert pacer.limit is None and pacer.paused_until == pytest.approx(clock.now() + 2)
     clock.advance(2)
     first = pacer.acquire()  # the first request after the pause adopts the model
-    assert (pacer.limit, pacer.window) == (646, 2.0)  # 666 less 3 %, Retry-After + 0.74 s to whole seconds
+    assert (pacer.limit, pacer.window) == (659, 2.0)  # 666 less 1 %, Retry-After + 0.74 s to whole seconds
 
-    # In any 2 s, at most 646 requests: the 647th waits for the oldest to leave the window, counted
+    # In any 2 s, at most 659 requests: the 660th waits for the oldest to leave the window, counted
     # from its answer (the service counted it at some moment before that).
-    sent = [first] + [pacer.acquire() for _ in range(646 - 1)]
+    sent = [first] + [pacer.acquire() for _ in range(659 - 1)]
     for t in sent:
         pacer.finished(t, 200)
     blocked = threading.Thread(target=pacer.acquire)
@@ -188,7 +188,7 @@ def test_requests_in_flight_hold_their_slots_until_they_finish() -> None:
     pacer = pacing.Pacer(clock)
     _burst(pacer, clock, admitted=10, refused=2, retry_after=1, spread=0.1)
     clock.advance(1)
-    sent = [pacer.acquire() for _ in range(9)]  # the limit (10 less 3 %, floored): all still in flight
+    sent = [pacer.acquire() for _ in range(9)]  # the limit (10 less 1 %, floored): all still in flight
     assert (pacer.limit, pacer.in_flight) == (9, 9)
     blocked = threading.Thread(target=pacer.acquire)
     blocked.start()
@@ -225,18 +225,18 @@ def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing()
     _burst(pacer, clock, admitted=100, refused=4, retry_after=1, spread=0.5)
     clock.advance(1)
     pacer.finished(pacer.acquire(), 200)
-    assert (pacer.limit, pacer.window) == (97, 1.0)
+    assert (pacer.limit, pacer.window) == (99, 1.0)
 
     # Refused with only a few requests in the window: the window is longer than thought.
     clock.advance(5)
     pacer.finished(pacer.acquire(), 429, 1)
-    assert (pacer.limit, pacer.window) == (97, 2.0)
+    assert (pacer.limit, pacer.window) == (99, 2.0)
 
     # Refused with the window nearly full: the limit is lower.
     clock.advance(5)
     sent = [pacer.acquire() for _ in range(90)]
     pacer.finished(sent[-1], 429, 1)
-    assert (pacer.limit, pacer.window) == (87, 2.0)
+    assert (pacer.limit, pacer.window) == (89, 2.0)
     for t in sent[:-1]:
         pacer.finished(t, 200)
 
