@@ -24,6 +24,7 @@ from pwshcompat.graph import pacing
 from pwshcompat.graph.transport import DefaultTransport
 
 from .bad_input import PATH
+from .harness import PS_CONNECT, last_json_line
 
 HANG_GUARD_SECONDS = 60  # turns a deadlock into a failure; nothing is asserted about time
 PAIRS = [("Available", "Available"), ("Busy", "Busy"), ("DoNotDisturb", "DoNotDisturb"), ("Away", "Away")]
@@ -309,3 +310,43 @@ def test_threads_sharing_a_pacer_collect_fewer_429s_than_threads_retrying_alone(
     print("429s:", refused)
     assert refused["shared"] <= 3 * threads, refused
     assert refused["shared"] < refused["alone"], refused
+
+
+PS_RUNSPACES = PS_CONNECT + r"""
+Set-MgRequestContext -MaxRetry 10 | Out-Null
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$pairs = @(@('Available','Available'), @('Busy','Busy'), @('DoNotDisturb','DoNotDisturb'), @('Away','Away'))
+$errors = 0..($args[2] - 1) | ForEach-Object -ThrottleLimit 8 -Parallel {
+    Import-Module $using:manifest
+    $pair = ($using:pairs)[$_ % 4]
+    $failed = $null
+    Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "$($using:args[3])$_" -Availability $pair[0] `
+        -Activity $pair[1] -ErrorVariable failed -ErrorAction SilentlyContinue
+    if ($failed) { "$_" }
+}
+'RUNSPACES ' + (ConvertTo-Json -InputObject @($errors) -Compress)
+"""
+
+
+def test_runspaces_share_the_pacer(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ForEach-Object -Parallel: the runspaces of one pwsh share one pacer, so after the burst
+    that found the limit they stop running into it; with pacing off each keeps trying alone."""
+    from conftest import run_pwsh
+
+    limit, calls = 20, 120
+    refused = {}
+    for side in ("off", "on"):
+        monkeypatch.setenv("PWSHCOMPAT_PACING", side)
+        emulator.set_rate_limits(reads=None, total=limit, window=1)
+        before = len(emulator.requests)
+        prefix = f"rs-{side}-"
+        result = run_pwsh(PS_RUNSPACES, emulator.graph_url, emulator.issue_token(), str(calls), prefix,
+                          timeout=HANG_GUARD_SECONDS * 4)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert last_json_line(result.stdout, "RUNSPACES ") == [], "an update surfaced an error"
+        refused[side] = sum(r.status == 429 for r in emulator.requests[before:])
+        for n in range(calls):
+            preferred = emulator.preferred_presence(f"{prefix}{n}")
+            assert preferred is not None and (preferred.availability, preferred.activity) == PAIRS[n % 4], n
+    print("429s:", refused)
+    assert refused["on"] < refused["off"], refused
