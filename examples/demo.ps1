@@ -1,4 +1,5 @@
-# The main job: an ordinary Microsoft Graph PowerShell script, dry-run against the local emulator.
+# The main job: an ordinary Microsoft Graph PowerShell script using the presence family (both modules),
+# dry-run against the local emulator.
 #
 #   pwsh examples/demo.ps1                       # one step: Connect-MgGraph -Environment Emulator
 #   scripts/demo                                 # against a separately started emulator (python -m pwshcompat.emulator)
@@ -15,10 +16,11 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../Microsoft.Graph.Beta.CloudCommunications.psd1')
+Import-Module (Join-Path $PSScriptRoot '../Microsoft.Graph.CloudCommunications.psd1')
 
 function Show-Presence([string] $When) {
-    $p = Invoke-MgGraphRequest -Method GET -Uri "/v1.0/users/$UserId/presence"
-    '{0,-44} {1}/{2}' -f $When, $p.availability, $p.activity
+    $p = Get-MgUserPresence -UserId $UserId
+    '{0,-44} {1}/{2}' -f $When, $p.Availability, $p.Activity
 }
 
 # 1. Connect (sign-in through the emulator's token endpoint).
@@ -40,20 +42,35 @@ $ok = Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $UserId `
     -Availability DoNotDisturb -Activity DoNotDisturb -ExpirationDuration (New-TimeSpan -Hours 1) -PassThru
 "Set-MgBetaCommunicationPresenceUserPreferredPresence -PassThru returned: $ok"
 
-# 3. Read it back. A preferred presence only shows while the user has a presence session (Graph's rule).
+# 3. Read it back. A preferred presence only shows while the user has a presence session (Graph's
+#    rule): the app opens one with setPresence (its client id is the session id).
 Show-Presence 'Presence with no session yet:'
-$session = @{ sessionId = $context.ClientId; availability = 'Available'; activity = 'Available'; expirationDuration = 'PT1H' }
-Invoke-MgGraphRequest -Method POST -Uri "/v1.0/users/$UserId/presence/setPresence" -Body $session | Out-Null
+Set-MgUserPresence -UserId $UserId -SessionId $context.ClientId -Availability Available -Activity Available `
+    -ExpirationDuration (New-TimeSpan -Hours 1)
 Show-Presence 'Presence after the app opened a session:'
 
-# 4. A dry run catches what the real service would refuse: Busy/InACall is not a preferred-presence pair.
+# 4. A status message that expires, read back as a typed object.
+Set-MgUserPresenceStatusMessage -UserId $UserId -StatusMessage @{
+    Message        = @{ Content = 'Dry run: focusing until noon'; ContentType = 'text' }
+    ExpiryDateTime = @{ DateTime = (Get-Date).ToUniversalTime().AddHours(3).ToString('s'); TimeZone = 'UTC' }
+}
+$presence = Get-MgUserPresence -UserId $UserId
+'{0,-44} {1}' -f 'Status message read back:', $presence.StatusMessage.Message.Content
+
+# 5. A dry run catches what the real service would refuse: Busy/InACall is not a preferred-presence pair.
 Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $UserId -Availability Busy -Activity InACall `
     -ErrorAction SilentlyContinue -ErrorVariable refused
 "Refused as Graph would: $($refused[0].FullyQualifiedErrorId)"
 "  $(($refused[0].Exception.Message -split "`n")[0])"
+
+# 6. End of the day: close the app's session, drop the preference, read everyone back in one call.
+Clear-MgUserPresence -UserId $UserId -SessionId $context.ClientId
+Clear-MgBetaUserPresenceUserPreferredPresence -UserId $UserId
+Get-MgCommunicationPresenceByUserId -Ids $UserId | Format-Table Id, Availability, Activity | Out-String -Stream |
+    Where-Object { $_.Trim() }
 ''
 
-# 5. What the emulator saw (its control API on the Graph port needs no token).
+# 7. What the emulator saw (its control API on the Graph port needs no token).
 'Sign-in requests the emulator received:'
 (Invoke-RestMethod -Uri "$graph/_emulator/login-requests") | ForEach-Object { '      {0,-4} {1}' -f $_.method, $_.path }
 'Graph requests the emulator received:'

@@ -23,12 +23,22 @@ function Initialize-PwshCompatPython {
                 "pwshcompat cannot start: '$dll' is missing. Run scripts/setup from the pwshcompat repository (it fetches Python.Runtime.dll from NuGet pythonnet 3.2.1 and builds PwshCompat.Host.dll), or set PWSHCOMPAT_PYTHON_RUNTIME to the path of Python.Runtime.dll.", $dll)
         }
     }
-    # LoadFrom is process-wide and returns the already loaded assembly on later imports.
-    $null = [System.Reflection.Assembly]::LoadFrom($runtimeDll)
-    $null = [System.Reflection.Assembly]::LoadFrom($hostDll)
+    # LoadFrom is process-wide and returns the already loaded assembly on later imports. Another
+    # build of it loaded first (each installed module folder carries a copy) cannot load beside it:
+    # the one loaded serves.
+    foreach ($dll in $runtimeDll, $hostDll) {
+        try {
+            $null = [System.Reflection.Assembly]::LoadFrom($dll)
+        } catch [System.IO.FileLoadException] {
+        }
+    }
     if ([PwshCompat.Host.CommandBridge]::IsInitialized) { return }
     $python = [PwshCompat.Host.PythonLocator]::Find($moduleDir)
-    if (-not $python -or -not $python.PythonDll -or -not [System.IO.File]::Exists($python.PythonDll)) {
+    if (-not $python) {
+        throw [System.IO.FileNotFoundException]::new(
+            'pwshcompat cannot start: no Python with the pwshcompat package was found (Python 3.11 or later, with its shared libpython, and the packages pwshcompat, requests and msal). Install it with "pip install pwshcompat" (or the pwshcompat wheel) into the Python you want PowerShell to use, then set PWSHCOMPAT_PYTHON to that python executable (or put it first on PATH as python3); "pwshcompat install-module" also installs these modules for it. From a source checkout, run scripts/setup.')
+    }
+    if (-not $python.PythonDll -or -not [System.IO.File]::Exists($python.PythonDll)) {
         throw [System.IO.FileNotFoundException]::new(
             'pwshcompat cannot start: no shared libpython (Python 3.11 or later with the packages requests and msal) was found. Run scripts/setup (on Debian it installs python3-requests, python3-msal and libpython3.11), or set PYTHONNET_PYDLL to the path of libpython3.X.so and PWSHCOMPAT_PYTHON to its python executable.')
     }

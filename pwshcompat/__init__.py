@@ -1,12 +1,15 @@
-"""pwshcompat: Microsoft Graph's Set-MgBetaCommunicationPresenceUserPreferredPresence with a Python core.
+"""pwshcompat: Microsoft Graph PowerShell's presence cmdlets (both modules, 54 cmdlets) with a Python core.
 
 Every cmdlet ``Verb-Noun`` is available as the function ``Verb_Noun`` taking the cmdlet's
-parameters as keyword arguments, and as ``invoke("Verb-Noun", **kwargs)``::
+parameters as keyword-only arguments (generated signatures: ``help(pwshcompat.Get_MgBetaUserPresence)``
+lists them with their types), and as ``invoke("Verb-Noun", **kwargs)``::
 
     import pwshcompat
     pwshcompat.Connect_MgGraph(Environment="Global", AccessToken=token)
     pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(
         PresenceId=user_id, Availability="Busy", Activity="Busy", PassThru=True)
+    presence = pwshcompat.Get_MgUserPresence(UserId=user_id)
+    presence.Availability, presence.AdditionalProperties.get("sequenceNumber")
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import CommandError, ErrorCategory, ErrorRecord, ParameterBindingError, PSError, PSWarning, TerminatingError
+
+_CMDLETS: tuple[str, ...]
+try:
+    from ._generated.names import CMDLETS as _CMDLETS
+except ImportError:  # a checkout before its first scripts/generate
+    _CMDLETS = ()
 
 __all__ = [
     "invoke",
@@ -26,39 +35,38 @@ __all__ = [
     "PSError",
     "PSWarning",
     "TerminatingError",
-    # One function per registered cmdlet (made on first use by __getattr__ below).
-    "Add_MgEnvironment",
-    "Connect_MgGraph",
-    "Disconnect_MgGraph",
-    "Get_MgContext",
-    "Get_MgEnvironment",
-    "Get_MgRequestContext",
-    "Invoke_MgGraphRequest",
-    "Remove_MgEnvironment",
-    "Set_MgBetaCommunicationPresenceUserPreferredPresence",
-    "Set_MgEnvironment",
-    "Set_MgRequestContext",
+    # One function per cmdlet, generated from the specs (pwshcompat/_generated/cmdlets.py).
+    *_CMDLETS,
 ]
 
 
 if TYPE_CHECKING:
+    from ._generated.cmdlets import *  # noqa: F401,F403
     from .api import invoke, invoke_pipeline, variables
 
 # The Python API (and its binder) is imported on first use: the PowerShell host imports
 # pwshcompat.bridge, which never needs it, and that keeps the module's cold start short.
 _API = frozenset({"invoke", "invoke_pipeline", "variables"})
+_GENERATED = frozenset(_CMDLETS)
 
 
 def __getattr__(attr: str) -> Callable[..., Any]:
-    """``invoke`` and co. from :mod:`pwshcompat.api`; ``Verb_Noun`` -> a function that invokes ``Verb-Noun``."""
+    """``invoke`` and co. from :mod:`pwshcompat.api`; ``Verb_Noun`` -> the cmdlet's function."""
     if attr in _API:
         from . import api
 
         value = getattr(api, attr)
         globals()[attr] = value
         return value  # type: ignore[no-any-return]
+    if attr in _GENERATED:
+        from ._generated import cmdlets
+
+        function: Callable[..., Any] = getattr(cmdlets, attr)
+        globals()[attr] = function  # later lookups skip this function
+        return function
     if "_" not in attr or attr.startswith("_"):
         raise AttributeError(attr)
+    # A command without a generated function (a spec added since the last scripts/generate).
     from . import commands
 
     name = attr.replace("_", "-", 1)
@@ -75,5 +83,5 @@ def __getattr__(attr: str) -> Callable[..., Any]:
     cmdlet.__name__ = attr
     cmdlet.__doc__ = (f"Invoke the cmdlet {cmd.name} with its parameter names (any case, prefixes, aliases or "
                       "snake_case) as keyword arguments; see pwshcompat.api.")
-    globals()[attr] = cmdlet  # later lookups skip this function
+    globals()[attr] = cmdlet
     return cmdlet

@@ -2,7 +2,11 @@
 
 Keyword names are the cmdlet's parameter names, bound by :mod:`pwshcompat.binder` exactly as
 PowerShell would (any case, unambiguous prefixes, aliases such as ``RHV``), plus snake_case
-spellings (``presence_id=`` is ``-PresenceId``)::
+spellings (``presence_id=`` is ``-PresenceId``). One value rule differs, on purpose: a
+``[TimeSpan]`` parameter (``ExpirationDuration``) takes a ``datetime.timedelta``, ISO 8601 text
+(``"PT1H"``) or ``"hh:mm:ss"`` text, and refuses a bare number with a
+:class:`~pwshcompat.errors.ParameterBindingError` before anything is sent (PowerShell would read
+``3600`` as ticks and ``3600.0`` as days)::
 
     pwshcompat.invoke("Set-MgBetaCommunicationPresenceUserPreferredPresence",
                       presence_id=user_id, availability="Busy", activity="InACall", PassThru=True)
@@ -21,7 +25,9 @@ list for several. The common parameters mean for a Python caller:
   :class:`~pwshcompat.errors.PSWarning` through :mod:`warnings` by default; ``"Stop"`` raises on
   the first warning);
 * ``Verbose``/``Debug``: the command's verbose/debug text goes to the ``pwshcompat.cmdlet``
-  logger (INFO / DEBUG);
+  logger (INFO / DEBUG), as PowerShell writes it: ``Verbose=True`` logs, among others, the
+  original's ``Performing the operation "..." on target "..."`` line (see it with
+  ``logging.basicConfig(level=logging.INFO)``);
 * ``WhatIf``: no request; the "What if: ..." text is printed (as PowerShell's host does) and
   kept in :data:`what_if_log`;
   ``Confirm``: asks on a terminal (``confirm_hook`` replaces the prompt).
@@ -35,14 +41,15 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping, Union
 
 from . import binder, commands
 from . import spec as spec_module
 from .errors import CommandError, ErrorCategory, ErrorRecord, PSError, PSWarning, TerminatingError
 from .runtime import CommandRuntime
 
-__all__ = ["invoke", "invoke_pipeline", "variables", "confirm_hook", "what_if_log"]
+__all__ = ["NOT_GIVEN", "ModelInput", "call_with_locals", "invoke", "invoke_pipeline", "variables", "confirm_hook",
+           "what_if_log"]
 
 log = logging.getLogger("pwshcompat")
 log.addHandler(logging.NullHandler())
@@ -58,6 +65,39 @@ confirm_hook: Callable[[str, str], bool] | None = None
 """Answers ``Confirm=True`` prompts as ``hook(target, action) -> bool``; ``None`` asks on the terminal."""
 
 _COMMON = {p.name for p in binder.COMMON_PARAMETERS} | {p.name for p in binder.SHOULD_PROCESS_PARAMETERS}
+
+
+class _NotGiven:
+    """The default of every parameter of the generated cmdlet functions: "not bound" (``None`` binds ``$null``)."""
+
+    _instance: "_NotGiven | None" = None
+
+    def __new__(cls) -> "_NotGiven":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Any = _NotGiven()
+"""A parameter the caller left out (the cmdlet functions' default): it is not bound at all."""
+
+ModelInput = Union[Mapping[str, Any], str, object]
+"""What a model parameter takes: a dict, JSON object text, an object with attributes or a model object."""
+
+
+def call_with_locals(name: str, given: dict[str, Any]) -> Any:
+    """Run cmdlet ``name`` from a generated function's ``locals()``: the parameters given (not
+    :data:`NOT_GIVEN`), then ``**parameters`` (snake_case spellings, aliases, other common parameters)."""
+    extra = given.pop("parameters", None) or {}
+    kwargs = {k: v for k, v in given.items() if v is not NOT_GIVEN}
+    args = _normalise(kwargs) + _normalise(extra)
+    return _invoke(name, args, None)
 
 
 class _Stop(Exception):
@@ -82,10 +122,15 @@ def _ask(target: str, action: str) -> bool:
     return answer.strip().lower() in ("", "y", "yes")
 
 
-def _should_process_hook(bound: dict[str, Any], spec: spec_module.CommandSpec | None) -> Callable[[str, str], bool]:
+def _should_process_hook(bound: dict[str, Any], spec: spec_module.CommandSpec | None,
+                         runtime: CommandRuntime) -> Callable[[str, str], bool]:
+    """``$PSCmdlet.ShouldProcess(target, action)`` as PowerShell's command runtime answers it:
+    WhatIf text, a Confirm prompt, or (going ahead without asking, with ``Verbose``) the verbose
+    line "Performing the operation ... on target ...", which :func:`_finish` logs."""
     what_if = bool(bound.get("WhatIf"))
     # ConfirmImpact High meets the default $ConfirmPreference (High); Medium prompts only with -Confirm.
     confirm = bool(bound.get("Confirm")) or ("Confirm" not in bound and spec is not None and spec.confirm_impact == "High")
+    verbose = bool(bound.get("Verbose"))
 
     def hook(target: str, action: str) -> bool:
         if what_if:
@@ -95,6 +140,8 @@ def _should_process_hook(bound: dict[str, Any], spec: spec_module.CommandSpec | 
             return False
         if confirm:
             return _ask(target, action)
+        if verbose:
+            runtime.write_verbose(f'Performing the operation "{action}" on target "{target}".')
         return True
 
     return hook
@@ -138,15 +185,18 @@ def _collectors(spec: spec_module.CommandSpec | None, args: list[tuple[str | Non
 
 def invoke(name: str, /, **kwargs: Any) -> Any:
     """Run the cmdlet ``name`` with cmdlet-style keyword arguments; see the module docstring."""
-    return _invoke(name, _normalise(kwargs), None)
+    return _invoke(name, _normalise(kwargs), None, python_values=True)
 
 
 def invoke_pipeline(name: str, input_objects: Iterable[Any], /, **kwargs: Any) -> Any:
     """``input_objects | <cmdlet> @kwargs``: each object is bound from the pipeline in turn."""
-    return _invoke(name, _normalise(kwargs), list(input_objects))
+    return _invoke(name, _normalise(kwargs), list(input_objects), python_values=True)
 
 
-def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] | None) -> Any:
+def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] | None,
+            python_values: bool = False) -> Any:
+    """Bind and run; ``python_values`` applies the Python API's value rules (:func:`binder.bind`),
+    which the CLI, whose arguments take PowerShell's shapes, does not ask for."""
     cmd = commands.get(name)
     try:
         spec: spec_module.CommandSpec | None = spec_module.load(cmd.name)
@@ -154,7 +204,7 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
         spec = None
     args, collectors = _collectors(spec, args)
     if spec is not None:
-        result = binder.bind(spec, args, pipeline)
+        result = binder.bind(spec, args, pipeline, python_values=python_values)
         bound, records = result.bound, result.records
     else:
         bound = {k.rstrip(":"): v for k, v in args if k is not None}
@@ -163,8 +213,8 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
     bound = {**bound, **collectors} if collectors else bound
     error_action = str(bound.get("ErrorAction") or "Continue")
     warning_action = str(bound.get("WarningAction") or "Continue")
-    runtime = CommandRuntime(cmd.name, should_process_hook=_should_process_hook(bound, spec),
-                             want_debug=bool(bound.get("Debug")))
+    runtime = CommandRuntime(cmd.name, want_debug=bool(bound.get("Debug")))
+    runtime.should_process_hook = _should_process_hook(bound, spec, runtime)
     errors: list[ErrorRecord] = []
     try:
         for record in records:

@@ -42,6 +42,7 @@ knows about any particular cmdlet.
 
 from __future__ import annotations
 
+import copy
 import dataclasses as _dc
 import datetime as _dt
 import json
@@ -49,7 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from .conversion import ConversionError, TimeSpan, dotnet_string, dotnet_type_name, to_timespan
+from .conversion import ConversionError, TimeSpan, dotnet_string, dotnet_type_name, to_timespan, to_timespan_from_python
 from .errors import ErrorCategory, ErrorRecord, ParameterBindingError
 from .spec import ALL_SETS, SWITCH_TYPE, CommandSpec, ParameterSpec, SetMembership
 
@@ -123,6 +124,8 @@ class _Tables:
 
     def __init__(self, spec: CommandSpec) -> None:
         self.spec = spec
+        # Set on a per-call copy by bind(python_values=True): the Python API's value rules.
+        self.python_values = False
         own = list(spec.parameters)
         extra = list(COMMON_PARAMETERS) + (list(SHOULD_PROCESS_PARAMETERS) if spec.supports_should_process else [])
         taken = {p.name.lower() for p in own}
@@ -271,7 +274,7 @@ class _Tables:
                 return None if value is None else dotnet_string(value)
             raise ConversionError(_cannot(value, t))
         if t == "System.TimeSpan":
-            return to_timespan(value)
+            return to_timespan_from_python(value) if self.python_values else to_timespan(value)
         if t in ("System.Collections.Hashtable", "System.Collections.IDictionary"):
             if value is None or isinstance(value, dict):
                 return value
@@ -549,9 +552,18 @@ def parameter_for(spec: CommandSpec, name: str) -> ParameterSpec:
 
 
 def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, Any],
-         pipeline_input: Iterable[Any] | None = None) -> BindResult:
-    """Bind ``args`` (and ``pipeline_input``) to ``spec`` the way PowerShell would; see the module doc."""
+         pipeline_input: Iterable[Any] | None = None, *, python_values: bool = False) -> BindResult:
+    """Bind ``args`` (and ``pipeline_input``) to ``spec`` the way PowerShell would; see the module doc.
+
+    ``python_values=True`` is for the Python API (not the PowerShell host, not the CLI): a
+    ``[TimeSpan]`` parameter then refuses a bare ``int``/``float`` with
+    ParameterArgumentTransformationError and takes ISO 8601 text
+    (:func:`~pwshcompat.conversion.to_timespan_from_python`); everything else is unchanged.
+    """
     t = _tables(spec)
+    if python_values:
+        t = copy.copy(t)
+        t.python_values = True
     splatted = isinstance(args, dict)
     items = list(args.items()) if splatted else list(args)
     # Pass 1 (pwsh 7.6 order): a name written apart from its value (-Name value, -Switch) is

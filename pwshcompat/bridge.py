@@ -7,10 +7,13 @@ says (str, bool, int, float, None, list, dict, :class:`~pwshcompat.conversion.Ti
 "Subject", "Pkcs12"}``; a ``SecureString`` as plain text) and calls :func:`invoke_host` once per
 pipeline record. The result holds only values the host converts back without guessing:
 
-* plain values, :class:`TimeSpan`, and ``datetime``;
+* plain values, :class:`TimeSpan`, and ``datetime`` (a ``DateTime`` in UTC);
 * :class:`PSObjectData` for an output object (a dataclass or any object with attributes), which
   becomes a ``PSCustomObject`` whose first type name is the object's ``PS_TYPE_NAME`` class
   attribute when it has one;
+* :class:`ModelData` for a Graph model object (anything with ``ps_model()``, such as
+  :class:`pwshcompat.operation.GraphObject`), which becomes an instance of the original's model
+  class (``Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence``) with typed properties;
 * :class:`HeaderDictionary` for a mapping of header name to a list of values, which becomes the
   case-insensitive ``Dictionary[string, IEnumerable[string]]`` the original stores in
   ``-ResponseHeadersVariable``.
@@ -19,6 +22,7 @@ pipeline record. The result holds only values the host converts back without gue
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import enum
 import json
 from typing import Any, Callable, Mapping
@@ -28,7 +32,7 @@ from .conversion import TimeSpan
 from .errors import ErrorRecord, PSError
 from .runtime import CommandRuntime
 
-__all__ = ["HeaderDictionary", "PSObjectData", "invoke", "invoke_host", "invoke_json"]
+__all__ = ["HeaderDictionary", "ModelData", "PSObjectData", "invoke", "invoke_host", "invoke_json"]
 
 # Nested objects deeper than this are passed as their text (cycles end here too).
 _MAX_DEPTH = 32
@@ -40,6 +44,10 @@ class PSObjectData(dict):  # type: ignore[type-arg]
     def __init__(self, properties: Mapping[str, Any], type_names: list[str]) -> None:
         super().__init__(properties)
         self.type_names = type_names
+
+
+class ModelData(PSObjectData):
+    """A Graph model object: ``type_names[0]`` is the .NET model class the host creates and fills."""
 
 
 class HeaderDictionary(dict):  # type: ignore[type-arg]
@@ -83,7 +91,7 @@ def _output_type(name: str) -> str | None:
 
 def _plain(value: Any, depth: int = 0, output_type: str | None = None) -> Any:
     """``value`` as the host converts it: see the module docstring."""
-    if value is None or isinstance(value, (str, bool, int, float, TimeSpan)):
+    if value is None or isinstance(value, (str, bool, int, float, TimeSpan, _dt.datetime)):
         return value
     if depth > _MAX_DEPTH:
         return str(value)
@@ -95,6 +103,10 @@ def _plain(value: Any, depth: int = 0, output_type: str | None = None) -> Any:
         return [_plain(v, depth + 1) for v in value]
     if isinstance(value, (bytes, bytearray)):
         return list(value)
+    ps_model = getattr(value, "ps_model", None)
+    if callable(ps_model):
+        type_name, properties = ps_model()
+        return ModelData({k: _plain(v, depth + 1) for k, v in properties.items()}, [type_name])
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         props = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return PSObjectData({k: _plain(v, depth + 1) for k, v in props.items()}, _type_names(value, output_type))

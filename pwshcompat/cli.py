@@ -5,17 +5,25 @@ values may be ``$true``/``$false``/``$null``, numbers (``-ExpirationDuration 360
 as in PowerShell), hashtable literals ``@{a=1; b='x'}`` or JSON (``{"a": 1}``), and
 comma lists for array parameters. Output objects go to stdout (``True``, or JSON for objects),
 errors to stderr as ``<Cmdlet>: <message>``; the exit status is 1 when any error was reported,
-2 for a usage error.
+2 for a usage error. ``-Verbose`` prints the command's ``VERBOSE:`` lines to stderr, as pwsh does.
+``<Cmdlet> -?`` (or ``-h``, ``--help``, or ``help <Cmdlet>``) prints the command's syntax and
+each parameter's description and exits 0.
 
-The connection: the CLI process starts unconnected, so before a Graph command it connects the way
-the environment says (reusing the auth module's ``Connect-MgGraph``):
+The connection: the CLI process starts unconnected, so before a Graph command, ``Invoke-MgGraphRequest``
+and ``Get-MgContext`` (which then shows the context the environment gives) it connects the way the
+environment says (reusing the auth module's ``Connect-MgGraph``):
 
 * ``PWSHCOMPAT_ACCESS_TOKEN`` (with ``PWSHCOMPAT_GRAPH_ENDPOINT`` for a custom endpoint, or
   ``PWSHCOMPAT_ENVIRONMENT`` naming a known environment): that bearer token;
 * otherwise ``AZURE_CLIENT_ID`` + ``AZURE_TENANT_ID`` + a secret or certificate
-  (``Connect-MgGraph -EnvironmentVariable``);
+  (``Connect-MgGraph -EnvironmentVariable``); with ``PWSHCOMPAT_GRAPH_ENDPOINT`` the sign-in goes
+  to that endpoint's own cloud (``PWSHCOMPAT_AZUREAD_ENDPOINT`` names it for an emulator or a
+  custom cloud), or the command is refused: ``pwshcompat.auth.environments.for_graph_endpoint``;
 * otherwise the connection an earlier ``Connect-MgGraph -ContextScope CurrentUser`` persisted
   (``pwshcompat.auth.connect.restore()``: silent, no prompt).
+
+``install-module [DIR]``, ``uninstall-module [DIR]`` and ``module-path [DIR]`` manage the PowerShell
+modules this package carries (:mod:`pwshcompat.install`).
 """
 
 from __future__ import annotations
@@ -25,15 +33,31 @@ import logging
 import os
 import re
 import sys
+import textwrap
+from pathlib import Path
 from typing import Any, Sequence
 
 from . import api, binder, commands
 from . import spec as spec_module
 from .errors import ErrorRecord, PSError
 
-__all__ = ["main", "parse_arguments", "parse_value"]
+__all__ = ["command_help", "command_syntax", "main", "parse_arguments", "parse_value"]
 
-USAGE = "usage: python3 -m pwshcompat <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ..."
+USAGE = ("usage: python3 -m pwshcompat <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ...\n"
+         "       python3 -m pwshcompat <Cmdlet-Name> -?        (the command's syntax and parameters)\n"
+         "       python3 -m pwshcompat install-module [DIR]    (the PowerShell modules, for this Python;\n"
+         "                                                       also uninstall-module [DIR], module-path [DIR])")
+INSTALL_COMMANDS = ("install-module", "uninstall-module", "module-path")
+CONNECTION_HELP = """\
+connection (before Graph commands, Invoke-MgGraphRequest and Get-MgContext), the first that applies:
+  PWSHCOMPAT_ACCESS_TOKEN      a bearer token (with PWSHCOMPAT_GRAPH_ENDPOINT for another Graph endpoint,
+                               or PWSHCOMPAT_ENVIRONMENT naming a known environment)
+  AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)
+                               Connect-MgGraph -EnvironmentVariable
+  a sign-in saved by Connect-MgGraph -ContextScope CurrentUser"""
+HELP_TOKENS = ("-?", "-h", "--help")
+# Auth-module commands that use the connection (the others manage environments and settings).
+_USES_CONNECTION = {"invoke-mggraphrequest", "get-mgcontext"}
 _PARAMETER = re.compile(r"^-([A-Za-z_?][\w-]*)(:(.*))?$", re.S)
 _NUMBER = re.compile(r"^[+-]?(\d+)$")
 _DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -214,6 +238,119 @@ def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -
     return out
 
 
+# --- help ---------------------------------------------------------------------------------------
+
+# How PowerShell's syntax line names the types the specs use (its type accelerators); any other type
+# shows by its own name, as Get-Command -Syntax prints it.
+_TYPE_NAMES = {
+    "System.String": "string", "System.TimeSpan": "timespan", "System.Collections.Hashtable": "hashtable",
+    "System.Uri": "uri", "System.Management.Automation.PSCredential": "pscredential",
+    "System.Security.SecureString": "securestring", "System.Boolean": "bool", "System.Double": "double",
+    "System.Int32": "int", "System.Int64": "long", "System.DateTime": "datetime", "System.Guid": "guid",
+}
+
+
+def _type_name(type_name: str) -> str:
+    element = type_name[:-2] if type_name.endswith("[]") else type_name
+    short = _TYPE_NAMES.get(element) or element.rpartition(".")[2]
+    return short + ("[]" if type_name.endswith("[]") else "")
+
+
+def _positions(spec: spec_module.CommandSpec) -> dict[str, int]:
+    """Each positional parameter's position; under PositionalBinding with no Position anywhere,
+    every parameter but a switch in declaration order (as PowerShell and the binder do)."""
+    explicit = {p.name: p.position for p in spec.parameters if p.position is not None}
+    if explicit or not spec.positional_binding:
+        return explicit  # type: ignore[return-value]
+    return {p.name: i for i, p in enumerate(x for x in spec.parameters if not x.is_switch)}
+
+
+def _syntax_parts(spec: spec_module.CommandSpec) -> list[list[str]]:
+    positions = _positions(spec)
+    sets = []
+    for set_name in spec.parameter_sets or (spec_module.ALL_SETS,):
+        members = [(p, m) for p in spec.parameters if (m := p.membership(set_name)) is not None]
+        positional = sorted((x for x in members if x[0].name in positions), key=lambda x: positions[x[0].name])
+        named = [x for x in members if x[0].name not in positions]
+        parts = [spec.name]
+        for p, m in positional + [x for x in named if x[1].mandatory] + [x for x in named if not x[1].mandatory]:
+            name = f"[-{p.name}]" if p.name in positions else f"-{p.name}"
+            text = name if p.is_switch else f"{name} <{_type_name(p.type)}>"
+            parts.append(text if m.mandatory else f"[{text}]")
+        if spec.supports_should_process:
+            parts += ["[-WhatIf]", "[-Confirm]"]
+        parts.append("[<CommonParameters>]")
+        sets.append(parts)
+    return sets
+
+
+def command_syntax(spec: spec_module.CommandSpec) -> list[str]:
+    """One syntax line per parameter set, as ``Get-Command <name> -Syntax`` prints them: positional
+    parameters by position, then the mandatory named ones, then the optional ones in declaration
+    order, ``-WhatIf``/``-Confirm`` for ShouldProcess commands, and ``[<CommonParameters>]``."""
+    return [" ".join(parts) for parts in _syntax_parts(spec)]
+
+
+def _help_document(name: str) -> dict[str, Any]:
+    """The command's help text (synopsis, description, parameter text) from the PowerShell module's
+    help/<name>.json: in the installed package, or in the checkout beside it; ``{}`` when neither."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "powershell" / "module" / "help", here.parent / "module" / "help"):
+        path = folder / f"{name}.json"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return {}
+
+
+def command_help(spec: spec_module.CommandSpec) -> str:
+    """The CLI's help page for a command: synopsis, syntax, and each parameter's description."""
+    doc = _help_document(spec.name)
+    overrides = doc.get("parameters", {})
+    positions = _positions(spec)
+    def wrap(text: str, indent: str) -> str:
+        return "\n\n".join(textwrap.fill(par, 100, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False)
+                           for par in text.split("\n\n") if par.strip())
+
+    out = ["NAME", f"    {spec.name}", ""]
+    if doc.get("synopsis"):
+        out += ["SYNOPSIS", wrap(doc["synopsis"], "    "), ""]
+    out.append("SYNTAX")
+    for parts in _syntax_parts(spec):  # wrapped between parameters, never inside one
+        line = textwrap.fill(" ".join(part.replace(" ", "\0") for part in parts), 100, initial_indent="    ",
+                             subsequent_indent="        ", break_on_hyphens=False, break_long_words=False)
+        out += [line.replace("\0", " "), ""]
+    if doc.get("description"):
+        out += ["DESCRIPTION", wrap(doc["description"], "    "), ""]
+    out.append("PARAMETERS")
+    for p in spec.parameters:
+        out.append(f"    -{p.name}" + ("" if p.is_switch else f" <{_type_name(p.type)}>"))
+        out.append(wrap(overrides.get(p.name) or p.description or f"The {p.name} parameter.", "        "))
+        facts = []
+        required = [s for s, m in p.sets.items() if m.mandatory]
+        if required:
+            facts.append("Required" + ("" if required == [spec_module.ALL_SETS] else f" in: {', '.join(required)}") + ".")
+        if p.name in positions:
+            facts.append(f"Position: {positions[p.name]}.")
+        if p.aliases:
+            facts.append(f"Aliases: {', '.join(p.aliases)}.")
+        if p.validate_set:
+            facts.append(f"Values: {', '.join(p.validate_set)}.")
+        if facts:
+            out.append(wrap(" ".join(facts), "        "))
+        out.append("")
+    if spec.supports_should_process:
+        out += ["    -WhatIf", "        Shows what the command would do, without doing it.", "",
+                "    -Confirm", "        Asks before the command acts.", ""]
+    out += ["    <CommonParameters>",
+            "        -Verbose, -Debug, -ErrorAction, -WarningAction, -ErrorVariable, ... as in PowerShell;",
+            "        -Verbose prints VERBOSE: lines to stderr.", ""]
+    out += ["FROM A SHELL",
+            f"    python3 -m pwshcompat {spec.name} -Parameter value ...",
+            "    The connection comes from the environment (PWSHCOMPAT_ACCESS_TOKEN, AZURE_CLIENT_ID/AZURE_TENANT_ID/...,",
+            "    or a saved Connect-MgGraph -ContextScope CurrentUser); see python3 -m pwshcompat --help."]
+    return "\n".join(out) + "\n"
+
+
 def _connect_from_environment() -> None:
     """Connect this process the way the environment says; nothing when it says nothing."""
     from .auth import context as auth_context
@@ -231,6 +368,12 @@ def _connect_from_environment() -> None:
                        AzureADEndpoint=os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT", "https://login.microsoftonline.com"))
         api.invoke("Connect-MgGraph", AccessToken=token, NoWelcome=True, **({"Environment": environment} if environment else {}))
     elif os.environ.get("AZURE_CLIENT_ID") and os.environ.get("AZURE_TENANT_ID"):
+        if endpoint:  # sign in where that Graph endpoint belongs, or refuse: never mix clouds (auth owns the rule)
+            from .auth import environments as auth_environments
+
+            paired = auth_environments.for_graph_endpoint(endpoint, os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT"),
+                                                          environment or "PwshCompatCli")
+            environment = paired
         api.invoke("Connect-MgGraph", EnvironmentVariable=True, NoWelcome=True,
                    **({"Environment": environment} if environment else {}))
     else:
@@ -254,8 +397,8 @@ def _render(value: Any) -> str:
         return "True" if value else "False"
     if isinstance(value, str):
         return value
-    return json.dumps(value, default=lambda o: str(o) if hasattr(o, "ticks") else vars(o) if hasattr(o, "__dict__") else str(o),
-                      indent=2, ensure_ascii=False)
+    return json.dumps(value, default=lambda o: str(o) if hasattr(o, "ticks") else o.to_wire() if hasattr(o, "to_wire")
+                      else vars(o) if hasattr(o, "__dict__") else str(o), indent=2, ensure_ascii=False)
 
 
 def _print_error(name: str, record: ErrorRecord) -> None:
@@ -267,8 +410,16 @@ def _print_error(name: str, record: ErrorRecord) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help", "-?", "help"):
+    if args and args[0] in INSTALL_COMMANDS:
+        from . import install
+
+        return install.main(args[0], args[1:])
+    wants_help = len(args) >= 2 and args[0].lower() == "help"
+    if wants_help:
+        args = [args[1], "-?"]
+    if not args or args[0].lower() in (*HELP_TOKENS, "help"):
         print(USAGE)
+        print(CONNECTION_HELP)
         print("commands: " + ", ".join(commands.names()))
         return 0 if args else 2
     try:
@@ -281,6 +432,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec: spec_module.CommandSpec | None = spec_module.load(cmd.name)
     except KeyError:
         spec = None
+    if any(a.lower() in HELP_TOKENS for a in args[1:]):
+        if spec is None:
+            print(f"{cmd.name}: no help: the command has no spec", file=sys.stderr)
+            return 2
+        sys.stdout.write(command_help(spec))
+        return 0
     try:
         parsed = parse_arguments(spec, args[1:])
     except UsageError as exc:
@@ -306,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not any(k is not None and k.lower().rstrip(":") in ("erroraction", "ea") for k, _ in kwargs):
         kwargs.append(("ErrorAction:", "SilentlyContinue"))
     try:
-        if spec is None or spec.module != "Microsoft.Graph.Authentication" or cmd.name == "Invoke-MgGraphRequest":
+        if spec is None or spec.module != "Microsoft.Graph.Authentication" or cmd.name.lower() in _USES_CONNECTION:
             _connect_from_environment()
         output = api._invoke(cmd.name, kwargs, None)
     except PSError as exc:

@@ -1,10 +1,17 @@
 """The registry of commands: ``Verb-Noun`` name -> implementation.
 
-Each command module registers its implementations with :func:`command`. Lookups are
-case-insensitive, like PowerShell's command discovery. A command's module is imported when the
-command is first looked up, so a first ``Add-MgEnvironment`` does not wait for ``requests`` to
-import; :func:`preload` imports the rest ahead of need (the PowerShell host calls it in the
-background once Python has started).
+Two kinds of commands:
+
+* **Graph cmdlets** (the presence family): data, not code. Every spec with a ``graph`` section
+  (``pwshcompat/spec/commands/*.json``, generated from the help pages) is run by the one generic
+  runner, :mod:`pwshcompat.operation`; adding a spec adds the command.
+* **Code commands** (authentication, ``Invoke-MgGraphRequest``, the request context): each module
+  in :data:`_COMMAND_MODULES` registers its implementations with :func:`command`.
+
+Lookups are case-insensitive, like PowerShell's command discovery. A command's module is imported
+when the command is first looked up, so a first ``Add-MgEnvironment`` does not wait for
+``requests`` to import; :func:`preload` imports the rest ahead of need (the PowerShell host calls
+it in the background once Python has started).
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "pwshcompat.auth.cmdlets": ("Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
                                 "Add-MgEnvironment", "Set-MgEnvironment", "Remove-MgEnvironment"),
     "pwshcompat.graph.request_context": ("Get-MgRequestContext", "Set-MgRequestContext"),
-    "pwshcompat.presence": ("Set-MgBetaCommunicationPresenceUserPreferredPresence",),
     "pwshcompat.auth.invoke_request": ("Invoke-MgGraphRequest",),
 }
+# The generic runner of the Graph cmdlets (their names are the specs with a graph section).
+RUNNER_MODULE = "pwshcompat.operation"
 _MODULE_OF = {name.lower(): module for module, names in _COMMAND_MODULES.items() for name in names}
 _REGISTRY: dict[str, "Command"] = {}
 _loaded = False
@@ -58,7 +66,25 @@ def preload() -> None:
     if not _loaded:
         for module in _COMMAND_MODULES:
             importlib.import_module(module)
+        importlib.import_module(RUNNER_MODULE)
+        importlib.import_module("pwshcompat.graph.client")
         _loaded = True
+
+
+def _graph_command(name: str) -> Command | None:
+    """The Graph cmdlet ``name`` run by the generic runner, when its spec has a graph section."""
+    from . import spec
+
+    try:
+        found = spec.load(name)
+    except KeyError:
+        return None
+    if found.graph is None:
+        return None
+    runner = importlib.import_module(RUNNER_MODULE)
+    cmd = Command(found.name, runner.runner_for(found.name), found.default_parameter_set)
+    _REGISTRY[name.lower()] = cmd
+    return cmd
 
 
 def get(name: str) -> Command:
@@ -70,6 +96,9 @@ def get(name: str) -> Command:
     if module is not None:
         importlib.import_module(module)
     else:
+        graph_command = _graph_command(name)
+        if graph_command is not None:
+            return graph_command
         preload()  # not in the table: let every command module register before saying it does not exist
     try:
         return _REGISTRY[key]
@@ -85,5 +114,14 @@ def get(name: str) -> Command:
 
 
 def names() -> list[str]:
+    """Every command: the code commands and one per Graph spec."""
+    from . import spec
+
     preload()
-    return sorted(c.name for c in _REGISTRY.values())
+    graph = [n for n in spec.names() if spec.load(n).graph is not None]
+    return sorted({c.name for c in _REGISTRY.values()} | set(graph), key=str.lower)
+
+
+def module_of(name: str) -> str:
+    """The Python module that implements command ``name`` (the generic runner for Graph cmdlets)."""
+    return _MODULE_OF.get(name.lower(), RUNNER_MODULE)

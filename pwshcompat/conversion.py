@@ -5,13 +5,16 @@ Three families of rules live here, each with the .NET behaviour it reproduces:
 * ``[TimeSpan]`` parameters (:func:`to_timespan`): PowerShell's own conversion. Integers are
   ticks, strings go through ``TimeSpan.Parse`` (``"1"`` is one day, ``"01:30"`` ninety minutes),
   ``timedelta`` is taken exactly. Facts: ../shared/research/cmdlet-semantics.md section 3,
-  checked against pwsh 7.6.
+  checked against pwsh 7.6. From Python (:func:`to_timespan_from_python`) a bare number is
+  refused instead, since neither reading is what a Python caller means, and ISO 8601 text is
+  accepted beside ``TimeSpan.Parse`` text.
 * ISO 8601 durations (:func:`parse_xsd_duration`, :meth:`TimeSpan.to_iso8601`): what
   ``XmlConvert.ToTimeSpan``/``XmlConvert.ToString(TimeSpan)`` do, used inside ``-BodyParameter``
   and on the wire.
-* The request-body and identity models (:func:`body_from_value`, :func:`identity_from_value`):
-  the AutoRest TypeConverter path, with its silent drops (section 2). Where the original drops a
-  value silently we drop it too, and report a warning naming it.
+* The shapes a model parameter takes (:func:`members_of`, :func:`unique_keys`) and the identity
+  (:func:`identity_from_value`): the AutoRest TypeConverter path, with its silent drops (section
+  2). Where the original drops a value silently we drop it too, and report a warning naming it.
+  Request and response models themselves are :mod:`pwshcompat.operation.models`.
 """
 
 from __future__ import annotations
@@ -20,20 +23,21 @@ import datetime as _dt
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 __all__ = [
     "ConversionError",
-    "PresenceBody",
     "TimeSpan",
-    "body_from_value",
     "dotnet_string",
     "dotnet_type_name",
     "identity_from_value",
+    "members_of",
     "parse_timespan",
     "parse_xsd_duration",
     "to_timespan",
+    "to_timespan_from_python",
+    "unique_keys",
 ]
 
 TICKS_PER_SECOND = 10_000_000
@@ -136,8 +140,8 @@ def parse_timespan(text: str) -> TimeSpan:
     m = _TS_CLOCK.match(stripped) or _TS_DAYCLOCK.match(stripped)
     if not m:
         raise ConversionError(f"String '{text}' was not recognized as a valid TimeSpan.")
-    sign, days, hours, minutes, seconds, fraction = m.groups()
-    d, h, mi, s = int(days or 0), int(hours), int(minutes), int(seconds or 0)
+    sign, day_text, hours, minutes, seconds, fraction = m.groups()
+    d, h, mi, s = int(day_text or 0), int(hours), int(minutes), int(seconds or 0)
     if h > 23 or mi > 59 or s > 59 or d > 10_675_199 or (fraction is not None and len(fraction) > 7):
         raise _overflow(text)
     frac = int((fraction or "0").ljust(7, "0"))
@@ -235,6 +239,29 @@ def to_timespan(value: Any) -> TimeSpan:
                           'to type "System.TimeSpan".')
 
 
+def to_timespan_from_python(value: Any) -> TimeSpan:
+    """A ``[TimeSpan]`` parameter's value as the Python API takes it: a ``datetime.timedelta``,
+    a :class:`TimeSpan`, ISO 8601 duration text (``"PT1H"``, as Graph writes durations) or
+    ``TimeSpan.Parse`` text (``"01:00:00"``, ``"1.00:00:00"``).
+
+    A bare ``int`` or ``float`` raises :class:`ConversionError`: PowerShell would read ``3600``
+    as 3600 ticks (0.36 ms) and ``3600.0`` as 3600 days, and a Python caller means neither.
+    Everything else converts as PowerShell does (:func:`to_timespan`).
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ticks_reading = f"{value} ticks ({value / TICKS_PER_SECOND:g} s)" if isinstance(value, int) else None
+        raise ConversionError(
+            f"A bare number ({value!r}) is not accepted for a TimeSpan from Python: PowerShell would read it as "
+            f"{ticks_reading or f'{value:g} days'}. Pass a datetime.timedelta (for example "
+            "datetime.timedelta(hours=1)), ISO 8601 text ('PT1H') or 'hh:mm:ss' text ('01:00:00').")
+    if isinstance(value, str) and value.strip(" \t\r\n").lstrip("-").startswith("P"):
+        try:
+            return parse_xsd_duration(value)
+        except ConversionError as exc:
+            raise ConversionError(f'Cannot convert value "{value}" to type "System.TimeSpan". Error: "{exc}"') from None
+    return to_timespan(value)
+
+
 # --- XmlConvert.ToTimeSpan (XsdDuration) -------------------------------------------------------
 
 _XSD = re.compile(
@@ -265,60 +292,9 @@ def parse_xsd_duration(text: str) -> TimeSpan:
     return TimeSpan(-ticks if sign else ticks)
 
 
-# --- Body and identity models (AutoRest TypeConverter) ------------------------------------------
+# --- Model-shaped values and the identity (AutoRest TypeConverter) -----------------------------
 
-# The body's named properties in wire order (name on the wire, model name).
-# Source: the OpenAPI schema order availability, activity, expirationDuration (fact sheet 2.6).
-BODY_PROPERTIES: tuple[tuple[str, str], ...] = (
-    ("availability", "Availability"),
-    ("activity", "Activity"),
-    ("expirationDuration", "ExpirationDuration"),
-)
-
-
-@dataclass
-class PresenceBody:
-    """The request body model: named properties plus ordered additional properties."""
-
-    availability: str | None = None
-    activity: str | None = None
-    expiration_duration: TimeSpan | None = None
-    additional: dict[str, Any] = field(default_factory=dict)
-
-    def named(self) -> list[tuple[str, Any]]:
-        """The named members present, in wire order, already in their JSON form."""
-        out: list[tuple[str, Any]] = []
-        if self.availability is not None:
-            out.append(("availability", self.availability))
-        if self.activity is not None:
-            out.append(("activity", self.activity))
-        if self.expiration_duration is not None:
-            out.append(("expirationDuration", self.expiration_duration.to_iso8601()))
-        return out
-
-
-def json_value(value: Any) -> Any:
-    """``JsonSerializable.ToJsonValue`` for an additional-property value.
-
-    Nested dictionaries drop ``None`` members; a TimeSpan becomes its ``ToString()`` text
-    (``"01:00:00"``, not ISO, as in the original); datetimes become ISO text.
-    """
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if isinstance(value, TimeSpan):
-        return str(value)
-    if isinstance(value, _dt.timedelta):
-        return str(TimeSpan.from_timedelta(value))
-    if isinstance(value, _dt.datetime):
-        return value.isoformat()
-    return dotnet_string(value)
-
-
-def _members(value: Any, what: str) -> tuple[list[tuple[Any, Any]], bool]:
+def members_of(value: Any, what: str) -> tuple[list[tuple[Any, Any]], bool]:
     """The (key, value) pairs of a dict, a JSON object text or an object's attributes.
 
     Returns the pairs and whether they came from JSON text (JSON ``null`` members are skipped).
@@ -355,7 +331,7 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _case_insensitive(pairs: Iterable[tuple[Any, Any]], what: str) -> dict[str, tuple[str, Any]]:
+def unique_keys(pairs: Iterable[tuple[Any, Any]], what: str) -> dict[str, tuple[str, Any]]:
     """{lower key: (key, value)}; a non-string or case-duplicate key fails like ``ToDictionary`` does."""
     out: dict[str, tuple[str, Any]] = {}
     for key, val in pairs:
@@ -367,40 +343,6 @@ def _case_insensitive(pairs: Iterable[tuple[Any, Any]], what: str) -> dict[str, 
     return out
 
 
-def body_from_value(value: Any, warn: Callable[[str], None]) -> PresenceBody:
-    """``-BodyParameter`` (a dict, an object with attributes, or JSON text) -> :class:`PresenceBody`.
-
-    Keys match case-insensitively; other keys become additional properties in the given order;
-    ``None`` values are dropped. A named property whose value the original cannot convert (an
-    ``expirationDuration`` that is not ISO 8601, such as ``"01:00:00"``) is dropped silently by the
-    original: we drop it too and call ``warn`` with a message naming it.
-    """
-    pairs, from_json = _members(value, "BodyParameter")
-    members = _case_insensitive(pairs, "BodyParameter")
-    body = PresenceBody()
-    known = {wire.lower() for wire, _ in BODY_PROPERTIES}
-    for lower, (key, val) in members.items():
-        if lower in known or val is None:
-            continue
-        body.additional[key] = val
-    for wire, model in BODY_PROPERTIES:
-        entry = members.get(wire.lower())
-        if entry is None or entry[1] is None:
-            continue
-        key, val = entry
-        if model == "ExpirationDuration":
-            try:
-                body.expiration_duration = val if isinstance(val, TimeSpan) else (
-                    TimeSpan.from_timedelta(val) if isinstance(val, _dt.timedelta) else parse_xsd_duration(dotnet_string(val)))
-            except ConversionError:
-                warn(f"BodyParameter: '{key}' = '{dotnet_string(val)}' is not an ISO 8601 duration (such as PT1H or P1D); "
-                     "the original cmdlet drops it silently, so it was not sent.")
-        else:
-            text = json.dumps(val) if from_json and not isinstance(val, str) else dotnet_string(val)
-            setattr(body, model.lower(), text)
-    return body
-
-
 def identity_from_value(value: Any, properties: Iterable[str], warn: Callable[[str], None]) -> dict[str, str]:
     """``-InputObject`` (a dict, an object with attributes, or JSON text) -> {property: string}.
 
@@ -409,8 +351,8 @@ def identity_from_value(value: Any, properties: Iterable[str], warn: Callable[[s
     A ``None`` value counts as absent: the original would likely turn it into ``""`` and call
     ``.../presences//...`` (fact sheet 4, inferred); failing with the null-value message is safer.
     """
-    pairs, _ = _members(value, "InputObject")
-    members = _case_insensitive(pairs, "InputObject")
+    pairs, _ = members_of(value, "InputObject")
+    members = unique_keys(pairs, "InputObject")
     canonical = {p.lower(): p for p in properties}
     out: dict[str, str] = {}
     ignored = []

@@ -48,7 +48,7 @@ def get_mg_context(parameter_set: str, bound: dict[str, Any], runtime: CommandRu
 
 
 def _not_found(name: str) -> ErrorRecord:
-    return ErrorRecord(f"Environment {name} not found.", "EnvironmentNotFound", ErrorCategory.ObjectNotFound, name)
+    return environments.not_found(name)
 
 
 def _built_in_error(name: str) -> TerminatingError:

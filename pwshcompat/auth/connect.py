@@ -78,7 +78,11 @@ def _is_wsl() -> bool:
     return "microsoft" in platform.release().lower() or "wsl" in platform.release().lower()
 
 
-def _default_scope(parameter_set: str) -> str:
+def _default_scope(parameter_set: str, env: environments.Environment | None = None) -> str:
+    """CurrentUser for user sign-in (Process on WSL, as the original); Process otherwise. A dry run
+    in the built-in ``Emulator`` defaults to Process too: it must not replace a real remembered account."""
+    if env is not None and env.name == environments.EMULATOR and env.is_built_in:
+        return "Process"
     return "CurrentUser" if parameter_set == USER and not _is_wsl() else "Process"
 
 
@@ -90,6 +94,7 @@ ENVIRONMENT_VARIABLES = (
     "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
     "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "AZURE_USERNAME", "AZURE_PASSWORD",
     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "BROWSER", "DISPLAY", "WAYLAND_DISPLAY",
 )
 
 
@@ -105,8 +110,7 @@ def _environment(bound: dict[str, Any]) -> environments.Environment:
     name = bound.get("Environment") or "Global"
     env = environments.find(str(name))
     if env is None:
-        raise _fail(f"Unable to find environment with name '{name}'. Use Get-MgEnvironment to list the environments.",
-                    "InvalidEnvironment", target=name)
+        raise TerminatingError(environments.not_found(str(name), "InvalidEnvironment"))
     return environments.resolve(env)
 
 
@@ -162,7 +166,7 @@ def connect(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) 
         parameter_set = infer_parameter_set(bound)
     env = _environment(bound)
     timeout = _timeout(bound)
-    scope = str(bound.get("ContextScope") or _default_scope(parameter_set))
+    scope = str(bound.get("ContextScope") or _default_scope(parameter_set, env))
     if scope.lower() not in ("process", "currentuser"):
         raise _fail(f"Cannot convert value '{scope}' to type ContextScope. Specify one of: Process, CurrentUser.",
                     "ParameterArgumentTransformationError", target=scope)
@@ -228,7 +232,7 @@ def _sign_in(parameter_set: str, bound: dict[str, Any], env: environments.Enviro
         return _environment_variables(env, scope, environ(bound))
     if parameter_set == USER:
         if env.name == environments.EMULATOR and env.is_built_in and not any(
-                k in bound for k in ("ClientId", "Scopes", "UseDeviceCode", "TenantId")):
+                k in bound for k in ("ClientId", "Scopes", "UseDeviceCode", "TenantId", "LoginHint")):
             return _app_only(env, "Process", EMULATOR_TENANT, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET,
                              "AppOnly", "ClientSecret", "Emulator sign-in")
         return _user(bound, env, scope, runtime)
@@ -320,8 +324,11 @@ def _live(message: str) -> None:
 device_code_sink: Callable[[str], None] = _live
 
 
-def _browser_available() -> bool:
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+def _browser_available(variables: dict[str, str]) -> bool:
+    """Whether a browser can be opened: ``BROWSER`` names one, or a desktop session has one."""
+    if variables.get("BROWSER", "").strip():
+        return True
+    if sys.platform.startswith("linux") and not (variables.get("DISPLAY") or variables.get("WAYLAND_DISPLAY")):
         return False
     import webbrowser  # only sign-in flows get here; it costs every session memory otherwise
 
@@ -332,28 +339,84 @@ def _browser_available() -> bool:
     return True
 
 
+def _is_emulator(env: environments.Environment) -> bool:
+    return env.name == environments.EMULATOR and env.is_built_in
+
+
+def _follow_emulator_redirect(env: environments.Environment) -> Callable[[str], bool]:
+    """The "browser" of a delegated dry run in the built-in ``Emulator``: its open tenant signs the
+    default (or ``-LoginHint``) user in at once and redirects, so following that redirect to the
+    loopback listener completes the sign-in with no browser and no click."""
+    def open_url(url: str) -> bool:
+        import requests
+
+        from .http import AuthSession
+
+        with AuthSession(AUTH_TIMEOUT_SECONDS, env.ca_bundle) as session:
+            answer = session.get(url, allow_redirects=False)
+        location = answer.headers.get("Location")
+        if answer.status_code != 302 or not location:
+            return False
+        with requests.Session() as loopback:
+            loopback.trust_env = False  # straight to 127.0.0.1, never through a proxy
+            loopback.get(location, timeout=AUTH_TIMEOUT_SECONDS)
+        return True
+
+    return open_url
+
+
+def _approve_device_codes_in_emulator() -> None:
+    """Device codes of the built-in ``Emulator``: its open tenant approves them as they start."""
+    from ..emulator import embedded
+
+    emu = embedded.shared()
+    if emu.device_code_hook is None and not emu.strict:
+        emu.device_code_hook = lambda code: code.approve()
+
+
 def _user(bound: dict[str, Any], env: environments.Environment, scope: str,
           runtime: CommandRuntime) -> tuple[ctx.GraphContext, ctx.AccessToken]:
-    from . import token_cache
-    from .providers import UserProvider
+    """Delegated sign-in: a remembered account silently, else the browser, else the device code.
 
+    The browser flow is the original's default: the authorization code with PKCE, redirected to a
+    loopback port (see :meth:`UserProvider.sign_in_interactively`); ``-LoginHint`` pre-fills the
+    account. With ``-UseDeviceCode``, or when no browser can be opened (no ``BROWSER`` and no
+    desktop, or the browser command failed), the device code, as the original falls back to it.
+    In the built-in ``Emulator`` both complete by themselves (its open tenant needs no click).
+    """
+    from . import token_cache
+    from .providers import BrowserUnavailable, UserProvider
+
+    variables = environ(bound)
     client_id = str(bound.get("ClientId") or DEFAULT_CLIENT_ID)
     tenant = bound.get("TenantId")
+    login_hint = str(bound["LoginHint"]) if bound.get("LoginHint") else None
     scopes = parse_scopes(bound.get("Scopes")) or list(DEFAULT_SCOPES)
     provider = UserProvider(env, tenant, client_id, scopes, token_cache.for_scope(scope), AUTH_TIMEOUT_SECONDS)
-    use_device_code = bool(bound.get("UseDeviceCode")) or not _browser_available()
-    credential_type = "DeviceCode" if use_device_code else "InteractiveBrowser"
+    emulator = _is_emulator(env)
+    use_device_code = bool(bound.get("UseDeviceCode")) or not (emulator or _browser_available(variables))
     token = None
     record = _read_auth_record(client_id, env) if scope == "CurrentUser" else None
-    if record:
-        token = provider.try_silent(record)  # the original signs in silently as the remembered account
+    if record and (login_hint is None or str(record.get("username", "")).lower() == login_hint.lower()):
+        token = provider.try_silent(str(record.get("homeAccountId")))  # the original signs in silently
+    if token is None and not use_device_code:
+        from .loopback import open_system_browser
+
+        opener = _follow_emulator_redirect(env) if emulator else (lambda url: open_system_browser(url, variables))
+        try:
+            token = provider.sign_in_interactively(AUTH_TIMEOUT_SECONDS, opener, login_hint)
+        except BrowserUnavailable:
+            use_device_code = True  # as the original does when a browser cannot be opened
     if token is None and use_device_code:
         def show(message: str) -> None:
+            if emulator:
+                message += " (This is the local emulator: its open tenant approves the code by itself.)"
             runtime.write_information(message)
             device_code_sink(message)
+        if emulator:
+            _approve_device_codes_in_emulator()
         token = provider.sign_in_with_device_code(show, AUTH_TIMEOUT_SECONDS)
-    elif token is None:
-        token = provider.sign_in_interactively(AUTH_TIMEOUT_SECONDS)
+    credential_type = "DeviceCode" if use_device_code else "InteractiveBrowser"
     if scope == "CurrentUser" and provider.account:
         _write_auth_record(client_id, env, provider.account, tenant, scopes)
     context = ctx.GraphContext(env, "Delegated", credential_type, provider, client_id=client_id, tenant_id=tenant,
@@ -364,13 +427,13 @@ def _user(bound: dict[str, Any], env: environments.Environment, scope: str,
     return context, token
 
 
-def _read_auth_record(client_id: str, env: environments.Environment) -> str | None:
+def _read_auth_record(client_id: str, env: environments.Environment) -> dict[str, Any] | None:
     try:
         record = json.loads(paths.auth_record().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if record.get("clientId") == client_id and record.get("authority") == env.azure_ad_endpoint:
-        return record.get("homeAccountId")
+    if isinstance(record, dict) and record.get("clientId") == client_id and record.get("authority") == env.azure_ad_endpoint:
+        return record
     return None
 
 

@@ -16,9 +16,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import TYPE_CHECKING, ClassVar, Iterator
 
 from . import paths
+
+if TYPE_CHECKING:
+    from ..errors import ErrorRecord
 
 __all__ = [
     "BUILT_IN",
@@ -27,6 +30,8 @@ __all__ = [
     "add",
     "find",
     "list_all",
+    "not_found",
+    "for_graph_endpoint",
     "remove",
     "resolve",
     "update",
@@ -109,7 +114,8 @@ def _load_custom() -> dict[str, Environment]:
 
 
 def _save_custom(table: dict[str, Environment]) -> None:
-    """Write the table atomically (write a temp file, then rename), like the original's exclusive write."""
+    """Write the table atomically (write a temp file, then rename); callers hold ``paths.locked``,
+    which stands for the original's exclusive-write file protection."""
     path = paths.context_settings()
     paths.ensure_graph_directory()
     body = {"EnvironmentTable": {
@@ -129,6 +135,15 @@ def _save_custom(table: dict[str, Environment]) -> None:
         raise
 
 
+def not_found(name: str, error_id: str = "EnvironmentNotFound") -> "ErrorRecord":
+    """The one error for an environment name nobody defined (the original's text); ``error_id`` is
+    the command's own id (``InvalidEnvironment`` for Connect-MgGraph, as the original)."""
+    from ..errors import ErrorCategory, ErrorRecord
+
+    return ErrorRecord(f"Environment {name} not found.", error_id, ErrorCategory.ObjectNotFound, name,
+                       recommended_action="Get-MgEnvironment lists the environments; Add-MgEnvironment adds one.")
+
+
 def find(name: str) -> Environment | None:
     """The environment called ``name`` (case-insensitive), built-ins first."""
     key = name.lower()
@@ -143,28 +158,36 @@ def list_all() -> Iterator[Environment]:
 
 
 def add(env: Environment) -> Environment:
-    """Add (or replace) a user-defined environment and persist it."""
-    table = _load_custom()
-    table[env.name.lower()] = env
-    _save_custom(table)
+    """Add (or replace) a user-defined environment and persist it.
+
+    The read-change-write holds the settings lock (:func:`pwshcompat.auth.paths.locked`), so
+    concurrent writers in threads or processes never lose each other's environments; raises
+    :class:`pwshcompat.auth.paths.SettingsLockTimeout` if the lock cannot be had in time.
+    """
+    with paths.locked(paths.context_settings()):
+        table = _load_custom()
+        table[env.name.lower()] = env
+        _save_custom(table)
     return env
 
 
 def update(name: str, azure_ad_endpoint: str | None, graph_endpoint: str | None) -> Environment:
     """Change the given endpoints of an existing user-defined environment; KeyError if absent."""
-    table = _load_custom()
-    old = table[name.lower()]
-    new = Environment(old.name, azure_ad_endpoint or old.azure_ad_endpoint, graph_endpoint or old.graph_endpoint)
-    table[name.lower()] = new
-    _save_custom(table)
+    with paths.locked(paths.context_settings()):
+        table = _load_custom()
+        old = table[name.lower()]
+        new = Environment(old.name, azure_ad_endpoint or old.azure_ad_endpoint, graph_endpoint or old.graph_endpoint)
+        table[name.lower()] = new
+        _save_custom(table)
     return new
 
 
 def remove(name: str) -> Environment:
     """Remove a user-defined environment; KeyError if absent."""
-    table = _load_custom()
-    env = table.pop(name.lower())
-    _save_custom(table)
+    with paths.locked(paths.context_settings()):
+        table = _load_custom()
+        env = table.pop(name.lower())
+        _save_custom(table)
     return env
 
 
@@ -178,3 +201,59 @@ def resolve(env: Environment) -> Environment:
     emu = embedded.shared()
     _running_emulator = Environment(EMULATOR, emu.login_url, emu.graph_url, BUILT_IN_TYPE, ca_bundle=emu.ca_bundle)
     return _running_emulator
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return (urlparse(url).hostname or "").lower()
+
+
+def for_graph_endpoint(graph_endpoint: str, azure_ad_endpoint: str | None = None, name: str = "PwshCompatCli") -> str:
+    """The environment to sign in with when only a Graph endpoint (and maybe a sign-in endpoint) is given.
+
+    For callers configured by variables (the command line's ``PWSHCOMPAT_GRAPH_ENDPOINT`` and
+    ``PWSHCOMPAT_AZUREAD_ENDPOINT``). Sign-in must happen in the cloud the Graph endpoint belongs
+    to, never elsewhere: with real credentials, a dry run against a local emulator must not sign in
+    to the public cloud. So: the environment that already has this Graph endpoint (and this
+    sign-in endpoint, if given); a built-in cloud's own Graph endpoint pairs with that cloud's
+    sign-in endpoint; with both endpoints given and consistent, a user-defined environment ``name``
+    is added or updated to pair them. Anything else raises a ``TerminatingError``
+    (``CloudMismatch``) before any request is sent: an unknown Graph endpoint without its sign-in
+    endpoint, or a pairing where one endpoint belongs to a built-in cloud and the other does not.
+    Returns the environment's name.
+    """
+    from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+
+    graph = graph_endpoint.strip().rstrip("/")
+    aad = azure_ad_endpoint.strip().rstrip("/") if azure_ad_endpoint else None
+    for env in list_all():
+        if env.graph_endpoint and env.graph_endpoint.rstrip("/").lower() == graph.lower() and (
+                aad is None or env.azure_ad_endpoint.rstrip("/").lower() == aad.lower()):
+            return env.name
+    graph_clouds = [e for e in BUILT_IN.values() if e.graph_endpoint and _host(e.graph_endpoint) == _host(graph)]
+    aad_clouds = [e for e in BUILT_IN.values() if aad and e.azure_ad_endpoint and _host(e.azure_ad_endpoint) == _host(aad)]
+
+    def refuse(message: str) -> TerminatingError:
+        return TerminatingError(ErrorRecord(
+            message + " Signing in elsewhere would mix clouds, so nothing was sent.", "CloudMismatch",
+            ErrorCategory.InvalidArgument, graph,
+            recommended_action="Set PWSHCOMPAT_AZUREAD_ENDPOINT to the sign-in endpoint of that Graph endpoint (a "
+                               "local emulator prints it as 'sign-in at https://127.0.0.1:PORT'), or "
+                               "PWSHCOMPAT_ENVIRONMENT to an environment Get-MgEnvironment lists."))
+
+    if aad is None:
+        if graph_clouds:
+            return graph_clouds[0].name
+        raise refuse(f"The Graph endpoint {graph} belongs to no known environment, so its sign-in endpoint is "
+                     "unknown.")
+    if graph_clouds and not any(_host(c.azure_ad_endpoint) == _host(aad) for c in graph_clouds):
+        raise refuse(f"The Graph endpoint {graph} belongs to {graph_clouds[0].name}, whose sign-in endpoint is "
+                     f"{graph_clouds[0].azure_ad_endpoint}, not {aad}.")
+    if aad_clouds and not graph_clouds:
+        raise refuse(f"The sign-in endpoint {aad} belongs to {aad_clouds[0].name}, but the Graph endpoint {graph} "
+                     "does not.")
+    if name.lower() in BUILT_IN:
+        raise refuse(f"The environment {name} is built in, and its endpoints are not {graph} and {aad}.")
+    add(Environment(name, aad, graph))
+    return name

@@ -24,6 +24,8 @@ class AuthSession(requests.Session):
         super().__init__()
         self.timeout = timeout
         self.ca_bundle = ca_bundle
+        #: The last answer received, so an error can say which URL sent something unreadable.
+        self.last_response: requests.Response | None = None
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
@@ -31,4 +33,19 @@ class AuthSession(requests.Session):
         if self.ca_bundle and kwargs.get("verify") is None:
             # Per request: a session-level verify would lose to REQUESTS_CA_BUNDLE in requests' merge.
             kwargs["verify"] = self.ca_bundle
-        return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, **kwargs)
+        self.last_response = response
+        return response
+
+    def invalid_answer(self) -> str | None:
+        """If the last answer was not JSON: what was wrong with it (method, URL, status, content type)."""
+        response = self.last_response
+        if response is None:
+            return None
+        try:
+            response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type") or "no content type"
+            return (f"the sign-in endpoint sent an invalid answer: {response.request.method} {response.url} "
+                    f"answered HTTP {response.status_code} ({kind}), not JSON")
+        return None

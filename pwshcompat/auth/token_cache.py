@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-import threading
+import os
 from typing import Any
 
 import msal
@@ -23,30 +23,58 @@ SCOPES = (PROCESS, CURRENT_USER)
 
 
 class PersistentTokenCache(msal.SerializableTokenCache):
-    """An msal cache that reloads from and saves to ``~/.mg/mg.msal.cache`` around each change."""
+    """An msal cache kept in ``~/.mg/mg.msal.cache`` and shared with other processes.
+
+    Each change is a read-change-write under the settings lock (``paths.locked``): the file is
+    re-read first, so a sign-in or token refresh in another process is kept, not overwritten.
+    Lookups re-read the file when it changed since it was last read.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._file_lock = threading.Lock()
         self._path = paths.token_cache()
+        self._stamp: tuple[int, int, int] | None = None
+        self._reload()
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
-            self.deserialize(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass  # no cache yet, or a damaged one: start empty and overwrite it on the next save
+            st = os.stat(self._path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _reload(self) -> None:
+        with self._lock:  # msal's own lock of the in-memory cache
+            stamp = self._file_stamp()
+            if stamp == self._stamp:
+                return
+            try:
+                self.deserialize(self._path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                pass  # no cache yet, or a damaged one: keep what we have and overwrite it on the next save
+            self._stamp = stamp
+
+    def find(self, credential_type: Any, target: Any = None, query: Any = None) -> Any:
+        self._reload()
+        return super().find(credential_type, target=target, query=query)
 
     def modify(self, credential_type: Any, old_entry: Any, new_key_value_pairs: Any = None) -> None:
-        super().modify(credential_type, old_entry, new_key_value_pairs)
-        self._save()
+        with paths.locked(self._path):
+            self._reload()
+            super().modify(credential_type, old_entry, new_key_value_pairs)
+            self._save()
 
     def add(self, event: Any, **kwargs: Any) -> None:
-        super().add(event, **kwargs)
-        self._save()
+        with paths.locked(self._path):
+            self._reload()
+            super().add(event, **kwargs)
+            self._save()
 
     def _save(self) -> None:
         if self.has_state_changed:
-            with self._file_lock:
-                paths.write_private(self._path, self.serialize())
-                self.has_state_changed = False
+            paths.write_private(self._path, self.serialize())
+            self.has_state_changed = False
+            self._stamp = self._file_stamp()
 
 
 def for_scope(scope: str) -> msal.TokenCache:

@@ -9,8 +9,9 @@
         emu.clock.advance(minutes=5)
         emu.inject("429", count=1, retry_after=0)
 
-Modules: ``server`` (the Emulator, HTTP plumbing), ``graph_api`` (routes, permissions, $batch,
-error envelope), ``presence`` (rules and aggregation), ``durations``, ``clock``, ``identity``
+Modules: ``server`` (the Emulator), ``wire`` (HTTP plumbing, request limits, error answers),
+``graph_api`` (routes, permissions, $batch, error envelope), ``queries`` (OData query options and
+paging), ``presence`` (rules and aggregation), ``durations``, ``clock``, ``identity``
 (token endpoint, discovery, device codes), ``tokens`` (JWT signing), ``tls``, ``faults``,
 ``throttling`` (rate limits), ``control`` (the ``/_emulator/`` API), ``embedded`` (``shared()``, the
 process-wide instance), ``pytest_plugin`` (fixtures for other test suites).

@@ -17,16 +17,20 @@ _DURATION = re.compile(
 
 
 def parse_duration(text: object) -> timedelta | None:
-    """The duration ``text`` denotes, or None when it is not an Edm.Duration string."""
-    if not isinstance(text, str):
+    """The duration ``text`` denotes, or None when it is not an Edm.Duration string or is too long
+    for a date to hold (more than 999,999,999 days, or more digits than Python converts)."""
+    if not isinstance(text, str) or len(text) > 64:
         return None
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if not match or text.endswith(("P", "T")):
         return None
-    value = timedelta(
-        days=int(match["days"] or 0),
-        hours=int(match["hours"] or 0),
-        minutes=int(match["minutes"] or 0),
-        seconds=float(match["seconds"] or 0),
-    )
+    try:
+        value = timedelta(
+            days=int(match["days"] or 0),
+            hours=int(match["hours"] or 0),
+            minutes=int(match["minutes"] or 0),
+            seconds=float(match["seconds"] or 0),
+        )
+    except (OverflowError, ValueError):
+        return None
     return -value if match["sign"] else value

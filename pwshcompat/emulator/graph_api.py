@@ -1,15 +1,38 @@
-"""The Graph side: routes, bearer-token checks, permissions, ``$batch`` and the error envelope.
+"""The Graph side: routes, bearer-token checks, permissions, query options, ``$batch``, the error envelope.
 
-Surface (beta and v1.0; actions with or without the ``microsoft.graph.`` prefix; graph-presence.md §2):
+Surface (beta and v1.0; actions with or without the ``microsoft.graph.`` prefix; graph-presence.md §2),
+one route per operation of the 54 presence cmdlets:
 
-* ``GET /me/presence`` (delegated only), ``/users/{id}/presence``, ``/communications/presences/{id}``;
-* ``POST <one of those>/<action>``: setPresence, clearPresence, setUserPreferredPresence,
-  clearUserPreferredPresence, setStatusMessage;
-* ``POST /communications/getPresencesByUserId`` (at most 650 ids);
-* ``POST /$batch`` (at most 20 requests, ``dependsOn``, per-request faults).
+=====================================================  ==========================================================
+request                                                answer
+=====================================================  ==========================================================
+``GET /me/presence`` (delegated only),                 the presence; ``$select`` (``$expand``: 400, presence has
+``/users/{id}/presence``,                              no navigation property)
+``/communications/presences/{id}``
+``GET /communications/presences``                      the collection: ``$filter``, ``$select``, ``$orderby``,
+                                                       ``$top``, ``$skip``, ``$count=true``, paging with
+                                                       ``@odata.nextLink`` (``queries.py``); ``$search``: 400
+``GET /communications/presences/$count``               ``text/plain``: how many match ``$filter``
+``POST <presence>/<action>``                           setPresence, clearPresence, setUserPreferredPresence,
+                                                       clearUserPreferredPresence, setStatusMessage (app or
+                                                       delegated); setAutomaticLocation, setManualLocation,
+                                                       clearAutomaticLocation, clearLocation (delegated only)
+``POST /communications/getPresencesByUserId``          at most 650 ids
+``PATCH``/``DELETE`` a presence,                       404 NotFound: the presence service does not create,
+``POST /communications/presences``                     update or delete presences (PATCH observed, MSP #3287;
+                                                       POST and DELETE *unconfirmed*, answered alike)
+``POST /$batch``                                       at most 20 requests, ``dependsOn``, per-request faults
+=====================================================  ==========================================================
 
-Order of checks: token (401) → route (400/405) → body (400, before permissions as observed for
-clearPresence, §2.5) → permission (403; 401 for a delegated write to another user, §3.6) → user (404).
+Order of checks: token (401) → route and query options (400/405) → body (400, before permissions
+as observed for clearPresence, §2.5) → permission (403; 401 for a delegated write to another user,
+§3.6) → user (404).
+
+Location actions (§2.9): v1.0 takes workLocationType office, remote or timeOff, beta every value of
+the enum; application tokens are refused (403: "Not supported" on the v1.0 pages; *unconfirmed* for
+beta and for the clear actions). Success is 200 on v1.0; on beta 204 for setAutomaticLocation,
+setManualLocation and clearAutomaticLocation and 200 for clearLocation, as the beta pages say
+(*unconfirmed* which beta answers today).
 """
 
 from __future__ import annotations
@@ -20,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote
 
-from . import presence
+from . import presence, queries, wire
 from .clock import Clock
 from .faults import STATUS_KINDS, Faults
 from .identity import Tenant
@@ -28,25 +51,31 @@ from .presence import GraphError, PresenceStore
 from .throttling import Throttle
 from .tokens import TokenError
 
-JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+JSON_TYPE = wire.JSON_TYPE
 MAX_BATCH = 20           # §6
 MAX_IDS = 650            # §2.3
-_ACTIONS = ("setPresence", "clearPresence", "setUserPreferredPresence", "clearUserPreferredPresence",
-            "setStatusMessage")
+_SESSION_ACTIONS = ("setPresence", "clearPresence", "setUserPreferredPresence", "clearUserPreferredPresence",
+                    "setStatusMessage")
+_LOCATION_ACTIONS = ("setAutomaticLocation", "setManualLocation", "clearAutomaticLocation", "clearLocation")
+_ACTIONS = _SESSION_ACTIONS + _LOCATION_ACTIONS
 _READ = ("Presence.Read.All", "Presence.ReadWrite.All")
+_BATCH_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+#: The methods each kind of route answers (others: 405).
+_METHODS = {"entity": ("GET", "PATCH", "DELETE"), "action": ("POST",), "list": ("GET", "POST"),
+            "count": ("GET",), "bulk": ("POST",), "batch": ("POST",)}
 
 
 @dataclass
 class Response:
     status: int
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class _Route:
-    kind: str                 # get | action | bulk | batch
-    user: str | None = None   # None with kind get/action means /me
+    kind: str                 # entity | action | list | count | bulk | batch
+    user: str | None = None   # None with kind entity/action means /me
     action: str = ""
 
 
@@ -58,6 +87,8 @@ class GraphApi:
         #: Strict tenants also refuse body properties an action does not declare, as Graph does.
         self.strict = False
         self.throttle = Throttle(clock)
+        #: Items per page of ``GET /communications/presences`` when the client sends no ``$top``.
+        self.page_size = queries.DEFAULT_PAGE_SIZE
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
         """One HTTP request; error responses carry the Graph envelope and the request ids."""
@@ -99,47 +130,78 @@ class GraphApi:
         """Dispatch one request; a ``$batch`` step passes the batch's ``claims`` and ``in_batch``."""
         if claims is None:
             claims = self._authenticate(headers)
-        segments = [unquote(s) for s in raw_path.split("?", 1)[0].split("/")[1:]]
+        path, _, query_string = raw_path.partition("?")
+        segments = [unquote(s) for s in path.split("/")[1:]]
         if not segments or segments[0] not in ("v1.0", "beta"):
             raise GraphError(400, "BadRequest", f"Invalid version: {segments[0] if segments else ''}")
         version, route = segments[0], _route(segments[1:])
         if route.kind != "batch":
-            retry_after = self.throttle.admit(str(claims.get("appid")), read=route.kind in ("get", "bulk"))
+            read = route.kind == "bulk" or (method == "GET" and route.kind in ("entity", "list", "count"))
+            retry_after = self.throttle.admit(str(claims.get("appid")), read=read)
             if retry_after is not None:
                 raise self.fault_response("429", retry_after)
-        expected = "GET" if route.kind == "get" else "POST"
-        if method != expected:
+        allowed = _METHODS[route.kind]
+        if method not in allowed:
             raise GraphError(405, "Request_BadRequest",
-                             f"The {method} method is not allowed on this resource; use {expected}.")
-        payload = _json_body(headers, body) if method == "POST" else {}
+                             f"The {method} method is not allowed on this resource; use {' or '.join(allowed)}.")
+        payload = _json_body(headers, body) if method in ("POST", "PATCH") else {}
         if route.kind == "batch":
             if in_batch:
                 raise GraphError(400, "BadRequest", "A $batch request cannot contain another $batch request.")
             return self._batch(version, payload, claims)
         if route.kind == "bulk":
             return self._bulk(version, payload, claims)
+        if route.kind in ("list", "count"):
+            return self._collection(route.kind, method, version, query_string, claims)
         user = route.user if route.user is not None else self._me(claims)
-        if route.kind == "get":
-            self._authorize(claims, user, write=False)
-            own = claims.get("scp") is not None and claims.get("oid") == user
-            view = self.store.view(user, own=own)
-            context = f"{self._base_url()}/{version}/$metadata#users('{user}')/presence/$entity"
-            return Response(200, {"@odata.context": context, **view})
-        return self._action(route.action, user, payload, claims)
+        if route.kind == "action":
+            return self._action(version, route.action, user, payload, claims)
+        if method != "GET":
+            self._authorize(claims, user, write=True)
+            raise _not_supported(method, "a presence")
+        query = queries.parse(query_string, queries.ENTITY_OPTIONS)
+        self._authorize(claims, user, write=False)
+        view = self.store.view(user, own=self._own(claims, user))
+        context = (f"{self._base_url()}/{version}/$metadata#users('{user}')/presence"
+                   f"{queries.context_select(query.select)}/$entity")
+        return Response(200, {"@odata.context": context, **queries.select(view, query.select)})
 
-    def _action(self, action: str, user: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
+    def _collection(self, kind: str, method: str, version: str, query_string: str,
+                    claims: dict[str, Any]) -> Response:
+        """``/communications/presences`` (list, or POST: not supported) and its ``$count``."""
+        if method == "POST":
+            self._authorize(claims, None, write=True)
+            raise _not_supported(method, "the presences collection")
+        query = queries.parse(query_string, queries.COLLECTION_OPTIONS if kind == "list" else queries.COUNT_OPTIONS)
+        self._authorize(claims, None, write=False)
+        ids = set(self.store.user_ids())
+        if self.store.auto_create_users:
+            ids |= query.filter_ids          # the open tenant knows every user id it is asked about
+        views = [self.store.view(user, own=self._own(claims, user)) for user in sorted(ids)]
+        items = [view for view in views if query.filter is None or query.filter(view)]
+        if kind == "count":
+            return Response(200, str(len(items)).encode(), {"Content-Type": "text/plain; charset=utf-8"})
+        base = f"{self._base_url()}/{version}"
+        body = queries.page(items, query, self.page_size, lambda options: f"{base}/communications/presences?{options}")
+        context = f"{base}/$metadata#communications/presences{queries.context_select(query.select)}"
+        return Response(200, {"@odata.context": context, **body})
+
+    def _action(self, version: str, action: str, user: str, body: dict[str, Any],
+                claims: dict[str, Any]) -> Response:
         """Validate the body, then check the permission, then act (the observed order, §2.5)."""
         parsed: Any = {
             "setPresence": presence.parse_session,
             "clearPresence": presence.parse_clear_session,
             "setUserPreferredPresence": presence.parse_preferred,
             "setStatusMessage": presence.parse_status_message,
+            "setAutomaticLocation": lambda b: presence.parse_location(b, version),
+            "setManualLocation": lambda b: presence.parse_location(b, version),
         }.get(action, lambda _: None)(body)
         unknown = _unknown_parameters(action, body)
         if unknown and self.strict:
             raise GraphError(400, "BadRequest", f"The parameter '{unknown[0]}' in the request payload is not a "
                              f"valid parameter for the operation '{action}'.")
-        self._authorize(claims, user, write=True)
+        self._authorize(claims, user, write=True, delegated_only=action in _LOCATION_ACTIONS)
         if action == "setPresence":
             self.store.set_presence(user, parsed)
         elif action == "clearPresence":
@@ -148,8 +210,18 @@ class GraphApi:
             self.store.set_preferred(user, parsed)
         elif action == "clearUserPreferredPresence":
             self.store.clear_preferred(user)
-        else:
+        elif action == "setStatusMessage":
             self.store.set_status_message(user, parsed)
+        elif action == "setAutomaticLocation":
+            self.store.set_location(user, "automatic", parsed)
+        elif action == "setManualLocation":
+            self.store.set_location(user, "manual", parsed)
+        elif action == "clearAutomaticLocation":
+            self.store.clear_locations(user, ("automatic",))
+        else:
+            self.store.clear_locations(user, ("manual", "automatic"))
+        if version == "beta" and action in ("setAutomaticLocation", "setManualLocation", "clearAutomaticLocation"):
+            return Response(204)
         return Response(200)
 
     def _bulk(self, version: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
@@ -178,15 +250,13 @@ class GraphApi:
                              f"Number of batch request steps exceeds the maximum value of {MAX_BATCH}.")
         seen: set[str] = set()
         for item in requests:
-            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k)
-                                                     for k in ("id", "method", "url")):
-                raise GraphError(400, "BadRequest", "Every batch request needs string 'id', 'method' and 'url'.")
+            _check_batch_step(item)
             if item["id"] in seen:
                 raise GraphError(400, "BadRequest", f"Batch request id '{item['id']}' is used more than once.")
             seen.add(item["id"])
         for item in requests:
             depends = item.get("dependsOn") or []
-            if not isinstance(depends, list) or any(d not in seen or d == item["id"] for d in depends):
+            if any(d not in seen or d == item["id"] for d in depends):
                 raise GraphError(400, "BadRequest", f"Batch request '{item['id']}' depends on an id that is not "
                                  "another request of this batch.")
         statuses: dict[str, int] = {}
@@ -195,7 +265,9 @@ class GraphApi:
             sub = self._batch_step(version, item, claims, statuses)
             statuses[item["id"]] = sub.status
             entry: dict[str, Any] = {"id": item["id"], "status": sub.status, "headers": sub.headers}
-            if sub.body is not None:
+            if isinstance(sub.body, bytes):
+                entry["body"] = sub.body.decode("utf-8", "replace")
+            elif sub.body is not None:
                 entry["body"] = sub.body
             responses.append(entry)
         return Response(200, {"responses": responses})
@@ -241,9 +313,18 @@ class GraphApi:
             raise GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
         return str(claims.get("oid"))
 
-    def _authorize(self, claims: dict[str, Any], user: str | None, *, write: bool) -> None:
-        """Presence permissions (§2.1): roles for app tokens, scopes (self or .All) for delegated ones."""
+    @staticmethod
+    def _own(claims: dict[str, Any], user: str) -> bool:
+        """Whether a read is the signed-in user's own (they see their status message's dates, §1.4)."""
+        return claims.get("scp") is not None and claims.get("oid") == user
+
+    def _authorize(self, claims: dict[str, Any], user: str | None, *, write: bool, delegated_only: bool = False) -> None:
+        """Presence permissions (§2.1): roles for app tokens, scopes (self or .All) for delegated ones;
+        ``delegated_only`` refuses app tokens (the location actions, §2.9)."""
         if claims.get("scp") is None:
+            if delegated_only:
+                raise GraphError(403, "Forbidden", "This action is not supported with application permissions; "
+                                 "it needs a delegated token with Presence.ReadWrite (the user's own sign-in).")
             roles = set(claims.get("roles") or [])
             needed = ("Presence.ReadWrite.All",) if write else _READ
             if not roles.intersection(needed):
@@ -275,6 +356,10 @@ def _route(segments: list[str]) -> _Route:
     if n == 2 and segments[0] == "communications" and segments[1] in (
             "getPresencesByUserId", "microsoft.graph.getPresencesByUserId"):
         return _Route("bulk")
+    if segments == ["communications", "presences"]:
+        return _Route("list")
+    if segments == ["communications", "presences", "$count"]:
+        return _Route("count")
     base: tuple[str | None, int] | None = None
     if n >= 2 and segments[:2] == ["me", "presence"]:
         base = (None, 2)
@@ -285,10 +370,37 @@ def _route(segments: list[str]) -> _Route:
     if base is not None:
         user, length = base
         if n == length:
-            return _Route("get", user)
+            return _Route("entity", user)
         if n == length + 1 and (action := action_name(segments[length])):
             return _Route("action", user, action)
     raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segments[-1] if segments else ''}'.")
+
+
+def _not_supported(method: str, what: str) -> GraphError:
+    """PATCH of a presence answers 404 NotFound (observed, MSP #3287); POST and DELETE alike (*unconfirmed*)."""
+    verb = {"POST": "create presences", "PATCH": "update a presence", "DELETE": "delete a presence"}[method]
+    return GraphError(404, "NotFound", f"The presence service does not {verb} ({method} on {what}); use the "
+                      "presence actions: setPresence, setUserPreferredPresence, setStatusMessage, "
+                      "setManualLocation and their clear counterparts.")
+
+
+def _check_batch_step(item: Any) -> None:
+    """The shape of one ``$batch`` request (§6); 400 for the whole batch when it is wrong."""
+    if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k)
+                                             for k in ("id", "method", "url")):
+        raise GraphError(400, "BadRequest", "Every batch request needs string 'id', 'method' and 'url'.")
+    if item["method"].upper() not in _BATCH_METHODS:
+        raise GraphError(400, "BadRequest", f"Batch request '{item['id']}' has the method '{item['method']}'; "
+                         f"use one of {', '.join(_BATCH_METHODS)}.")
+    headers = item.get("headers")
+    if headers is not None and (not isinstance(headers, dict) or not all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in headers.values())):
+        raise GraphError(400, "BadRequest", f"Batch request '{item['id']}': 'headers' must be an object of "
+                         "header names and string values.")
+    depends = item.get("dependsOn")
+    if depends is not None and (not isinstance(depends, list) or not all(isinstance(d, str) for d in depends)):
+        raise GraphError(400, "BadRequest", f"Batch request '{item['id']}': 'dependsOn' must be a list of "
+                         "request ids.")
 
 
 def _json_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -298,21 +410,25 @@ def _json_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
         raise GraphError(415, "UnsupportedMediaType",
                          "The request body must be sent as Content-Type: application/json.")
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = wire.load_json(body)
+    except ValueError as exc:
         raise GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type "
-                         "header is set and payload is of valid JSON format.") from exc
+                         f"header is set and payload is of valid JSON format. {exc}") from None
     if not isinstance(value, dict):
         raise GraphError(400, "BadRequest", "The request body must be a JSON object.")
     return value
 
 
-_PARAMETERS = {
+_PARAMETERS: dict[str, set[str]] = {
     "setPresence": {"sessionid", "availability", "activity", "expirationduration"},
     "clearPresence": {"sessionid"},
     "setUserPreferredPresence": {"availability", "activity", "expirationduration"},
     "clearUserPreferredPresence": set(),
     "setStatusMessage": {"statusmessage"},
+    "setAutomaticLocation": {"worklocationtype", "placeid"},
+    "setManualLocation": {"worklocationtype", "placeid"},
+    "clearAutomaticLocation": set(),
+    "clearLocation": set(),
 }
 
 

@@ -5,21 +5,30 @@ Endpoints (served over https on the login URL; ``{tenant}`` may be the tenant id
 
 * ``GET  /{tenant}/v2.0/.well-known/openid-configuration`` — discovery (msal's tenant discovery);
 * ``GET  /{tenant}/discovery/v2.0/keys`` — the JWKS that verifies every token issued here;
+* ``GET  /{tenant}/oauth2/v2.0/authorize`` — the authorization-code flow with PKCE (RFC 7636) for
+  a loopback redirect URI (``http://localhost:<port>``, ``http://127.0.0.1:<port>``, ``[::1]``);
+  ``POST`` to the same path is the sign-in page's form;
 * ``POST /{tenant}/oauth2/v2.0/devicecode`` — starts a device-code sign-in;
 * ``POST /{tenant}/oauth2/v2.0/token`` — grants ``client_credentials`` (client secret, or a
-  certificate ``client_assertion``), ``urn:ietf:params:oauth:grant-type:device_code`` and
-  ``refresh_token``.
+  certificate ``client_assertion``), ``authorization_code`` (once, with the PKCE verifier and the
+  same redirect URI), ``urn:ietf:params:oauth:grant-type:device_code`` and ``refresh_token``.
 
 Open tenant (default): any client id with any secret or assertion gets an application token with
-the presence roles, and any user code can be approved. Strict tenant: only registered apps
-(``register_app``) and their own secret, certificate and roles. Error bodies follow the OAuth 2.0
-shape Entra ID uses (``error``, ``error_description`` starting ``AADSTS<code>:``, ``error_codes``).
+the presence roles, any user code can be approved, and ``authorize`` signs in the ``login_hint``
+user (or the default user) and redirects straight back with a code: a dry run needs no clicks.
+Strict tenant: only registered apps (``register_app``) and their own secret, certificate and
+roles; ``authorize`` shows a small sign-in page (a user picker of the tenant's users and the scopes
+to consent to) whose form posts back; Cancel redirects with ``access_denied``. Error bodies follow
+the OAuth 2.0 shape Entra ID uses (``error``, ``error_description`` starting ``AADSTS<code>:``,
+``error_codes``); an authorize error goes back to the redirect URI once that URI is known to be a
+loopback one, and is a page otherwise (as Entra ID never redirects to an unchecked address).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import secrets
 import threading
 import time
@@ -27,6 +36,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 from cryptography import x509
@@ -41,6 +51,9 @@ DEFAULT_UPN = "alex@pwshcompat.test"
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 DEVICE_CODE_LIFETIME = timedelta(minutes=15)
+AUTHORIZATION_CODE_LIFETIME = timedelta(minutes=10)
+SIGN_IN_PAGE_LIFETIME = timedelta(minutes=15)
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
 _DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -83,6 +96,47 @@ class DeviceCode:
                 self.status = "denied"
 
 
+@dataclass(frozen=True)
+class User:
+    """A user of the tenant's directory: who the sign-in page offers."""
+
+    user_id: str
+    upn: str
+    display_name: str = ""
+
+
+@dataclass
+class _AuthorizationRequest:
+    """What ``authorize`` was asked, kept while the strict tenant's sign-in page is open."""
+
+    client_id: str
+    redirect_uri: str
+    state: str | None
+    scopes: list[str]
+    resource: str
+    code_challenge: str
+    code_challenge_method: str
+    nonce: str | None
+    login_hint: str | None
+    expires_at: datetime
+
+
+@dataclass
+class _AuthorizationCode:
+    request: _AuthorizationRequest
+    user: User
+    expires_at: datetime
+
+
+@dataclass
+class Page:
+    """A sign-in endpoint answer that is not JSON: an HTML page or a redirect (``Location``)."""
+
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "text/html; charset=utf-8"
+
+
 @dataclass
 class _RefreshGrant:
     client_id: str
@@ -91,6 +145,7 @@ class _RefreshGrant:
     scopes: list[str]
     resource: str
     expires_at: datetime
+    nonce: str | None = None
 
 
 class OAuthError(Exception):
@@ -112,6 +167,10 @@ class Tenant:
         self._lock = threading.Lock()
         self._device_codes: dict[str, DeviceCode] = {}
         self._refresh: dict[str, _RefreshGrant] = {}
+        self._sign_in_pages: dict[str, _AuthorizationRequest] = {}
+        self._codes: dict[str, _AuthorizationCode] = {}
+        self.users: dict[str, User] = {}
+        self.add_user(DEFAULT_UPN, DEFAULT_USER_ID, "Alex Wilber")
 
     # -- configuration and test controls -----------------------------------------------------
     def register_app(self, client_id: str, *, secret: str | None = None,
@@ -122,6 +181,17 @@ class Tenant:
         with self._lock:
             self.apps[client_id] = app
         return app
+
+    def add_user(self, upn: str, user_id: str | None = None, display_name: str = "") -> User:
+        """Add a user to the directory (the strict tenant's sign-in page offers exactly these).
+
+        ``user_id`` defaults to a stable id derived from the UPN. A strict tenant's Graph also needs
+        ``Emulator.add_user(user_id)`` before it answers for that user's presence.
+        """
+        user = User(user_id or _user_id_for(upn), upn, display_name or upn.split("@")[0])
+        with self._lock:
+            self.users[upn.lower()] = user
+        return user
 
     def pending_device_codes(self) -> list[DeviceCode]:
         with self._lock:
@@ -140,6 +210,8 @@ class Tenant:
         with self._lock:
             self._device_codes.clear()
             self._refresh.clear()
+            self._sign_in_pages.clear()
+            self._codes.clear()
 
     # -- tokens ----------------------------------------------------------------------------
     def issue_access_token(self, *, client_id: str, audience: str = GRAPH_RESOURCE, roles: Iterable[str] | None = None,
@@ -182,7 +254,8 @@ class Tenant:
 
     # -- HTTP ------------------------------------------------------------------------------
     def handle(self, method: str, path: str, form: dict[str, str], headers: dict[str, str],
-               base_url: str) -> tuple[int, dict[str, Any]]:
+               base_url: str) -> tuple[int, dict[str, Any] | Page]:
+        """Answer one sign-in request: JSON (a dict), or a :class:`Page` for ``authorize``."""
         parts = [p for p in path.split("?", 1)[0].split("/") if p]
         if len(parts) < 2:
             return 404, {"error": "not_found", "error_description": f"No sign-in endpoint at {path}."}
@@ -192,6 +265,9 @@ class Tenant:
                 return 200, self._discovery(base_url, tenant)
             if method == "GET" and rest == "discovery/v2.0/keys":
                 return 200, {"keys": [signing_key().jwk()]}
+            if rest == "oauth2/v2.0/authorize" and method in ("GET", "POST"):
+                query = dict(parse_qsl(path.partition("?")[2], keep_blank_values=True))
+                return self._authorize(query) if method == "GET" else self._sign_in_page_posted(form)
             if method == "POST" and rest == "oauth2/v2.0/devicecode":
                 return 200, self._start_device_code(form, base_url)
             if method == "POST" and rest == "oauth2/v2.0/token":
@@ -213,7 +289,8 @@ class Tenant:
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-            "grant_types_supported": ["client_credentials", _DEVICE_GRANT, "refresh_token"],
+            "grant_types_supported": ["authorization_code", "client_credentials", _DEVICE_GRANT, "refresh_token"],
+            "code_challenge_methods_supported": ["S256", "plain"],
             "tenant_region_scope": None,
             "cloud_instance_name": "pwshcompat.test",
         }
@@ -271,6 +348,8 @@ class Tenant:
             roles = app.roles if app else PRESENCE_ROLES
             return self._token_response(self.issue_access_token(client_id=client_id, audience=resource, roles=roles),
                                         ".default")
+        if grant == "authorization_code":
+            return self._redeem_authorization_code(form)
         if grant == _DEVICE_GRANT:
             return self._redeem_device_code(form)
         if grant == "refresh_token":
@@ -360,7 +439,8 @@ class Tenant:
     def _delegated_response(self, grant: _RefreshGrant) -> dict[str, Any]:
         refresh = secrets.token_urlsafe(48)
         with self._lock:
-            self._refresh[refresh] = grant
+            self._refresh[refresh] = _RefreshGrant(grant.client_id, grant.user_id, grant.upn, grant.scopes,
+                                                   grant.resource, grant.expires_at)
         scp = " ".join(grant.scopes)
         access = self.issue_access_token(client_id=grant.client_id, audience=grant.resource, scp=scp,
                                          user_id=grant.user_id, upn=grant.upn)
@@ -370,11 +450,133 @@ class Tenant:
             "aud": grant.client_id, "iss": f"{self.login_url}/{self.tenant_id}/v2.0", "iat": now, "nbf": now,
             "exp": now + 3600, "oid": grant.user_id, "sub": grant.user_id, "tid": self.tenant_id,
             "preferred_username": grant.upn, "name": grant.upn.split("@")[0], "ver": "2.0",
+            **({"nonce": grant.nonce} if grant.nonce else {}),
         })
         client_info = base64.urlsafe_b64encode(
             f'{{"uid":"{grant.user_id}","utid":"{self.tenant_id}"}}'.encode()).decode().rstrip("=")
         return {**self._token_response(access, scp), "refresh_token": refresh, "id_token": id_token,
                 "client_info": client_info}
+
+    # -- authorization-code flow -----------------------------------------------------------------
+    def _authorize(self, query: dict[str, str]) -> tuple[int, Page]:
+        """``GET authorize``: check the request, then sign in (open tenant) or show the page (strict)."""
+        client_id = query.get("client_id", "")
+        if not client_id:
+            return _error_page(400, 900144, "The request body must contain the parameter 'client_id'.")
+        if self.strict and client_id not in self.apps:
+            return _error_page(400, 700016, f"Application with identifier '{client_id}' was not found in the "
+                                            "directory.")
+        redirect_uri = query.get("redirect_uri", "")
+        if not _is_loopback_redirect(redirect_uri):
+            return _error_page(400, 50011, f"The redirect URI '{redirect_uri}' specified in the request does not "
+                                           "match the redirect URIs configured for the application: this tenant "
+                                           "accepts only loopback addresses (http://localhost:<port>).")
+        state = query.get("state")
+        try:
+            if query.get("response_type") != "code":
+                raise OAuthError(400, "unsupported_response_type", "The response type must be 'code'.", 900144)
+            challenge = query.get("code_challenge", "")
+            method = query.get("code_challenge_method") or "plain"
+            if not challenge:
+                raise OAuthError(400, "invalid_request", "Proof Key for Code Exchange is required: the request must "
+                                 "contain a code_challenge.", 9002325)
+            if method not in ("S256", "plain"):
+                raise OAuthError(400, "invalid_request", f"The code_challenge_method '{method}' is not supported.",
+                                 50145)
+            resource, scopes = _split_scopes(query.get("scope", ""))
+            request = _AuthorizationRequest(client_id, redirect_uri, state, scopes or ["User.Read"], resource,
+                                            challenge, method, query.get("nonce"), query.get("login_hint"),
+                                            self.clock.now() + SIGN_IN_PAGE_LIFETIME)
+        except OAuthError as exc:
+            return _redirect(redirect_uri, {"error": exc.error, "error_description": self._error_body(exc)[
+                "error_description"], **({"state": state} if state else {})})
+        if not self.strict:
+            return self._issue_code(request, self._user_for_hint(request.login_hint))
+        page_id = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sign_in_pages[page_id] = request
+        return 200, self._sign_in_page(page_id, request)
+
+    def _user_for_hint(self, login_hint: str | None) -> User:
+        with self._lock:
+            known = self.users.get((login_hint or DEFAULT_UPN).lower())
+        return known or User(_user_id_for(str(login_hint)), str(login_hint), str(login_hint).split("@")[0])
+
+    def _sign_in_page(self, page_id: str, request: _AuthorizationRequest) -> Page:
+        with self._lock:
+            users = sorted(self.users.values(), key=lambda u: u.upn.lower())
+        hint = (request.login_hint or "").lower()
+        options = "".join(
+            f'<option value="{html.escape(u.upn)}"{" selected" if u.upn.lower() == hint else ""}>'
+            f"{html.escape(u.display_name)} ({html.escape(u.upn)})</option>" for u in users)
+        scopes = "".join(f"<li>{html.escape(s)}</li>" for s in request.scopes)
+        app = html.escape(self._app_name(request.client_id))
+        body = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in - pwshcompat emulator</title></head>
+<body>
+<h1>Sign in to the pwshcompat emulator</h1>
+<form method="post" action="authorize">
+<input type="hidden" name="request" value="{html.escape(page_id)}">
+<p><label for="user">Account</label> <select id="user" name="login">{options}</select></p>
+<p><strong>{app}</strong> ({html.escape(request.client_id)}) asks for these permissions:</p>
+<ul id="scopes">{scopes}</ul>
+<p><button id="accept" type="submit" name="action" value="accept">Accept</button>
+<button id="cancel" type="submit" name="action" value="cancel">Cancel</button></p>
+</form>
+</body></html>
+"""
+        return Page(body, {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"})
+
+    def _sign_in_page_posted(self, form: dict[str, str]) -> tuple[int, Page]:
+        """The sign-in page's form: Accept issues a code for the chosen user, Cancel declines."""
+        with self._lock:
+            request = self._sign_in_pages.pop(form.get("request", ""), None)
+        if request is None or request.expires_at <= self.clock.now():
+            return _error_page(400, 50058, "This sign-in page is not known or has expired. Start the sign-in again.")
+        state = {"state": request.state} if request.state else {}
+        if form.get("action") != "accept":
+            exc = OAuthError(400, "access_denied", "The user declined to consent to access the app.", 65004)
+            return _redirect(request.redirect_uri, {"error": exc.error,
+                                                    "error_description": self._error_body(exc)["error_description"],
+                                                    **state})
+        with self._lock:
+            user = self.users.get(form.get("login", "").lower())
+        if user is None:
+            return _error_page(400, 50034, "The user account does not exist in this directory.")
+        return self._issue_code(request, user)
+
+    def _issue_code(self, request: _AuthorizationRequest, user: User) -> tuple[int, Page]:
+        code = secrets.token_urlsafe(48)
+        with self._lock:
+            self._codes[code] = _AuthorizationCode(request, user, self.clock.now() + AUTHORIZATION_CODE_LIFETIME)
+        params = {"code": code, **({"state": request.state} if request.state else {}),
+                  "session_state": str(uuid.uuid5(uuid.NAMESPACE_URL, user.user_id))}
+        return _redirect(request.redirect_uri, params)
+
+    def _redeem_authorization_code(self, form: dict[str, str]) -> dict[str, Any]:
+        """Redeem a code once: the same client and redirect URI, and the verifier of its challenge."""
+        with self._lock:  # any attempt uses the code up, as a failed one may come from a thief
+            issued = self._codes.pop(_required(form, "code"), None)
+        if issued is None:
+            raise OAuthError(400, "invalid_grant", "The provided authorization code is not valid or was already "
+                             "redeemed.", 54005)
+        request = issued.request
+        if issued.expires_at <= self.clock.now():
+            raise OAuthError(400, "invalid_grant", "The provided authorization code has expired.", 70008)
+        if form.get("client_id") != request.client_id:
+            raise OAuthError(400, "invalid_grant", "The authorization code was issued to another client.", 70000)
+        if form.get("redirect_uri") != request.redirect_uri:
+            raise OAuthError(400, "invalid_grant", "The reply address does not match the reply address provided "
+                             "when requesting the authorization code.", 500112)
+        verifier = form.get("code_verifier", "")
+        expected = verifier if request.code_challenge_method == "plain" else base64.urlsafe_b64encode(
+            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if not verifier or not secrets.compare_digest(expected, request.code_challenge):
+            raise OAuthError(400, "invalid_grant", "The code_verifier does not match the code_challenge supplied in "
+                             "the authorization request.", 501481)
+        return self._delegated_response(_RefreshGrant(request.client_id, issued.user.user_id, issued.user.upn,
+                                                      request.scopes, request.resource,
+                                                      self.clock.now() + REFRESH_TOKEN_LIFETIME, request.nonce))
 
     def _token_response(self, access_token: str, scope: str) -> dict[str, Any]:
         lifetime = int(ACCESS_TOKEN_LIFETIME.total_seconds()) - 1
@@ -399,3 +601,29 @@ def _split_scopes(scope: str) -> tuple[str, list[str]]:
             resource, _, item = item.rpartition("/")
         names.append(item)
     return resource, names
+
+
+def _user_id_for(upn: str) -> str:
+    """A stable object id for a user the directory does not list (the open tenant knows everyone)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn.lower()))
+
+
+def _is_loopback_redirect(uri: str) -> bool:
+    """Whether ``uri`` is an http loopback address, the only redirect a native client here may use."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS and not parts.fragment
+
+
+def _redirect(redirect_uri: str, params: dict[str, str]) -> tuple[int, Page]:
+    separator = "&" if urlsplit(redirect_uri).query else "?"
+    return 302, Page(headers={"Location": redirect_uri + separator + urlencode(params)})
+
+
+def _error_page(status: int, code: int, description: str) -> tuple[int, Page]:
+    text = html.escape(f"AADSTS{code}: {description}")
+    return status, Page(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in error"
+                        f"</title></head><body><h1>Sign-in error</h1><p id=\"error\">{text}</p></body></html>\n")

@@ -52,6 +52,9 @@ PREFERRED_PAIRS: dict[tuple[str, str], timedelta] = {
     ("Offline", "OffWork"): timedelta(days=7),
 }
 
+#: No bound is documented for setUserPreferredPresence (§3.3); beyond ten years is refused (*unconfirmed*)
+#: so that every expiry stays a valid date.
+MAX_PREFERRED_EXPIRY = timedelta(days=3653)
 SESSION_DEFAULT_EXPIRY = timedelta(minutes=5)                          # §2.4
 SESSION_EXPIRY_RANGE = (timedelta(minutes=5), timedelta(hours=4))      # §3.3, inclusive
 FADE_IDLE, FADE_AWAY = timedelta(minutes=5), timedelta(minutes=10)     # §3.4
@@ -77,12 +80,21 @@ class Preferred:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class WorkLocation:
+    """One layer's work-location signal (§2.9): a workLocationType and an optional place."""
+
+    work_location_type: str
+    place_id: str | None = None
+
+
 @dataclass
 class UserPresence:
     id: str
     sessions: dict[str, Session] = field(default_factory=dict)
     preferred: Preferred | None = None
     status_message: dict[str, Any] | None = None
+    locations: dict[str, WorkLocation] = field(default_factory=dict)   # layer (manual, automatic, scheduled)
     sequence_number: str = "A0000000000"
     observed: tuple[Any, ...] | None = None      # what the last read showed, to version time-driven changes
 
@@ -95,11 +107,13 @@ class PresenceStore:
         self.auto_create_users = auto_create_users
         self._lock = threading.RLock()
         self._users: dict[str, UserPresence] = {}
+        self._added: set[str] = set()       # users added explicitly (they outlive reset())
         self._sequence = itertools.count(1)
 
     # -- users -----------------------------------------------------------------------------
     def add_user(self, user_id: str) -> UserPresence:
         with self._lock:
+            self._added.add(user_id)
             return self._users.setdefault(user_id, UserPresence(user_id))
 
     def user(self, user_id: str) -> UserPresence:
@@ -109,14 +123,14 @@ class PresenceStore:
             if found is None:
                 if not self.auto_create_users:
                     raise GraphError(404, "NotFound", f"The user '{user_id}' was not found in this tenant.")
-                found = self.add_user(user_id)
+                found = self._users.setdefault(user_id, UserPresence(user_id))
             return found
 
     def reset(self) -> None:
-        """Forget every session, preference and message; registered users stay (empty)."""
+        """Forget every session, preference, message and location, and the users the open tenant made
+        up on first use; users added with ``add_user`` stay (empty)."""
         with self._lock:
-            for user_id in list(self._users):
-                self._users[user_id] = UserPresence(user_id)
+            self._users = {user_id: UserPresence(user_id) for user_id in self._added}
 
     def _bump(self, user: UserPresence) -> None:
         """A new version of the presence object (§3.5: a lexicographically sortable, fixed-width stamp)."""
@@ -161,6 +175,23 @@ class PresenceStore:
         with self._lock:
             user = self.user(user_id)
             user.status_message = {**status, "publishedDateTime": self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+            self._bump(user)
+
+    def set_location(self, user_id: str, layer: str, location: WorkLocation) -> None:
+        """setManualLocation / setAutomaticLocation (§2.9), or the test hook for the scheduled layer:
+        replaces that layer's signal and leaves the others alone ("It doesn't clear manual or
+        scheduled signals")."""
+        with self._lock:
+            user = self.user(user_id)
+            user.locations[layer] = location
+            self._bump(user)
+
+    def clear_locations(self, user_id: str, layers: tuple[str, ...]) -> None:
+        """clearAutomaticLocation (the automatic layer) and clearLocation (manual and automatic), §2.9."""
+        with self._lock:
+            user = self.user(user_id)
+            for layer in layers:
+                user.locations.pop(layer, None)
             self._bump(user)
 
     def add_client_session(self, user_id: str, availability: str = "Available", activity: str = "Available",
@@ -217,7 +248,7 @@ class PresenceStore:
                 "activity": activity,
                 "statusMessage": status,
                 "outOfOfficeSettings": {"message": None, "isOutOfOffice": False},
-                "workLocation": {"workLocationType": "unspecified", "source": "none", "placeId": None},
+                "workLocation": _work_location(user.locations),
                 "sequenceNumber": user.sequence_number,
             }
 
@@ -331,6 +362,42 @@ def expiry_instant(value: Mapping[str, Any]) -> datetime | None:
     return moment.replace(tzinfo=tz).astimezone(timezone.utc)
 
 
+#: Work-location layers, strongest first: "manual > automatic > scheduled" (§2.9).
+LOCATION_LAYERS = ("manual", "automatic", "scheduled")
+#: workLocationType values (§1.4); setters accept all of them in beta and these three in v1.0 (§2.9).
+WORK_LOCATION_TYPES = ("unspecified", "office", "remote", "timeOff", "unknownFutureValue")
+V1_WORK_LOCATION_TYPES = ("office", "remote", "timeOff")
+
+
+def _work_location(locations: Mapping[str, WorkLocation]) -> dict[str, Any]:
+    """The aggregated userWorkLocation (§2.9): the strongest layer that has a signal, else none/unspecified.
+
+    One signal per layer is kept (the last one set), so "more precise wins within a layer" does
+    not arise here (*unconfirmed*: how several clients' automatic signals combine). Signals stay
+    until cleared (*unconfirmed*: clearLocation speaks of "the current date").
+    """
+    for layer in LOCATION_LAYERS:
+        found = locations.get(layer)
+        if found is not None:
+            return {"workLocationType": found.work_location_type, "source": layer, "placeId": found.place_id}
+    return {"workLocationType": "unspecified", "source": "none", "placeId": None}
+
+
+def parse_location(body: Mapping[str, Any], version: str) -> WorkLocation:
+    """A setManualLocation / setAutomaticLocation body: workLocationType (required; v1.0 takes office,
+    remote, timeOff; beta every value of the enum) and an optional placeId (§2.9)."""
+    allowed = V1_WORK_LOCATION_TYPES if version == "v1.0" else WORK_LOCATION_TYPES
+    raw = _required_text(body, "workLocationType")
+    value = {v.lower(): v for v in WORK_LOCATION_TYPES}.get(raw.strip().lower())
+    if value not in allowed:
+        raise GraphError(400, "InvalidArgument", f"[WorkLocationType]: '{raw}' is not supported by this version "
+                         f"({version}); use one of {', '.join(allowed)}.")
+    place = _get(body, "placeId")
+    if place is not None and not isinstance(place, str):
+        raise GraphError(400, "InvalidArgument", "[PlaceId]: The PlaceId field must be a string.")
+    return WorkLocation(value, place or None)
+
+
 def _faded(session: Session, now: datetime) -> tuple[str, str]:
     """The fade of an idle Available app session; a simulated Teams client keeps itself active."""
     if session.availability != "Available" or session.expires_at is None:
@@ -384,6 +451,6 @@ def _duration(body: Mapping[str, Any], default: timedelta,
         raise GraphError(400, "InvalidArgument",
                          f"[ExpirationDuration]: '{raw}' is not a valid ISO 8601 duration.")
     low, high = bounds
-    if value < low or (high is not None and value > high):
+    if value < low or value > (high if high is not None else MAX_PREFERRED_EXPIRY):
         raise GraphError(400, "InvalidArgument", "The provided [ExpirationDuration] is out of range.")
     return value

@@ -16,24 +16,22 @@ so a separate process, e.g. a PowerShell dry run, can read the request log and s
 from __future__ import annotations
 
 import json
-import socket
-import ssl
-import struct
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qsl, unquote
 
-from . import control
+from . import control, wire
 from .clock import Clock
 from .faults import FaultRule, Faults
-from .graph_api import JSON_TYPE, GraphApi
-from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Tenant
-from .presence import Preferred, PresenceStore, Session
+from .graph_api import GraphApi
+from .identity import DEFAULT_UPN, DEFAULT_USER_ID, PRESENCE_ROLES, App, DeviceCode, Page, Tenant
+from .presence import WORK_LOCATION_TYPES, Preferred, PresenceStore, Session, WorkLocation
+from .queries import MAX_TOP
 from .throttling import DOCUMENTED_READS, DOCUMENTED_TOTAL, DOCUMENTED_WINDOW, RateLimits
-from .tls import tls_files
+from .tls import server_context, tls_files
 from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE
 
 if TYPE_CHECKING:
@@ -43,11 +41,19 @@ DEFAULT_TENANT_ID = "e7b1d0a3-5c2f-4f0e-9a61-3d8c2b4a9f10"
 DEFAULT_CLIENT_ID = "0c9d7a52-3b8e-4d61-a2f4-7e5b1c3d9a80"
 #: How often an idle serve loop checks for stop(): the cost of stop() in every test that uses an emulator.
 _POLL_SECONDS = 0.02
+#: The request logs keep at most this many requests each (the oldest go first)...
+REQUEST_LOG_LIMIT = 10_000
+#: ...and at most this many bytes of each body (``RecordedRequest.body_length`` has the full length).
+LOG_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the emulator received it (``headers`` keys are lower-case)."""
+    """One request as the emulator received it (``headers`` keys are lower-case).
+
+    ``body`` is trimmed to ``LOG_BODY_BYTES`` and empty for requests answered 401 (nobody signed in
+    sent them); ``body_length`` is the length received (None: same as ``len(body)``).
+    """
 
     method: str
     path: str
@@ -56,25 +62,67 @@ class RecordedRequest:
     status: int | None = None          # None when the connection was reset
     fault: str | None = None           # the injected fault kind, if one fired
     time: datetime | None = None       # the emulator clock at arrival
+    body_length: int | None = None
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
+
+
+class RequestLog(list[RecordedRequest]):
+    """A request log bounded in entries (``REQUEST_LOG_LIMIT``) and in body bytes per entry."""
+
+    def __init__(self, limit: int = REQUEST_LOG_LIMIT) -> None:
+        super().__init__()
+        self.limit = limit
+        #: Requests dropped from the front so far (``dropped + index`` numbers a request for good).
+        self.dropped = 0
+
+    def add(self, request: RecordedRequest) -> None:
+        if len(request.body) > LOG_BODY_BYTES:
+            request = replace(request, body=request.body[:LOG_BODY_BYTES], body_length=len(request.body))
+        self.append(request)
+        excess = len(self) - self.limit
+        if excess > 0:
+            # Drop a tenth at once, so a full log does not move every entry on every request.
+            excess = max(excess, self.limit // 10)
+            del self[:excess]
+            self.dropped += excess
+
+    def clear(self) -> None:
+        self.dropped += len(self)
+        super().clear()
 
 
 class Emulator:
     """A local Microsoft Graph presence service and Entra ID tenant (see the module docstring)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, login_port: int = 0, strict: bool = False,
-                 clock: Clock | None = None, seed: int = 0, tenant_id: str = DEFAULT_TENANT_ID) -> None:
+                 clock: Clock | None = None, seed: int = 0, tenant_id: str = DEFAULT_TENANT_ID,
+                 allow_remote_control: bool = False, max_body_bytes: int = wire.MAX_BODY_BYTES,
+                 request_log_limit: int = REQUEST_LOG_LIMIT) -> None:
+        """Bind both ports (``OSError`` when a port is taken; ``OverflowError`` when out of range).
+
+        ``allow_remote_control`` lets non-loopback clients (and non-loopback ``Host`` names) use the
+        ``/_emulator/`` control API; off by default. ``max_body_bytes`` caps request bodies (413 above);
+        ``request_log_limit`` bounds each request log.
+        """
         self.clock = clock or Clock()
         self.strict = strict
-        self.requests: list[RecordedRequest] = []
-        self.login_requests: list[RecordedRequest] = []
+        self.allow_remote_control = allow_remote_control
+        self.requests = RequestLog(request_log_limit)
+        self.login_requests = RequestLog(request_log_limit)
         self.faults = Faults(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._graph_httpd = _Server((host, port), _handler(self._serve_graph))
-        self._login_httpd = _TlsServer((host, login_port), _handler(self._serve_login), tls_files().server_context())
+        self._graph_httpd = wire.Server((host, port), self._serve_graph, wire.graph_error_body)
+        try:
+            self._login_httpd = wire.TlsServer((host, login_port), self._serve_login, wire.oauth_error_body,
+                                               server_context(host))
+        except BaseException:
+            self._graph_httpd.server_close()
+            raise
+        for httpd in (self._graph_httpd, self._login_httpd):
+            httpd.max_body_bytes = max_body_bytes
         self.tenant = Tenant(self.clock, tenant_id=tenant_id, login_url=self.login_url, strict=strict)
         self.store = PresenceStore(self.clock, auto_create_users=not strict)
         self.api = GraphApi(self.store, self.tenant, self.faults, self.clock, self._audiences, lambda: self.graph_url)
@@ -84,12 +132,18 @@ class Emulator:
     # -- addresses -------------------------------------------------------------------------
     @property
     def graph_url(self) -> str:
-        return _url("http", self._graph_httpd)
+        """``http://127.0.0.1:<port>`` (a wildcard bind address is shown as loopback, which works)."""
+        return wire.url("http", self._graph_httpd)
 
     @property
     def login_url(self) -> str:
         """The https authority host; msal's authority is ``f"{login_url}/{tenant_id}"``."""
-        return _url("https", self._login_httpd)
+        return wire.url("https", self._login_httpd)
+
+    @property
+    def bind_host(self) -> str:
+        """The address both ports are bound to, as given (``0.0.0.0`` listens on every interface)."""
+        return str(self._graph_httpd.server_address[0])
 
     @property
     def authority(self) -> str:
@@ -179,8 +233,13 @@ class Emulator:
 
     def set_rate_limits(self, reads: int | None = DOCUMENTED_READS, total: int | None = DOCUMENTED_TOTAL,
                         window: float = DOCUMENTED_WINDOW, *, enabled: bool = True) -> None:
-        """Throttle per app like Graph (see ``throttling.py``); off until called; ``enabled=False`` turns it off."""
-        self.api.throttle.configure(RateLimits(reads, total, timedelta(seconds=window)) if enabled else None)
+        """Throttle per app like Graph (see ``throttling.py``); off until called; ``enabled=False`` turns it off.
+
+        ``reads`` (GETs and getPresencesByUserId) and ``total`` are requests per ``window`` seconds per
+        application; None lifts that limit. ``ValueError`` for a count below 1 or a window that is not
+        a finite number of seconds in (0, 86400]; nothing changes then.
+        """
+        self.api.throttle.configure(RateLimits.checked(reads, total, window) if enabled else None)
 
     def presence(self, user_id: str) -> dict[str, Any]:
         """The presence resource as another user would read it now."""
@@ -196,6 +255,25 @@ class Emulator:
                            session_id: str = "teams-client") -> None:
         """Simulate the user signed in to a Teams client: a session that never expires (§3.4)."""
         self.store.add_client_session(user_id, availability, activity, session_id)
+
+    def set_scheduled_location(self, user_id: str, work_location_type: str, place_id: str | None = None) -> None:
+        """Simulate the user's scheduled work location (working hours and location, §2.9): the layer
+        below the automatic and manual signals the location actions set. ``ValueError`` for a type
+        that is not one of ``presence.WORK_LOCATION_TYPES``."""
+        if work_location_type not in WORK_LOCATION_TYPES:
+            raise ValueError(f"work_location_type must be one of {', '.join(WORK_LOCATION_TYPES)}")
+        self.store.set_location(user_id, "scheduled", WorkLocation(work_location_type, place_id))
+
+    @property
+    def page_size(self) -> int:
+        """Items per page of ``GET /communications/presences`` without ``$top`` (default 100)."""
+        return self.api.page_size
+
+    @page_size.setter
+    def page_size(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_TOP:
+            raise ValueError(f"page_size must be a whole number from 1 to {MAX_TOP}, got {size!r}")
+        self.api.page_size = size
 
     @property
     def presences(self) -> dict[str, dict[str, Any]]:
@@ -247,31 +325,34 @@ class Emulator:
         self.stop()
 
     # -- HTTP ------------------------------------------------------------------------------
-    def _record(self, log: list[RecordedRequest], request: RecordedRequest) -> None:
+    def _record(self, log: RequestLog, request: RecordedRequest) -> None:
         with self._lock:
-            log.append(request)
+            log.add(request)
 
     def _serve_graph(self, handler: BaseHTTPRequestHandler, method: str, path: str,
                      headers: dict[str, str], body: bytes) -> None:
-        if path.startswith(control.PREFIX):
-            status, payload = control.handle(self, method, path, body)
-            _send(handler, status, payload, {})
+        route = control.route(path)
+        if route is not None:
+            status, payload = control.handle(self, method, route, headers, body, handler.client_address[0])
+            wire.send(handler, status, payload, {})
             return
         arrived = self.clock.now()
         fault = self.faults.pick(method, unquote(path.split("?", 1)[0]))
         if fault is not None and fault.kind == "reset":
             self._record(self.requests, RecordedRequest(method, path, headers, body, None, "reset", arrived))
-            _reset(handler)
+            wire.reset(handler)
             return
         if fault is not None and fault.kind != "slow":
             response = self.api.fault(fault.kind, fault.retry_after, headers)
         else:
             response = self.api.handle(method, path, headers, body)
-        self._record(self.requests, RecordedRequest(method, path, headers, body, response.status,
-                                                    fault.kind if fault else None, arrived))
+        kept = b"" if response.status == 401 else body    # nobody signed in: keep no body (issue 19.4)
+        self._record(self.requests, RecordedRequest(method, path, headers, kept, response.status,
+                                                    fault.kind if fault else None, arrived, len(body)))
         if fault is not None and fault.kind == "slow":
             self._stopping.wait(fault.delay)
-        _send(handler, response.status, response.body, response.headers)
+        wire.send(handler, response.status, response.body, response.headers,
+                  response.headers.get("Content-Type", wire.JSON_TYPE))
 
     def _serve_login(self, handler: BaseHTTPRequestHandler, method: str, path: str,
                      headers: dict[str, str], body: bytes) -> None:
@@ -279,104 +360,14 @@ class Emulator:
         if method == "GET" and path.split("?", 1)[0] == "/devicelogin":
             page = ("This is the pwshcompat emulator's sign-in page. Device codes are approved by the test "
                     "or script that runs the emulator: emu.approve_device_code(user_code), or POST "
-                    "/_emulator/device-codes/approve on the Graph URL.\n").encode()
-            handler.send_response(200)
-            handler.send_header("Content-Type", "text/plain; charset=utf-8")
-            handler.send_header("Content-Length", str(len(page)))
-            handler.end_headers()
-            handler.wfile.write(page)
+                    "/_emulator/device-codes/approve {\"userCode\": ...} on the Graph URL.\n").encode()
+            wire.send(handler, 200, page, {}, content_type="text/plain; charset=utf-8")
             return
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         status, payload = self.tenant.handle(method, path, form, headers, self.login_url)
-        _send(handler, status, payload, {"Cache-Control": "no-store"}, content_type="application/json; charset=utf-8")
-
-
-# -- HTTP plumbing -----------------------------------------------------------------------------
-_Serve = Callable[[BaseHTTPRequestHandler, str, str, dict[str, str], bytes], None]
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128    # the default 5 drops connections when parallel clients start together
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up (timeouts, resets) are normal here; anything else is still reported."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError)):
-            super().handle_error(request, client_address)
-
-
-class _TlsServer(_Server):
-    """TLS with the handshake in the request's own thread, so one slow client cannot stall accept()."""
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 context: ssl.SSLContext) -> None:
-        super().__init__(address, handler)
-        self._context = context
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        return self._context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        try:
-            request.settimeout(30)
-            request.do_handshake()
-        except (ssl.SSLError, OSError):
+        if isinstance(payload, Page):  # the authorize endpoint: a sign-in page or a redirect
+            wire.send(handler, status, payload.body.encode(), {**payload.headers, "Cache-Control": "no-store"},
+                      content_type=payload.content_type)
             return
-        super().finish_request(request, client_address)
-
-
-def _url(scheme: str, httpd: ThreadingHTTPServer) -> str:
-    host, port = httpd.server_address[:2]
-    return f"{scheme}://{host}:{port}"
-
-
-def _handler(serve: _Serve) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = 60
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in separate writes; without this, Nagle + delayed ACK add ~40 ms.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            serve(self, self.command, self.path, headers, body)
-
-        do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str],
-          content_type: str = JSON_TYPE) -> None:
-    data = json.dumps(payload).encode() if payload is not None else b""
-    handler.send_response(status)
-    for name, value in headers.items():
-        if name.lower() != "content-type":
-            handler.send_header(name, value)
-    if data:
-        handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
-
-
-def _reset(handler: BaseHTTPRequestHandler) -> None:
-    """Drop the connection with a TCP RST (SO_LINGER 0), as a failing load balancer would."""
-    handler.close_connection = True
-    try:
-        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        handler.connection.close()
-    except OSError:
-        pass
+        wire.send(handler, status, payload, {"Cache-Control": "no-store"},
+                  content_type="application/json; charset=utf-8")

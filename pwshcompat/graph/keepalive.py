@@ -60,7 +60,7 @@ def map_error(exc: BaseException, request: Request) -> TransportError | None:
     if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError since Python 3.10
         return transport.timeout_error(request)
     if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
-        return transport.tls_error()
+        return transport.tls_error(request, exc)
     if isinstance(exc, (OSError, http.client.HTTPException)):
         return transport.connection_error(request, str(exc), refused=isinstance(exc, ConnectionRefusedError),
                                           unresolved=isinstance(exc, socket.gaierror))

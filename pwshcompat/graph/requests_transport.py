@@ -47,7 +47,7 @@ def map_error(exc: BaseException, request: Request) -> TransportError | None:
     if isinstance(exc, (exceptions.Timeout, u3.TimeoutError, TimeoutError)):
         return transport.timeout_error(request)
     if isinstance(exc, (exceptions.SSLError, u3.SSLError, ssl.SSLError, ssl.CertificateError)):
-        return transport.tls_error()
+        return transport.tls_error(request, exc)
     if isinstance(exc, (exceptions.InvalidURL, exceptions.MissingSchema, exceptions.InvalidSchema,
                         exceptions.URLRequired, u3.LocationValueError)):
         return transport.invalid_uri(request)

@@ -194,8 +194,16 @@ def timeout_error(request: Request) -> TransportError:
                           f"{request.timeout:g} seconds elapsing.", "System.Threading.Tasks.TaskCanceledException")
 
 
-def tls_error() -> TransportError:
-    return TransportError("The SSL connection could not be established, see inner exception.")
+def tls_error(request: Request, exc: BaseException) -> TransportError:
+    """.NET's text; when the server is a pwshcompat emulator whose CA is not trusted, a sentence
+    naming the CA file to trust (``pwshcompat.emulator.tls.untrusted_emulator_hint``)."""
+    try:  # lazy, and only present with the emulator's dependencies
+        from ..emulator.tls import untrusted_emulator_hint
+
+        hint = untrusted_emulator_hint(request.url, exc)
+    except ImportError:
+        hint = None
+    return TransportError("The SSL connection could not be established, see inner exception." + (f" {hint}" if hint else ""))
 
 
 def connection_error(request: Request, text: str, *, refused: bool = False, unresolved: bool = False) -> TransportError:

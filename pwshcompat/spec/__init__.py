@@ -1,17 +1,26 @@
-"""Command metadata as data: one JSON file per command in ``spec/commands/<Verb-Noun>.json``.
+"""Command metadata as data: one JSON file per command in ``spec/commands/<Verb-Noun>.json`` (format 2).
 
 The files describe the parameter surface of a cmdlet the way PowerShell's ``CommandMetadata``
 does (names, .NET types, parameter sets, mandatory and pipeline flags per set, aliases,
-positions, ``DontShow``), plus the command's ``[CmdletBinding()]`` facts and, for Graph API
-cmdlets, the REST operation it calls. Graph cmdlet specs are generated from the help page by
-``python3 -m pwshcompat.spec.generate``; the rest are hand-written and say so in ``source``.
+positions, ``DontShow``, the original's ``[Category]``), plus the command's ``[CmdletBinding()]``
+facts and, for Graph API cmdlets, the ``graph`` section: the REST operation of each parameter set,
+the path parameters and the identity property each comes from, the request body (whole-body
+parameter, expanded members, additional properties), the query options, the header parameters
+and the kind of response. ``spec/schema.json`` is the JSON Schema of these files.
 
-The binder and the PowerShell module generator both read these files, so the parameter surface is
-written down once. Unknown keys are ignored, so owners may add optional keys.
+Graph cmdlet specs are generated from the help pages by ``python3 -m pwshcompat.spec.generate``;
+the rest are hand-written and say so in ``source``. The request and response models the specs name
+are defined once, in ``spec/models.json`` (:func:`model`).
+
+The binder, the operation runner, the Python API and the PowerShell module generator all read
+these files, so the surface of a cmdlet is written down once. Unknown keys are ignored (and kept
+in :attr:`CommandSpec.extra`), so owners may add optional keys.
 
     >>> spec = load("Set-MgBetaCommunicationPresenceUserPreferredPresence")
     >>> spec.default_parameter_set, spec.parameter("rhv").name
     ('SetExpanded', 'ResponseHeadersVariable')
+    >>> spec.graph.operation_for("SetViaIdentity").path
+    '/communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence'
 """
 
 from __future__ import annotations
@@ -25,18 +34,27 @@ from typing import Any
 __all__ = [
     "ALL_SETS",
     "CommandSpec",
+    "GraphSpec",
+    "Model",
+    "ModelProperty",
     "Operation",
     "ParameterSpec",
+    "PathParameter",
     "SetMembership",
     "SWITCH_TYPE",
     "from_dict",
     "load",
+    "model",
+    "model_names",
     "names",
 ]
 
 ALL_SETS = "__AllParameterSets"
 SWITCH_TYPE = "System.Management.Automation.SwitchParameter"
+FORMAT_VERSION = 2
 COMMANDS_DIR = Path(__file__).with_name("commands")
+MODELS_FILE = Path(__file__).with_name("models.json")
+SCHEMA_FILE = Path(__file__).with_name("schema.json")
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,8 @@ class ParameterSpec:
     dont_show: bool = False
     position: int | None = None
     description: str = ""
+    category: str | None = None
+    """The original's ``[Category()]`` (Path, Body, Query, Header, Runtime), or None."""
     validate_not_null: bool = False
     validate_not_null_or_empty: bool = False
     validate_range: tuple[Any, Any] | None = None
@@ -78,15 +98,86 @@ class ParameterSpec:
         return ALL_SETS in self.sets
 
 
+CODECS = frozenset({"string", "boolean", "int32", "duration", "dateTime", "string[]"})
+
+
+@dataclass(frozen=True)
+class ModelProperty:
+    """One property of a Graph model: its PowerShell name, its JSON name and its type.
+
+    ``type`` is a codec name (``string``, ``boolean``, ``int32``, ``duration`` (ISO 8601 on the
+    wire, ``TimeSpan`` in PowerShell), ``dateTime``, ``string[]``) or the name of another model.
+    """
+
+    name: str
+    wire: str
+    type: str
+    read_only: bool = False
+
+    @property
+    def is_model(self) -> bool:
+        return self.type not in CODECS
+
+
 @dataclass(frozen=True)
 class Operation:
-    """The REST call a Graph cmdlet makes; ``{set}`` in the internal names is the parameter set."""
+    """The REST call one parameter set makes.
+
+    ``path`` is the OpenAPI path template (``/users/{user-id}/presence``), shown as is in the
+    WhatIf text; ``body`` says where the request body comes from: ``"none"``, ``"whole"`` (the
+    ``-BodyParameter`` value) or ``"expanded"`` (one parameter per body member, plus
+    ``-AdditionalProperties``); ``via_identity`` sets take path values from ``-InputObject``.
+
+    ``response`` is one of ``passThru`` (no content; ``$true`` under ``-PassThru``), ``model``
+    (one object of the spec's ``response_model``), ``collection`` (a ``value`` array with
+    ``@odata.nextLink`` paging and the original's ``-All``/``-PageSize``/``-CountVariable``),
+    ``values`` (an action's ``value`` array) and ``count`` (a ``text/plain`` integer).
+    """
 
     method: str
-    api_version: str
     path: str
+    via_identity: bool = False
+    body: str = "none"
+    response: str = "passThru"
+
+
+@dataclass(frozen=True)
+class PathParameter:
+    """``{name}`` in a path template, filled from ``-<parameter>`` or ``InputObject.<identity_property>``."""
+
+    name: str
+    parameter: str
+    identity_property: str
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """What the operation runner needs to call Graph for a cmdlet (the ``graph`` key of a spec)."""
+
+    api_version: str
+    namespace: str
+    """The module's .NET namespace (``Microsoft.Graph.Beta.PowerShell``): models are in ``.Models``."""
     internal_command: str
     internal_type: str
+    operations: dict[str, Operation]
+    path_parameters: tuple[PathParameter, ...] = ()
+    identity_parameter: str | None = None
+    identity_properties: tuple[ModelProperty, ...] = ()
+    """The identity type's properties (the help page's INPUTOBJECT notes); none reads another."""
+    body_parameter: str | None = None
+    body_model: str | None = None
+    body_members: dict[str, str] = field(default_factory=dict)
+    """Expanded body parameter -> the body model's property it sets."""
+    additional_properties_parameter: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    """Parameter -> query option (``$select``, ``$filter``, ...)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Parameter -> request header (``IfMatch`` -> ``If-Match``)."""
+    response_model: str | None = None
+
+    def operation_for(self, parameter_set: str) -> Operation:
+        """The operation of ``parameter_set`` (KeyError for a set the cmdlet does not have)."""
+        return self.operations[parameter_set]
 
     def internal_command_for(self, parameter_set: str) -> str:
         return self.internal_command.replace("{set}", parameter_set)
@@ -94,10 +185,15 @@ class Operation:
     def internal_type_for(self, parameter_set: str) -> str:
         return self.internal_type.replace("{set}", parameter_set)
 
+    def what_if_target(self, parameter_set: str) -> str:
+        """The original's ShouldProcess target: ``Call remote '<METHOD> <path template>' operation``."""
+        op = self.operation_for(parameter_set)
+        return f"Call remote '{op.method} {op.path}' operation"
+
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """A command's metadata. Parameters keep the help page's SYNTAX order."""
+    """A command's metadata. Parameters keep the original's declaration order."""
 
     name: str
     module: str
@@ -109,7 +205,7 @@ class CommandSpec:
     supports_should_process: bool = False
     confirm_impact: str = "Medium"
     output_type: tuple[str, ...] = ()
-    operation: Operation | None = None
+    graph: GraphSpec | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def parameter(self, name: str) -> ParameterSpec:
@@ -140,6 +236,7 @@ def _parameter(raw: dict[str, Any]) -> ParameterSpec:
         dont_show=bool(raw.get("dontShow", False)),
         position=raw.get("position"),
         description=raw.get("description", ""),
+        category=raw.get("category"),
         validate_not_null=bool(raw.get("validateNotNull", False)),
         validate_not_null_or_empty=bool(raw.get("validateNotNullOrEmpty", False)),
         validate_range=tuple(vrange) if vrange is not None else None,  # type: ignore[arg-type]
@@ -148,18 +245,39 @@ def _parameter(raw: dict[str, Any]) -> ParameterSpec:
     )
 
 
+def _graph(raw: dict[str, Any]) -> GraphSpec:
+    body = raw.get("body") or {}
+    identity = raw.get("identity") or {}
+    return GraphSpec(
+        api_version=raw["apiVersion"],
+        namespace=raw["namespace"],
+        internal_command=raw["internalCommand"],
+        internal_type=raw["internalType"],
+        operations={name: Operation(op["method"], op["path"], bool(op.get("viaIdentity", False)), op.get("body", "none"),
+                                    op.get("response", "passThru"))
+                    for name, op in raw["operations"].items()},
+        path_parameters=tuple(PathParameter(p["name"], p["parameter"], p["identityProperty"])
+                              for p in raw.get("pathParameters") or ()),
+        identity_parameter=identity.get("parameter"),
+        identity_properties=tuple(ModelProperty(p["name"], p["name"], p["type"]) for p in identity.get("properties") or ()),
+        body_parameter=body.get("parameter"),
+        body_model=body.get("model"),
+        body_members=dict(body.get("members") or {}),
+        additional_properties_parameter=body.get("additionalProperties"),
+        query=dict(raw.get("query") or {}),
+        headers=dict(raw.get("headers") or {}),
+        response_model=raw.get("responseModel"),
+    )
+
+
 _KNOWN_KEYS = {
-    "name", "module", "source", "defaultParameterSet", "parameterSets", "parameters", "positionalBinding",
-    "supportsShouldProcess", "confirmImpact", "outputType", "operation",
+    "formatVersion", "name", "module", "source", "defaultParameterSet", "parameterSets", "parameters",
+    "positionalBinding", "supportsShouldProcess", "confirmImpact", "outputType", "graph",
 }
 
 
 def from_dict(raw: dict[str, Any]) -> CommandSpec:
-    """Build a :class:`CommandSpec` from the JSON shape agreed in the shared contracts."""
-    op = raw.get("operation")
-    operation = None
-    if op:
-        operation = Operation(op["method"], op["apiVersion"], op["path"], op["internalCommand"], op["internalType"])
+    """Build a :class:`CommandSpec` from the JSON shape ``spec/schema.json`` describes."""
     parameters = tuple(_parameter(p) for p in raw["parameters"])
     sets = tuple(raw.get("parameterSets") or ())
     default = raw.get("defaultParameterSet") or ALL_SETS
@@ -174,7 +292,7 @@ def from_dict(raw: dict[str, Any]) -> CommandSpec:
         supports_should_process=bool(raw.get("supportsShouldProcess", False)),
         confirm_impact=raw.get("confirmImpact", "Medium"),
         output_type=tuple(raw.get("outputType") or ()),
-        operation=operation,
+        graph=_graph(raw["graph"]) if raw.get("graph") else None,
         extra={k: v for k, v in raw.items() if k not in _KNOWN_KEYS},
     )
 
@@ -199,3 +317,57 @@ def load(name: str) -> CommandSpec:
     if path is None:
         raise KeyError(name)
     return from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+
+@dataclass(frozen=True)
+class Model:
+    """A Graph model (AutoRest class name, e.g. ``MicrosoftGraphPresence``): properties in wire order."""
+
+    name: str
+    properties: tuple[ModelProperty, ...]
+    additional_properties: bool = True
+    identity: bool = False
+
+    def property(self, name: str) -> ModelProperty:
+        """The property named ``name`` (case-insensitive), by PowerShell or wire name."""
+        wanted = name.lower()
+        for p in self.properties:
+            if p.name.lower() == wanted or p.wire.lower() == wanted:
+                return p
+        raise KeyError(name)
+
+
+@lru_cache(maxsize=1)
+def _models() -> dict[str, Model]:
+    raw = json.loads(MODELS_FILE.read_text(encoding="utf-8"))
+    out = {}
+    for name, m in raw["models"].items():
+        out[name] = Model(
+            name=name,
+            properties=tuple(ModelProperty(p["name"], p["wire"], p["type"], bool(p.get("readOnly", False)))
+                             for p in m["properties"]),
+            additional_properties=bool(m.get("additionalProperties", True)),
+            identity=bool(m.get("identity", False)),
+        )
+    return out
+
+
+def model(name: str) -> Model:
+    """The model ``name`` (an AutoRest class name, with or without the interface's ``I``).
+
+    Raises ``KeyError`` for a model ``spec/models.json`` does not define.
+    """
+    models = _models()
+    if name in models:
+        return models[name]
+    if name.startswith("I") and name[1:] in models:
+        return models[name[1:]]
+    raise KeyError(name)
+
+
+def model_names() -> list[str]:
+    return sorted(_models())

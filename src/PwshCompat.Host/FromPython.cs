@@ -24,6 +24,9 @@ namespace PwshCompat.Host
             Dict = builtins.GetAttr("dict");
             TimeSpan = conversion.GetAttr("TimeSpan");
             ObjectData = bridge.GetAttr("PSObjectData");
+            ModelData = bridge.GetAttr("ModelData");
+            using var datetime = Py.Import("datetime");
+            DateTime = datetime.GetAttr("datetime");
             HeaderDictionary = bridge.GetAttr("HeaderDictionary");
         }
 
@@ -36,11 +39,22 @@ namespace PwshCompat.Host
         public PyObject Dict { get; }
         public PyObject TimeSpan { get; }
         public PyObject ObjectData { get; }
+        public PyObject ModelData { get; }
+        public PyObject DateTime { get; }
         public PyObject HeaderDictionary { get; }
     }
 
     internal static class FromPython
     {
+        /// <summary>The generated model class a ModelData names (its first type name), if this assembly has it.</summary>
+        private static Type? ModelType(PyObject value)
+        {
+            using var names = value.GetAttr("type_names");
+            using var first = names[0];
+            Type? type = typeof(GraphModel).Assembly.GetType(first.ToString()!, throwOnError: false);
+            return type is not null && typeof(GraphModel).IsAssignableFrom(type) && !type.IsAbstract ? type : null;
+        }
+
         public static object? Convert(PyObject value, PythonTypes types)
         {
             if (value.IsNone())
@@ -92,6 +106,28 @@ namespace PwshCompat.Host
                     }
                 }
                 return headers;
+            }
+            if (value.IsInstance(types.DateTime))
+            {
+                using var iso = value.InvokeMethod("isoformat");
+                return System.DateTime.Parse(iso.As<string>(), System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime();
+            }
+            if (value.IsInstance(types.ModelData) && ModelType(value) is Type modelType)
+            {
+                // A Graph model object: an instance of the generated model class with typed properties.
+                var typed = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+                using var pairs = value.InvokeMethod("items");
+                foreach (PyObject pair in pairs.Each())
+                {
+                    using (pair)
+                    using (var key = pair[0])
+                    using (var v = pair[1])
+                    {
+                        typed[key.ToString()!] = Convert(v, types);
+                    }
+                }
+                return GraphModel.FromValues(modelType, typed);
             }
             if (value.IsInstance(types.ObjectData))
             {

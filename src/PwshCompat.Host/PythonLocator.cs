@@ -4,7 +4,9 @@
 //   2. module/bin/python.paths or python.json, written by scripts/setup from the Python that has
 //      the dependencies;
 //   3. discovery: PWSHCOMPAT_PYTHON, then python3 on PATH, then /usr/bin/python3: the first that
-//      imports requests and msal is asked where its shared libpython is.
+//      imports requests, msal and pwshcompat (from its site-packages, or the folder above the
+//      module's, a checkout) is asked where its shared libpython is. A module installed from a
+//      PowerShell package has no python.paths and relies on this.
 // Done in C# rather than in the module's script so an import loads no extra PowerShell modules
 // (ConvertFrom-Json, Join-Path and friends each cost a module load on a cold start).
 using System;
@@ -32,7 +34,8 @@ namespace PwshCompat.Host
     {
         private const string Probe =
             "import json, os, site, sys, sysconfig\n" +
-            "import requests, msal\n" +
+            "sys.path.append(sys.argv[1])\n" +
+            "import requests, msal, pwshcompat\n" +
             "libdir, name = sysconfig.get_config_var('LIBDIR') or '', sysconfig.get_config_var('LDLIBRARY') or ''\n" +
             "cands = [os.path.join(libdir, name), os.path.join(libdir, 'libpython%d.%d.so.1.0' % sys.version_info[:2])]\n" +
             "dll = next((c for c in cands if c.endswith(('.so', '.so.1.0', '.dylib')) and os.path.exists(c)), '')\n" +
@@ -46,7 +49,7 @@ namespace PwshCompat.Host
             string? interpreter = Environment.GetEnvironmentVariable("PWSHCOMPAT_PYTHON");
             if (!string.IsNullOrEmpty(pydll))
             {
-                var asked = string.IsNullOrEmpty(interpreter) ? null : Ask(interpreter);
+                var asked = string.IsNullOrEmpty(interpreter) ? null : Ask(interpreter, moduleDirectory);
                 return new PythonLocation(pydll, asked?.SitePackages ?? Array.Empty<string>());
             }
             // python.paths (libpython, then one site-packages folder a line) says the same as
@@ -78,7 +81,7 @@ namespace PwshCompat.Host
             candidates.Add("/usr/bin/python3");
             foreach (string candidate in candidates)
             {
-                var found = Ask(candidate);
+                var found = Ask(candidate, moduleDirectory);
                 if (found is not null && found.PythonDll.Length > 0)
                 {
                     return found;
@@ -87,13 +90,14 @@ namespace PwshCompat.Host
             return null;
         }
 
-        private static PythonLocation? Ask(string interpreter)
+        private static PythonLocation? Ask(string interpreter, string moduleDirectory)
         {
             try
             {
                 var start = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
                 start.ArgumentList.Add("-c");
                 start.ArgumentList.Add(Probe);
+                start.ArgumentList.Add(Path.GetDirectoryName(Path.GetFullPath(moduleDirectory)) ?? moduleDirectory);
                 using var process = Process.Start(start);
                 if (process is null)
                 {

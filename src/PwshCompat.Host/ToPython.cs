@@ -68,7 +68,8 @@ namespace PwshCompat.Host
                         ("Subject", certificate.Subject),
                         ("Pkcs12", ExportPkcs12(certificate)));
                 case IRawModel model:
-                    return Convert(model.RawValue, timeSpanType, depth);
+                    // The caller's value as given, or a model's typed values once it was built or changed in PowerShell.
+                    return Convert(model.RawValue ?? (model as GraphModel)?.ToDictionary(), timeSpanType, depth);
                 case Enum or Guid or Uri:
                     return new PyString(value.ToString()!);
                 case ScriptBlock or Delegate:

@@ -14,12 +14,13 @@ from ._support import CMD, PATH, emu, graph  # noqa: F401 - fixtures
 
 
 def test_exported_members_are_deliberate() -> None:
+    from pwshcompat import spec
+
+    cmdlets = sorted(n.replace("-", "_", 1) for n in spec.names())
+    assert len(cmdlets) == 54 + 10  # the presence family and the authentication commands
     assert sorted(pwshcompat.__all__) == sorted([
         "invoke", "invoke_pipeline", "variables", "ParameterBindingError", "CommandError", "ErrorCategory",
-        "ErrorRecord", "PSError", "PSWarning", "TerminatingError", "Add_MgEnvironment", "Connect_MgGraph",
-        "Disconnect_MgGraph", "Get_MgContext", "Get_MgEnvironment", "Get_MgRequestContext", "Invoke_MgGraphRequest",
-        "Remove_MgEnvironment", "Set_MgBetaCommunicationPresenceUserPreferredPresence", "Set_MgEnvironment",
-        "Set_MgRequestContext"])
+        "ErrorRecord", "PSError", "PSWarning", "TerminatingError", *cmdlets])
     for name in pwshcompat.__all__:
         assert getattr(pwshcompat, name) is not None
 
@@ -36,7 +37,8 @@ def test_the_command_table_names_the_module_that_defines_each_command() -> None:
 
     commands.preload()
     for name in commands.names():
-        assert commands._MODULE_OF[name.lower()] == commands.get(name).run.__module__, name
+        assert commands.module_of(name) == commands.get(name).run.__module__, name
+    assert commands.module_of("Get-MgBetaUserPresence") == "pwshcompat.operation"
 
 
 def test_a_command_imports_only_its_own_module_and_preload_imports_the_rest() -> None:
@@ -48,14 +50,15 @@ def test_a_command_imports_only_its_own_module_and_preload_imports_the_rest() ->
     script = (
         "import sys, pwshcompat.bridge as b\n"
         "b.invoke_host('Get-MgEnvironment', '__AllParameterSets', {}, False)\n"
-        "print(sorted(m for m in ('requests', 'pwshcompat.presence', 'pwshcompat.binder') if m in sys.modules))\n"
+        "print(sorted(m for m in ('requests', 'pwshcompat.operation', 'pwshcompat.binder', 'pwshcompat._generated.cmdlets')"
+        " if m in sys.modules))\n"
         "from pwshcompat import commands; commands.preload()\n"
-        "print(sorted(m for m in ('requests', 'pwshcompat.presence') if m in sys.modules))\n"
+        "print(sorted(m for m in ('requests', 'pwshcompat.operation') if m in sys.modules))\n"
     )
     root = str(Path(pwshcompat.__file__).resolve().parents[1])
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["[]", "['pwshcompat.presence']"]
+    assert done.stdout.split("\n")[:2] == ["[]", "['pwshcompat.operation']"]
 
 
 def test_package_is_typed() -> None:
@@ -66,6 +69,42 @@ def test_verb_noun_functions_are_made_once() -> None:
     first = pwshcompat.Get_MgRequestContext
     assert pwshcompat.Get_MgRequestContext is first
     assert first.__name__ == "Get_MgRequestContext" and "Get-MgRequestContext" in (first.__doc__ or "")
+
+
+def test_signatures_are_the_cmdlets_parameters_keyword_only_with_types_and_docs() -> None:
+    import inspect
+
+    from pwshcompat import spec
+
+    for name in spec.names():
+        s = spec.load(name)
+        function = getattr(pwshcompat, name.replace("-", "_", 1))
+        signature = inspect.signature(function)
+        visible = [p.name for p in s.parameters if not p.dont_show]
+        assert [p for p in signature.parameters][:len(visible)] == visible, name
+        assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in signature.parameters.values()), name
+        assert all(signature.parameters[v].annotation != inspect.Parameter.empty for v in visible), name
+        assert signature.return_annotation != inspect.Signature.empty, name
+        doc = inspect.getdoc(function) or ""
+        for section in ("Parameters", "Returns", "Raises", "ParameterBindingError", "CommandError", "TerminatingError"):
+            assert section in doc, (name, section)
+        for v in visible:
+            assert f"{v} : " in doc, (name, v)
+    s = inspect.signature(pwshcompat.Get_MgBetaCommunicationPresence)
+    assert str(s.parameters["Top"]) == "Top: 'int' = NOT_GIVEN"
+    assert s.return_annotation == "GraphObject | list[GraphObject] | None"
+    assert inspect.signature(pwshcompat.Clear_MgUserPresence).return_annotation == "bool | None"
+    assert inspect.signature(pwshcompat.Get_MgCommunicationPresenceCount).return_annotation == "int"
+    assert "Calls POST /beta/users/{user-id}/presence/microsoft.graph.setPresence" in " ".join(
+        (pwshcompat.Set_MgBetaUserPresence.__doc__ or "").split())
+
+
+def test_help_shows_the_signature_and_docstring() -> None:
+    import pydoc
+
+    text = pydoc.render_doc(pwshcompat.Set_MgUserPresenceStatusMessage, renderer=pydoc.plaintext)
+    assert "Set_MgUserPresenceStatusMessage(*, UserId: 'str' = NOT_GIVEN" in text
+    assert "StatusMessage : ModelInput" in text and "-> 'bool | None'" in text
 
 
 def test_unknown_names_are_attribute_errors() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -113,3 +114,73 @@ def test_cli_without_a_connection_says_so(tmp_path: Path) -> None:
     result = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"], env)
     assert result.returncode == 1
     assert "Authentication needed. Please call Connect-MgGraph." in result.stderr
+
+
+# --- help, Get-MgContext, -Verbose (issue 15.3, 15.4) ----------------------------------------------
+
+@pytest.mark.parametrize("token", ["-?", "-h", "--help", "-H"])
+def test_cli_help_after_a_command_prints_syntax_and_parameters(cli_env: dict[str, str], token: str) -> None:
+    result = _run([CMD, token], cli_env)
+    assert (result.returncode, result.stderr) == (0, "")
+    out = result.stdout
+    assert "SYNTAX" in out and f"{CMD} -PresenceId <string>" in out
+    for p in S.parameters:  # every parameter with its description
+        assert f"    -{p.name}" in out
+        assert " ".join(p.description.split()[:4]) in " ".join(out.split())
+    assert "Required in: SetExpanded, Set." in out
+
+
+def test_cli_help_wins_over_other_arguments_and_sends_nothing(graph: Any, cli_env: dict[str, str]) -> None:
+    result = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-?"], cli_env)
+    assert result.returncode == 0 and "SYNTAX" in result.stdout
+    assert graph.requests == []
+    named = _run(["help", "connect-mggraph"], cli_env)
+    assert named.returncode == 0 and "Connect-MgGraph [[-Scopes] <string[]>]" in named.stdout
+
+
+def test_cli_syntax_is_what_get_command_syntax_prints() -> None:
+    """Every command's syntax lines, compared with real pwsh's Get-Command -Syntax on the module."""
+    from pwshcompat.cli import command_syntax
+
+    from tests.conftest import MANIFEST, run_pwsh
+
+    names = spec.names()
+    script = ("Import-Module $args[0]; Import-Module ./Microsoft.Graph.CloudCommunications.psd1;"
+              " foreach ($n in $args[1..($args.Count - 1)]) {"
+              " (Get-Command $n).ParameterSets | ForEach-Object { \"$n`t\" + $_.ToString() } }")
+    done = run_pwsh(script, str(MANIFEST), *names)
+    assert done.returncode == 0, done.stderr
+    expected: dict[str, list[str]] = {}
+    for line in done.stdout.splitlines():
+        name, _, text = line.partition("\t")
+        expected.setdefault(name, []).append(f"{name} {text}".rstrip())
+    assert sorted(expected) == sorted(names)
+    for name in names:
+        assert command_syntax(spec.load(name)) == expected[name], name
+
+
+def test_cli_get_mgcontext_shows_the_context_the_environment_gives(graph: Any, cli_env: dict[str, str]) -> None:
+    result = _run(["Get-MgContext"], cli_env)
+    assert result.returncode == 0, result.stderr
+    context = json.loads(result.stdout)
+    assert context["AuthType"] == "UserProvidedAccessToken"
+    assert context["Environment"] == "PwshCompatCli"
+    assert cli_env["PWSHCOMPAT_ACCESS_TOKEN"] not in result.stdout
+
+
+def test_cli_get_mgcontext_without_a_connection_prints_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PWSHCOMPAT_", "AZURE_"))}
+    env["HOME"] = str(tmp_path)
+    result = _run(["Get-MgContext"], env)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_cli_verbose_prints_verbose_lines_to_stderr(graph: Any, cli_env: dict[str, str]) -> None:
+    result = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy", "-Verbose"], cli_env)
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f'VERBOSE: Performing the operation "{CMD}_SetExpanded" on target "Call remote '
+        "'POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence' operation\"."]
+    quiet = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"], cli_env)
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    assert len(graph.requests) == 2

@@ -1,4 +1,4 @@
-"""Conversion rules: PowerShell's [TimeSpan], XmlConvert durations, the body and identity models.
+"""Conversion rules: PowerShell's [TimeSpan], XmlConvert durations, the identity (bodies: test_models.py).
 
 The TimeSpan and duration tables are pwsh 7.6.9 / .NET 9 results ([timespan]'...' and
 [System.Xml.XmlConvert]::ToTimeSpan / ToString).
@@ -7,15 +7,14 @@ The TimeSpan and duration tables are pwsh 7.6.9 / .NET 9 results ([timespan]'...
 from __future__ import annotations
 
 import datetime as dt
-import json
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from hypothesis import given, strategies as st
 
-from pwshcompat.conversion import (ConversionError, TimeSpan, body_from_value, dotnet_string, identity_from_value,
-                                   parse_timespan, parse_xsd_duration, to_timespan)
+from pwshcompat.conversion import (ConversionError, TimeSpan, dotnet_string, identity_from_value, parse_timespan,
+                                   parse_xsd_duration, to_timespan)
 
 S, M, H, D = 10_000_000, 600_000_000, 36_000_000_000, 864_000_000_000
 
@@ -92,58 +91,6 @@ def test_timespan_to_string_is_dotnet_c_format(ticks: int, text: str) -> None:
 ])
 def test_dotnet_string(value: Any, text: str) -> None:
     assert dotnet_string(value) == text
-
-
-def _body(value: Any) -> tuple[Any, list[str]]:
-    warnings: list[str] = []
-    return body_from_value(value, warnings.append), warnings
-
-
-def test_body_from_dict_case_insensitive_with_additional_properties_in_order() -> None:
-    body, warnings = _body({"zeta": 1, "AVAILABILITY": "Busy", "activity": "Busy", "ExpirationDuration": "PT1H", "alpha": [1]})
-    assert (body.availability, body.activity, body.expiration_duration) == ("Busy", "Busy", TimeSpan(H))
-    assert list(body.additional.items()) == [("zeta", 1), ("alpha", [1])]
-    assert warnings == []
-
-
-def test_body_drops_non_iso_duration_like_the_original_and_warns() -> None:
-    body, warnings = _body({"availability": "Busy", "expirationDuration": "01:00:00"})
-    assert body.expiration_duration is None and "expirationDuration" not in body.additional
-    assert len(warnings) == 1 and "'expirationDuration' = '01:00:00'" in warnings[0] and "not sent" in warnings[0]
-
-
-def test_body_drops_none_values() -> None:
-    body, _ = _body({"availability": None, "foo": None, "activity": "Away"})
-    assert (body.availability, body.activity, body.additional) == (None, "Away", {})
-
-
-def test_body_converts_named_values_to_strings() -> None:
-    body, _ = _body({"availability": 5, "activity": True})
-    assert (body.availability, body.activity) == ("5", "True")
-
-
-def test_body_from_json_text() -> None:
-    body, _ = _body(json.dumps({"Availability": "Away", "expirationduration": "P1D", "skip": None, "x": {"y": 1}}))
-    assert (body.availability, body.expiration_duration, body.additional) == ("Away", TimeSpan(D), {"x": {"y": 1}})
-
-
-def test_body_from_object_attributes() -> None:
-    body, _ = _body(SimpleNamespace(availability="Busy", activity="Busy", _private=1, extra="e"))
-    assert (body.availability, body.activity, body.additional) == ("Busy", "Busy", {"extra": "e"})
-
-
-def test_body_accepts_timedelta_and_timespan_durations() -> None:
-    assert _body({"expirationDuration": dt.timedelta(hours=1)})[0].expiration_duration == TimeSpan(H)
-    assert _body({"expirationDuration": TimeSpan(5)})[0].expiration_duration == TimeSpan(5)
-
-
-@pytest.mark.parametrize("value,fragment", [
-    ("not json", "not JSON text"), ("[1, 2]", "must be an object"), (5, "cannot be made from a value of type System.Int32"),
-    ({1: "x"}, "keys must be strings"), ({"a": 1, "A": 2}, "more than once"),
-])
-def test_body_conversion_errors(value: Any, fragment: str) -> None:
-    with pytest.raises(ConversionError, match=fragment):
-        _body(value)
 
 
 def test_identity_keeps_known_properties_and_warns_about_others() -> None:

@@ -103,7 +103,9 @@ def test_control_api_serves_log_state_clock_faults_and_reset(graph, emu):
     assert graph.presence() == ("Available", "Available")
     requests.post(control + "/faults", json={"kind": "504", "count": 1}, timeout=10)
     assert graph.get(f"/v1.0/users/{USER}/presence").status_code == 504
-    requests.post(control + "/reset", timeout=10)
+    assert requests.post(control + "/reset", timeout=10).status_code == 415   # a form-style POST
+    assert emu.requests != []
+    requests.post(control + "/reset", json={}, timeout=10)
     assert emu.requests == []
     assert requests.post(control + "/faults", json={"kind": "boom"}, timeout=10).status_code == 400
 

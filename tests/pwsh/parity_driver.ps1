@@ -4,12 +4,17 @@
 param([string] $CasesPath, [string] $ResultsPath)
 $global:ErrorActionPreference = 'Continue'
 Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+Import-Module ./Microsoft.Graph.CloudCommunications.psd1
 
 function global:ConvertTo-ParityValue($Value) {
     # The comparable JSON form (tests/pwsh/parity_cases.py normalise() does the same in Python).
     if ($null -eq $Value) { return $null }
     if ($Value -is [System.Management.Automation.SwitchParameter]) { return $Value.IsPresent }
-    if ($Value -is [PwshCompat.Host.IRawModel]) { return (ConvertTo-ParityValue $Value.RawValue) }
+    if ($Value -is [PwshCompat.Host.IRawModel]) {
+        $raw = $Value.RawValue
+        if ($null -eq $raw -and $Value -is [PwshCompat.Host.GraphModel]) { $raw = $Value.ToDictionary() }
+        return (ConvertTo-ParityValue $raw)
+    }
     if ($Value -is [System.Management.Automation.PSObject] -and $Value.psobject.BaseObject -is [System.Management.Automation.PSCustomObject]) {
         $out = [ordered]@{}
         foreach ($p in $Value.psobject.Properties | Sort-Object { $_.Name.ToLowerInvariant() }) {
@@ -36,7 +41,7 @@ $probe = {
     foreach ($k in $bound.Keys) { $b[$k] = ConvertTo-ParityValue $bound[$k] }
     [pscustomobject]@{ ParityRecord = $true; set = $set; bound = $b }
 }
-foreach ($module in Get-Module Microsoft.Graph.Beta.CloudCommunications, Microsoft.Graph.Authentication) {
+foreach ($module in Get-Module Microsoft.Graph.Beta.CloudCommunications, Microsoft.Graph.CloudCommunications, Microsoft.Graph.Authentication) {
     & $module { param($p) $script:PwshCompatBindingProbe = $p } $probe
 }
 

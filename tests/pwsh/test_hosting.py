@@ -71,7 +71,7 @@ def test_command_modules_are_preloaded_in_the_background(pwsh_json):
     script = """
 Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
 $null = Get-MgEnvironment
-$probe = "'pwshcompat.presence' in __import__('sys').modules"
+$probe = "'pwshcompat.operation' in __import__('sys').modules"
 $deadline = [datetime]::UtcNow.AddSeconds(60)
 do {
     $gil = [Python.Runtime.Py]::GIL()

@@ -1,0 +1,1 @@
+"""Files generated from the command specs by ``scripts/generate`` (``--check`` reports stale ones); do not edit."""

@@ -1,0 +1,64 @@
+"""Dry-run safety: with AZURE_* credentials and PWSHCOMPAT_GRAPH_ENDPOINT, the command line signs in
+where that endpoint belongs, or refuses before sending anything; it never mixes clouds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import pwshcompat
+from pwshcompat.auth import environments
+from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
+from conftest import ROOT
+
+CMD = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
+SECRET = "dry-run-canary-51f0"
+
+
+def _cli(emu, home: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "PWSHCOMPAT_"))}
+    env.update(HOME=str(home), NO_COLOR="1", REQUESTS_CA_BUNDLE=emu.ca_bundle, AZURE_TENANT_ID=emu.tenant_id,
+               AZURE_CLIENT_ID="dry-run-app", AZURE_CLIENT_SECRET=SECRET, PWSHCOMPAT_GRAPH_ENDPOINT=emu.graph_url)
+    env.update(variables)
+    return subprocess.run(["/usr/bin/python3", "-m", "pwshcompat", CMD, "-PresenceId", "u1", "-Availability", "Busy",
+                           "-Activity", "Busy", "-PassThru"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_local_graph_endpoint_without_its_sign_in_endpoint_is_refused_before_any_request(emulator, home):
+    result = _cli(emulator, home)
+    assert result.returncode == 1 and result.stdout == ""
+    assert f"The Graph endpoint {emulator.graph_url} belongs to no known environment" in result.stderr
+    assert "would mix clouds, so nothing was sent" in result.stderr and "PWSHCOMPAT_AZUREAD_ENDPOINT" in result.stderr
+    assert "CloudMismatch" in result.stderr and SECRET not in result.stderr
+    assert emulator.requests == [] and emulator.login_requests == []
+
+
+def test_the_sign_in_endpoint_of_the_emulator_pairs_with_its_graph_endpoint(emulator, home):
+    result = _cli(emulator, home, PWSHCOMPAT_AZUREAD_ENDPOINT=emulator.login_url)
+    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
+    assert [r.path.split("/")[-1] for r in emulator.login_requests] == ["openid-configuration", "token"]
+    assert emulator.requests[-1].status == 200
+    # A second run finds the pairing it saved.
+    assert _cli(emulator, home).returncode == 0
+
+
+@pytest.mark.parametrize("aad", ["https://login.microsoftonline.com", "https://login.chinacloudapi.cn/"])
+def test_a_public_cloud_sign_in_endpoint_with_a_local_graph_endpoint_is_refused(emulator, home, aad):
+    result = _cli(emulator, home, PWSHCOMPAT_AZUREAD_ENDPOINT=aad)
+    assert result.returncode == 1 and "CloudMismatch" in result.stderr and "would mix clouds" in result.stderr
+    assert emulator.requests == [] and emulator.login_requests == []
+
+
+def test_pairing_rules():
+    assert environments.for_graph_endpoint("https://graph.microsoft.com/") == "Global"
+    assert environments.for_graph_endpoint("https://dod-graph.microsoft.us", "https://login.microsoftonline.us") == "USGovDoD"
+    with pytest.raises(pwshcompat.PSError, match="belongs to Global, whose sign-in endpoint is"):
+        environments.for_graph_endpoint("https://graph.microsoft.com", "https://127.0.0.1:1")
+    with pytest.raises(pwshcompat.PSError, match="is built in"):
+        environments.for_graph_endpoint("http://127.0.0.1:9", "https://127.0.0.1:1", name="Global")
+    assert environments.for_graph_endpoint("http://127.0.0.1:9", "https://127.0.0.1:1", name="Mine") == "Mine"
+    assert environments.for_graph_endpoint("http://127.0.0.1:9/") == "Mine"

@@ -1,0 +1,107 @@
+"""The Python face's own value rules and streams (issue 15.2, 15.3): durations that cannot be
+misread, and verbose text on the ``pwshcompat.cmdlet`` logger; all against the emulator."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pwshcompat
+from pwshcompat import binder, spec
+
+from ._support import CMD, PATH, call, emu, graph  # noqa: F401 - fixtures
+
+ROOT = Path(__file__).resolve().parents[2]
+SET = {"PresenceId": "u1", "Availability": "Busy", "Activity": "Busy"}
+
+
+@pytest.mark.parametrize("number", [3600, 3600.0, 0, -1.5, 10**30])
+def test_a_bare_number_for_a_timespan_is_refused_and_nothing_is_sent(emu: Any, number: Any) -> None:
+    with pytest.raises(pwshcompat.ParameterBindingError) as info:
+        call(**SET, ExpirationDuration=number)
+    record = info.value.record
+    assert record.error_id == "ParameterArgumentTransformationError"
+    assert "ExpirationDuration" in record.message and "datetime.timedelta" in record.message
+    assert repr(number) in record.message
+    assert emu.requests == []
+
+
+def test_the_message_says_how_powershell_would_have_read_the_number(emu: Any) -> None:
+    with pytest.raises(pwshcompat.ParameterBindingError) as ticks:
+        call(**SET, ExpirationDuration=3600)
+    with pytest.raises(pwshcompat.ParameterBindingError) as days:
+        call(**SET, expiration_duration=3600.0)
+    assert "3600 ticks" in ticks.value.record.message
+    assert "3600 days" in days.value.record.message
+
+
+@pytest.mark.parametrize(("value", "wire"), [
+    (datetime.timedelta(hours=1), "PT1H"),
+    (datetime.timedelta(minutes=90), "PT1H30M"),
+    ("01:00:00", "PT1H"),
+    ("1.02:00:00", "P1DT2H"),
+    ("PT45M", "PT45M"),
+    ("P1DT30M", "P1DT30M"),
+])
+def test_timedelta_iso_8601_and_timespan_text_are_sent(emu: Any, value: Any, wire: str) -> None:
+    assert call(**SET, ExpirationDuration=value, PassThru=True) is True
+    (request,) = emu.requests
+    assert request.path == PATH.format("u1")
+    assert request.json()["expirationDuration"] == wire
+
+
+def test_bad_duration_text_names_the_value(emu: Any) -> None:
+    with pytest.raises(pwshcompat.ParameterBindingError) as info:
+        call(**SET, ExpirationDuration="PT1X")
+    assert "PT1X" in info.value.record.message
+    assert emu.requests == []
+
+
+def test_the_powershell_rules_stay_for_the_binder_itself() -> None:
+    """The PowerShell host binds with pwsh's own binder, and the parity tests hold this one to it:
+    without the Python API's flag, 3600 is still 3600 ticks and 3600.0 still 3600 days."""
+    s = spec.load(CMD)
+    assert binder.bind(s, {**SET, "ExpirationDuration": 3600}).bound["ExpirationDuration"].ticks == 3600
+    assert binder.bind(s, {**SET, "ExpirationDuration": 3600.0}).bound["ExpirationDuration"].ticks == 3600 * 864_000_000_000
+    with pytest.raises(pwshcompat.ParameterBindingError):
+        binder.bind(s, {**SET, "ExpirationDuration": 3600}, python_values=True)
+
+
+def test_verbose_logs_the_should_process_line_at_info(emu: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="pwshcompat.cmdlet"):
+        assert call(**SET, Verbose=True, PassThru=True) is True
+        call(InputObject={"PresenceId": "u2"}, BodyParameter={"availability": "Away", "activity": "Away"}, Verbose=True)
+    lines = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    target = "Call remote 'POST /communications/presences/{presence-id}/microsoft.graph.setUserPreferredPresence' operation"
+    assert lines == [
+        ("pwshcompat.cmdlet", "INFO",
+         f'Performing the operation "{CMD}_SetExpanded" on target "{target}".'),
+        ("pwshcompat.cmdlet", "INFO",
+         f'Performing the operation "{CMD}_SetViaIdentity" on target "{target}".'),
+    ]
+    assert len(emu.requests) == 2
+
+
+def test_without_verbose_nothing_is_logged_and_what_if_logs_no_verbose(emu: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="pwshcompat.cmdlet"):
+        call(**SET)
+        call(**SET, WhatIf=True, Verbose=True)
+    assert [r.getMessage() for r in caplog.records if r.name == "pwshcompat.cmdlet"] == []
+    assert len(emu.requests) == 1
+
+
+def test_verbose_for_an_auth_command(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="pwshcompat.cmdlet"):
+        pwshcompat.Add_MgEnvironment(Name="VerboseEnv", GraphEndpoint="http://127.0.0.1:9", AzureADEndpoint="https://login.local",
+                                     Verbose=True)
+        pwshcompat.Remove_MgEnvironment(Name="VerboseEnv", Verbose=True)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert all(m.startswith('Performing the operation "') and m.endswith('on target "VerboseEnv".') for m in messages)
