@@ -171,3 +171,78 @@ def test_python_client_request_id_duplicates_and_non_ascii(module_emulator: Any)
     assert (record.message, record.exception_type, record.category.value, record.fully_qualified_error_id) == (
         NOT_ASCII, "System.Net.Http.HttpRequestException", "NotSpecified", INTERNAL)
     assert recorder.attempts("py-uni") == []
+
+
+# -- every cmdlet of the family (one row per cmdlet, from the specs) ---------------------------
+
+def _family_rows() -> list[Any]:
+    from tests.family_rows import rows
+
+    first: dict[str, Any] = {}
+    for row in rows():
+        first.setdefault(row.command, row)
+    return list(first.values())
+
+
+FAMILY = _family_rows()
+
+
+@pytest.fixture(scope="module")
+def family_emulator() -> Iterator[Any]:
+    from pwshcompat.emulator import Emulator
+
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def family(family_emulator: Any) -> Iterator[Any]:
+    import pwshcompat
+    from pwshcompat.graph import request_context
+
+    from tests.family_rows import SCOPES, USER
+
+    family_emulator.reset()
+    pwshcompat.Add_MgEnvironment(Name="HeadersFamily", GraphEndpoint=family_emulator.graph_url,
+                                 AzureADEndpoint="https://login.local")
+    pwshcompat.Connect_MgGraph(Environment="HeadersFamily", AccessToken=family_emulator.issue_token(scp=SCOPES, oid=USER),
+                               NoWelcome=True)
+    request_context.update(retry_delay=0.0)
+    try:
+        yield family_emulator
+    finally:
+        request_context.reset()
+
+
+@pytest.mark.parametrize("row", FAMILY, ids=[r.command for r in FAMILY])
+def test_every_cmdlet_sends_a_fresh_client_request_id_and_joins_names_differing_in_case(family: Any, row: Any) -> None:
+    import pwshcompat
+
+    for setup_command, setup_parameters in row.setup:
+        pwshcompat.invoke(setup_command, **setup_parameters)
+    before = len(family.requests)
+    pwshcompat.invoke(row.command, **row.parameters, Headers={"client-request-id": "mine", "X-Dup": "1", "x-dup": "2"},
+                      ErrorAction="SilentlyContinue")
+    sent = family.requests[before:]
+    assert sent, "nothing was sent"
+    for request in sent:
+        assert str(uuid.UUID(request.headers["client-request-id"])) == request.headers["client-request-id"]
+        assert request.headers["x-dup"] == "1, 2"  # one header line: the emulator keeps the last of several
+    assert len({r.headers["client-request-id"] for r in sent}) == len(sent)
+
+
+@pytest.mark.parametrize("row", FAMILY, ids=[r.command for r in FAMILY])
+def test_every_cmdlet_refuses_a_non_ascii_header_value_before_sending(family: Any, row: Any) -> None:
+    import pwshcompat
+
+    for setup_command, setup_parameters in row.setup:
+        pwshcompat.invoke(setup_command, **setup_parameters)
+    before = len(family.requests)
+    errors: list[Any] = []
+    pwshcompat.invoke(row.command, **row.parameters, Headers={"x-uni": "caf\u00e9"}, ErrorAction="SilentlyContinue",
+                      ErrorVariable=errors)
+    assert family.requests[before:] == []
+    (error,) = errors  # ErrorRecords, as -ErrorVariable collects them
+    assert (error.message, error.exception_type, error.category.value) == (
+        NOT_ASCII, "System.Net.Http.HttpRequestException", "NotSpecified")
+    assert error.fully_qualified_error_id == row.internal_type
