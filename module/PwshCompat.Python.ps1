@@ -3,9 +3,11 @@
 # runspaces or re-imports; each call then goes through [PwshCompat.Host.CommandBridge]
 # (src/PwshCompat.Host, built by scripts/setup into module/bin/).
 #
-# Which libpython: PYTHONNET_PYDLL (with PWSHCOMPAT_PYTHON for its site-packages), else
-# module/bin/python.json from scripts/setup, else discovery (PWSHCOMPAT_PYTHON, python3 on PATH,
-# /usr/bin/python3); see src/PwshCompat.Host/PythonLocator.cs.
+# Which libpython: PYTHONNET_PYDLL (with PWSHCOMPAT_PYTHON for its setup), else
+# module/bin/python.paths (python.json) from scripts/setup, else discovery (PWSHCOMPAT_PYTHON,
+# python3 on PATH, /usr/bin/python3); see src/PwshCompat.Host/PythonLocator.cs. Python starts with
+# the interpreter setup recorded there (executable, home, standard library, site-packages), never
+# with whatever python3 comes first on PATH.
 # Python.Runtime.dll: $env:PWSHCOMPAT_PYTHON_RUNTIME, else module/bin/Python.Runtime.dll.
 #
 # Only .NET calls here: cmdlets such as Join-Path or Add-Type would load whole PowerShell modules
@@ -43,5 +45,5 @@ function Initialize-PwshCompatPython {
             'pwshcompat cannot start: no shared libpython (Python 3.11 or later with the packages requests and msal) was found. Run scripts/setup (on Debian it installs python3-requests, python3-msal and libpython3.11), or set PYTHONNET_PYDLL to the path of libpython3.X.so and PWSHCOMPAT_PYTHON to its python executable.')
     }
     [string[]]$paths = @([System.IO.Path]::GetDirectoryName($moduleDir)) + $python.SitePackages
-    [PwshCompat.Host.CommandBridge]::Initialize($python.PythonDll, $paths)
+    [PwshCompat.Host.CommandBridge]::Initialize($python, $paths)
 }

@@ -16,7 +16,13 @@ pipeline record. The result holds only values the host converts back without gue
   class (``Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence``) with typed properties;
 * :class:`HeaderDictionary` for a mapping of header name to a list of values, which becomes the
   case-insensitive ``Dictionary[string, IEnumerable[string]]`` the original stores in
-  ``-ResponseHeadersVariable``.
+  ``-ResponseHeadersVariable``;
+* the values of :mod:`pwshcompat.hostvalues`: a :class:`~pwshcompat.hostvalues.Hashtable`
+  becomes a case-insensitive ``Hashtable`` (its values read as JSON values), an
+  :class:`~pwshcompat.hostvalues.HttpResponseMessage` a ``System.Net.Http.HttpResponseMessage``.
+
+An error record may carry the HTTP response it reports (``record.extra["response"]``, an
+``HttpResponseMessage``): the host gives its exception that response (``HttpResponseException``).
 """
 
 from __future__ import annotations
@@ -25,14 +31,18 @@ import dataclasses
 import datetime as _dt
 import enum
 import json
+import os
+import sys
 from typing import Any, Callable, Mapping
 
-from . import commands
+from . import cancellation, commands
+from .cancellation import CancellationToken
 from .conversion import TimeSpan
 from .errors import ErrorRecord, PSError
+from .hostvalues import Hashtable, HttpResponseMessage
 from .runtime import CommandRuntime
 
-__all__ = ["HeaderDictionary", "ModelData", "PSObjectData", "invoke", "invoke_host", "invoke_json"]
+__all__ = ["HeaderDictionary", "ModelData", "PSObjectData", "invoke", "invoke_host", "invoke_json", "update_environment"]
 
 # Nested objects deeper than this are passed as their text (cycles end here too).
 _MAX_DEPTH = 32
@@ -54,6 +64,45 @@ class HeaderDictionary(dict):  # type: ignore[type-arg]
     """Response headers: name -> list of values (case-insensitive once in PowerShell)."""
 
 
+# Variables read once into long-lived objects, which must be made again when one of them changes:
+# the Graph clients' proxies and CA bundle (pwshcompat.graph.client), and the browser list the
+# standard library's webbrowser module builds on first use.
+_CLIENT_VARIABLES = frozenset({"requests_ca_bundle", "curl_ca_bundle", "ssl_cert_file", "ssl_cert_dir"})
+_BROWSER_VARIABLES = frozenset({"BROWSER", "DISPLAY", "WAYLAND_DISPLAY"})
+
+
+def update_environment(changes: dict[str, str | None], complete: bool | int = False) -> None:
+    """Make ``os.environ`` what the host process's environment is now.
+
+    ``changes`` maps a variable name to its new value, or to None when it was removed; with
+    ``complete`` it holds every variable and any other in ``os.environ`` is removed too. Called by
+    the PowerShell host (``src/PwshCompat.Host/SessionEnvironment.cs``) before a command runs,
+    because .NET on Unix keeps ``$env:`` changes to itself; assignments go through ``os.environ``,
+    so native code (OpenSSL reading ``SSL_CERT_FILE``) sees them as well. Objects that read a
+    variable once are made again: the Graph clients when a proxy or CA variable changed, the
+    webbrowser module's browser list when ``BROWSER`` or the display changed.
+    """
+    environ = os.environ
+    if complete:
+        changes = {**{name: None for name in environ if name not in changes}, **changes}
+    for name, value in changes.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    # A module still being imported (the host preloads them on another thread) has made nothing
+    # yet, so only fully imported ones are looked at.
+    names = {name.lower() for name in changes}
+    if any(name.endswith("_proxy") or name in _CLIENT_VARIABLES for name in names):
+        close_clients = getattr(sys.modules.get("pwshcompat.graph.client"), "close_clients", None)
+        if close_clients is not None:
+            close_clients()
+    webbrowser = sys.modules.get("webbrowser")
+    if hasattr(webbrowser, "register_standard_browsers") and not _BROWSER_VARIABLES.isdisjoint(changes):
+        webbrowser._tryorder = None  # type: ignore[union-attr]  # rebuilt from BROWSER on the next get()
+        webbrowser._browsers = {}  # type: ignore[union-attr]
+
+
 def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> dict[str, Any]:
     return {
         "message": record.message,
@@ -65,6 +114,7 @@ def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> d
         "fully_qualified_error_id": record.fully_qualified_error_id,
         "details_message": record.details_message,
         "recommended_action": record.recommended_action,
+        "response": record.extra.get("response") if isinstance(record.extra.get("response"), HttpResponseMessage) else None,
     }
 
 
@@ -97,6 +147,10 @@ def _plain(value: Any, depth: int = 0, output_type: str | None = None) -> Any:
         return str(value)
     if isinstance(value, enum.Enum):
         return value.name
+    if isinstance(value, HttpResponseMessage):
+        return value
+    if isinstance(value, Hashtable):
+        return Hashtable({k: _plain(v, depth + 1) for k, v in value.items()})
     if isinstance(value, Mapping):
         return {str(k) if not isinstance(k, (str, int)) else k: _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -138,14 +192,20 @@ def _run(name: str, parameter_set: str, bound: dict[str, Any],
     return runtime, None
 
 
-def invoke_host(name: str, parameter_set: str, bound: dict[str, Any], want_debug: bool = True) -> dict[str, Any]:
+def invoke_host(name: str, parameter_set: str, bound: dict[str, Any], want_debug: bool = True,
+                token: CancellationToken | None = None) -> dict[str, Any]:
     """Run command ``name`` for the PowerShell host; everything in the result is plain (see above).
 
     ShouldProcess was already asked in PowerShell, so the command runs without a hook.
     ``want_debug`` is False when the caller's debug stream is off, so the command can skip
-    building debug text (request and response dumps) that PowerShell would discard.
+    building debug text (request and response dumps) that PowerShell would discard. ``token`` is
+    the call's :class:`~pwshcompat.cancellation.CancellationToken`, which the host cancels when
+    the pipeline stops (Ctrl+C); the command then ends with a
+    :class:`~pwshcompat.cancellation.CommandStoppedError` record, which the host replaces with
+    PowerShell's own PipelineStoppedException.
     """
-    runtime, terminating = _run(name, parameter_set, bound, None, want_debug)
+    with cancellation.scope(token):
+        runtime, terminating = _run(name, parameter_set, bound, None, want_debug)
     output_type = _output_type(name) if runtime.output else None
     return {
         "output": [_plain(o, output_type=output_type) for o in runtime.output],

@@ -9,6 +9,14 @@ HttpResponseMessage or Json; ``-OutputFilePath`` writes the body to a file and n
 pipeline unless ``-PassThru``; HTTP errors are terminating ``InvokeGraphHttpResponseException``
 errors whose ErrorDetails is the response body, unless ``-SkipHttpErrorCheck``. No paging.
 
+The output takes the original's .NET types in PowerShell (:mod:`pwshcompat.hostvalues`): a JSON
+object is a case-insensitive ``Hashtable`` (nested objects too, ``StringUtil.ConvertFromJson``),
+``-OutputType HttpResponseMessage`` a real ``System.Net.Http.HttpResponseMessage``, and an HTTP
+error's exception ``Microsoft.Graph.PowerShell.Authentication.Helpers.HttpResponseException`` (an
+``HttpRequestException``) whose ``Response`` is the response, with the message
+"Response status code does not indicate success: NotFound (Not Found)." (``HttpStatusCode`` name,
+then the reason phrase).
+
 The request goes through core's Graph client (:mod:`pwshcompat.graph.client`), so it shares the
 connection's session, token refresh, the one retry after a 401, throttling retries and the
 "Authentication needed. Please call Connect-MgGraph." check. Not supported: ``-SessionVariable``
@@ -26,6 +34,7 @@ from urllib.parse import urlsplit
 
 from ..commands import command
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+from ..hostvalues import HttpResponseMessage, hashtable_from_json
 from ..runtime import CommandRuntime
 from . import context as auth_context
 
@@ -34,9 +43,18 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OUTPUT_TYPES = ("HashTable", "PSObject", "HttpResponseMessage", "Json")
 # Hosts of the public Graph clouds; an absolute URI on one of them goes to the current environment.
 GRAPH_HOSTS = {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"}
-_STATUS_TEXT = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-                409: "Conflict", 412: "Precondition Failed", 429: "Too Many Requests", 500: "Internal Server Error",
-                502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+# System.Net.HttpStatusCode's names of the error statuses (the message names the status by them).
+_STATUS_NAMES = {
+    400: "BadRequest", 401: "Unauthorized", 402: "PaymentRequired", 403: "Forbidden", 404: "NotFound",
+    405: "MethodNotAllowed", 406: "NotAcceptable", 407: "ProxyAuthenticationRequired", 408: "RequestTimeout",
+    409: "Conflict", 410: "Gone", 411: "LengthRequired", 412: "PreconditionFailed", 413: "RequestEntityTooLarge",
+    414: "RequestUriTooLong", 415: "UnsupportedMediaType", 416: "RequestedRangeNotSatisfiable",
+    417: "ExpectationFailed", 421: "MisdirectedRequest", 423: "Locked", 424: "FailedDependency",
+    426: "UpgradeRequired", 428: "PreconditionRequired", 429: "TooManyRequests", 431: "RequestHeaderFieldsTooLarge",
+    451: "UnavailableForLegalReasons", 500: "InternalServerError", 501: "NotImplemented", 502: "BadGateway",
+    503: "ServiceUnavailable", 504: "GatewayTimeout", 505: "HttpVersionNotSupported", 506: "VariantAlsoNegotiates",
+    507: "InsufficientStorage", 508: "LoopDetected", 510: "NotExtended", 511: "NetworkAuthenticationRequired",
+}
 
 
 def _invalid(message: str, error_id: str, target: Any = None) -> TerminatingError:
@@ -125,22 +143,31 @@ def _to_psobject(value: Any) -> Any:
     return value
 
 
-def _decode(response: Any, output_type: str) -> Any:
+def _response_message(response: Any, method: str) -> HttpResponseMessage:
+    """The response as the original hands it out (``-OutputType HttpResponseMessage``, ``.Response``
+    of an HTTP error); the body is already decoded, so Content-Encoding goes, as in .NET's
+    automatic decompression."""
+    headers = tuple((str(k), str(v)) for k, v in response.headers.items() if k.lower() != "content-encoding")
+    return HttpResponseMessage(response.status_code, response.reason or "", headers, bytes(response.content or b""),
+                               method, str(response.url or ""))
+
+
+def _decode(response: Any, output_type: str, method: str) -> Any:
+    if output_type == "HttpResponseMessage":
+        return _response_message(response, method)
     text = response.content.decode(response.encoding or "utf-8", errors="replace") if response.content else ""
     if output_type == "Json":
         return text
-    if output_type == "HttpResponseMessage":
-        return types.SimpleNamespace(StatusCode=response.status_code, ReasonPhrase=response.reason,
-                                     Headers={k: [v] for k, v in response.headers.items()}, Content=text)
     if not text:
         return None
     if "json" not in response.headers.get("Content-Type", "application/json").lower():
         return text
     try:
-        data = json.loads(text)
+        if output_type == "PSObject":
+            return _to_psobject(json.loads(text))
+        return hashtable_from_json(text)
     except ValueError:
         return text
-    return _to_psobject(data) if output_type == "PSObject" else data
 
 
 def _output_file(bound: dict[str, Any], response: Any) -> Path | None:
@@ -179,12 +206,14 @@ def invoke_mg_graph_request(parameter_set: str, bound: dict[str, Any], runtime: 
     if bound.get("StatusCodeVariable"):
         runtime.set_variable(str(bound["StatusCodeVariable"]), response.status_code)
     if response.status_code >= 400 and not bound.get("SkipHttpErrorCheck"):
-        reason = _STATUS_TEXT.get(response.status_code, response.reason or "")
-        raise TerminatingError(ErrorRecord(
-            f"Response status code does not indicate success: {response.status_code} ({reason}).",
+        status = _STATUS_NAMES.get(response.status_code, str(response.status_code))
+        record = ErrorRecord(
+            f"Response status code does not indicate success: {status} ({response.reason or ''}).",
             "InvokeGraphHttpResponseException", ErrorCategory.InvalidOperation, f"{method} {path}", command=COMMAND_TYPE,
             exception_type="Microsoft.Graph.PowerShell.Authentication.Helpers.HttpResponseException",
-            details_message=response.text or None))
+            details_message=response.text or None)
+        record.extra["response"] = _response_message(response, method)
+        raise TerminatingError(record)
     if bound.get("ResponseHeadersVariable"):
         runtime.set_variable(str(bound["ResponseHeadersVariable"]), {k: [v] for k, v in response.headers.items()})
     out_path = _output_file(bound, response)
@@ -192,6 +221,6 @@ def invoke_mg_graph_request(parameter_set: str, bound: dict[str, Any], runtime: 
         out_path.write_bytes(response.content)
         if not bound.get("PassThru"):
             return
-    value = _decode(response, output_type)
+    value = _decode(response, output_type, method)
     if value is not None:
         runtime.write_object(value)

@@ -18,6 +18,7 @@ from urllib.parse import quote, quote_plus
 
 import msal
 
+from .. import cancellation
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 from .context import AccessToken
 from .environments import Environment
@@ -63,11 +64,12 @@ def _call(what: str, secrets: tuple[str, ...], session: AuthSession | None, fn: 
     """Run an msal call, turning what it raises (network errors, token validation) into our error.
 
     ``session`` is the msal app's HTTP client: when an answer was not JSON, the error names its URL.
+    A host can stop the call (Ctrl+C): it then returns at once (:func:`pwshcompat.cancellation.call`).
     """
     import requests
 
     try:
-        return fn(*args, **kwargs)
+        return cancellation.call(fn, *args, **kwargs)
     except requests.RequestException as exc:
         raise TerminatingError(ErrorRecord(f"{what} failed: the sign-in endpoint did not answer: {redact(str(exc), secrets)}"
                                            f"{_tls_hint(exc, secrets)}",
@@ -120,7 +122,7 @@ def _build(factory: Callable[..., Any], what: str, secrets: tuple[str, ...], **k
     import requests
 
     try:
-        return factory(**kwargs)
+        return cancellation.call(factory, **kwargs)
     except (ValueError, requests.RequestException) as exc:
         session = kwargs.get("http_client")
         invalid = session.invalid_answer() if isinstance(session, AuthSession) and isinstance(exc, ValueError) else None
@@ -189,7 +191,9 @@ class UserProvider:
         show(str(flow.get("message") or f"Enter the code {flow['user_code']} at {flow.get('verification_uri')}."))
         # Give up after the original's 120 s (or the code's own lifetime if that is shorter).
         flow["expires_at"] = min(float(flow.get("expires_at") or 0) or time.time() + timeout, time.time() + timeout)
-        result = _call("Device code sign-in", (), self._session, self._app.acquire_token_by_device_flow, flow)
+        # Stopped (Ctrl+C): _call returns at once, and msal's polling ends at its next check.
+        with cancellation.current().register(lambda: flow.__setitem__("expires_at", 0)):
+            result = _call("Device code sign-in", (), self._session, self._app.acquire_token_by_device_flow, flow)
         if result and result.get("error") == "authorization_pending":
             result = {"error": "timeout", "error_description": f"Authentication timed out after {int(timeout)} seconds."}
         return self._finish(raise_for_msal(result, "Device code sign-in"))

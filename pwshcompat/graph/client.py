@@ -23,6 +23,8 @@ Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
   an HTTP date) or ``RetryDelay * 2**n`` (3 s, 6 s, 12 s), at most 180 s per wait, and within
   ``RetriesTimeLimit`` when set; each retry carries ``Retry-Attempt: n``; when the retries run out
   the request fails with the original's "Too many retries performed" error;
+* **stopping**: a command the host stops (Ctrl+C, :mod:`pwshcompat.cancellation`) ends its
+  request, its retry waits and its retries at once with ``CommandStoppedError``;
 * **redirects** (301/302/303/307/308, at most 5; 303 becomes GET): ``Authorization`` is never sent
   to another host, and a change of scheme is refused;
 * **errors**: transports raise only :class:`~.transport.TransportError` (each maps its own
@@ -49,6 +51,7 @@ import urllib.parse
 import uuid
 from typing import Any, Mapping
 
+from .. import cancellation
 from ..auth import context as auth_context
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
 from . import pacing, request_context, transport
@@ -61,6 +64,7 @@ __all__ = [
     "GraphClient",
     "GraphRequestError",
     "RETRY_STATUSES",
+    "close_clients",
     "for_current_context",
     "format_request_log",
     "format_response_log",
@@ -291,11 +295,11 @@ class GraphClient:
             log.debug("HTTP %s from %s %s; retry %d of %d in %.3g s", response.status_code, method, url, attempt,
                       settings.max_retry, delay)
             response.close()
-            if delay > 0:
+            if delay > 0:  # a stopped command (Ctrl+C) stops waiting: CommandStoppedError
                 if self.pacer is not None:
                     self.pacer.sleep(delay)
-                else:
-                    time.sleep(delay)
+                elif cancellation.current().wait(delay):
+                    raise cancellation.CommandStoppedError()
             fixed["Retry-Attempt"] = str(attempt)
             response = self._send_with_redirects(method, url, data, headers, fixed, timeout)
             if response.status_code not in RETRY_STATUSES:
@@ -435,6 +439,12 @@ def _close_all() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+
+
+def close_clients() -> None:
+    """Close every client: the next request makes a new one, which reads the proxy and CA
+    variables again (a host calls this when they change, see pwshcompat.bridge.update_environment)."""
+    _close_all()
 
 
 def for_current_context() -> GraphClient:

@@ -13,6 +13,9 @@ and no proxy applies it is sent as it is, over connections kept here, and ``requ
 imported. What goes on the wire is what the ``requests`` path sends: the same target and headers,
 ``Content-Length`` as requests sets it, TLS verified against the same CA bundle.
 
+Stopping: a command the host stops (Ctrl+C, :mod:`pwshcompat.cancellation`) shuts the request's
+socket down and raises ``CommandStoppedError``, which is not a transport failure.
+
 Errors: the standard library's exceptions (``OSError`` and its socket, TLS and timeout
 subclasses, ``http.client.HTTPException``, ``zlib.error``, and the ``ValueError`` http.client
 raises for a request it cannot write) are mapped to :class:`~.transport.TransportError` in
@@ -35,6 +38,7 @@ import urllib.parse
 import zlib
 from typing import Any, Mapping
 
+from .. import cancellation
 from . import transport
 from .transport import Headers, Request, Response, TransportError
 
@@ -132,13 +136,21 @@ class KeepAliveTransport:
         elif request.method not in ("GET", "HEAD"):
             wire_headers["Content-Length"] = "0"  # as requests sets it
         started = time.perf_counter()
+        token = cancellation.current()
         conn = self._checkout(request.timeout)
+        # Stopping the command (Ctrl+C) shuts the socket down, which ends a blocked read at once.
         try:
-            conn.request(request.method, target, body=request.body, headers=wire_headers)
-            raw = conn.getresponse()
-            content = raw.read()
-        except BaseException:
+            with token.register(lambda: _abort(conn)):
+                if conn.sock is None and token.can_be_cancelled:
+                    conn.connect()  # a cancellation while connecting is seen just below
+                token.raise_if_cancelled()
+                conn.request(request.method, target, body=request.body, headers=wire_headers)
+                raw = conn.getresponse()
+                content = raw.read()
+        except BaseException as exc:
             conn.close()
+            if token.cancelled and not isinstance(exc, cancellation.CommandStoppedError):
+                raise cancellation.CommandStoppedError() from exc
             raise
         if raw.will_close:
             conn.close()
@@ -186,6 +198,16 @@ class KeepAliveTransport:
         if self._ssl is None:
             self._ssl = _ssl_context(self._verify)
         return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self._ssl)
+
+
+def _abort(conn: http.client.HTTPConnection) -> None:
+    """End whatever ``conn`` is blocked on (another thread's call, on cancellation)."""
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 def _readable(sock: Any) -> bool:

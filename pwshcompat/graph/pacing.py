@@ -40,6 +40,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Hashable, Protocol
 
+from .. import cancellation
+
 __all__ = ["Clock", "MonotonicClock", "Pacer", "enabled", "shared"]
 
 log = logging.getLogger("pwshcompat.graph")
@@ -64,11 +66,12 @@ class Clock(Protocol):
         or a while; the caller re-checks."""
 
     def sleep(self, seconds: float) -> None:
-        """Block the calling thread for ``seconds`` of this clock."""
+        """Block the calling thread for ``seconds`` of this clock; raise
+        :class:`~pwshcompat.cancellation.CommandStoppedError` when the command is stopped."""
 
 
 class MonotonicClock:
-    """The real clock: ``time.monotonic``."""
+    """The real clock: ``time.monotonic``; its sleep ends when the host stops the command."""
 
     def now(self) -> float:
         return time.monotonic()
@@ -77,8 +80,8 @@ class MonotonicClock:
         condition.wait(min(max(deadline - time.monotonic(), 0.0), WAIT_SLICE_SECONDS))
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+        if seconds > 0 and cancellation.current().wait(seconds):
+            raise cancellation.CommandStoppedError()
 
 
 @dataclass
@@ -103,7 +106,8 @@ class Pacer:
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or MonotonicClock()
-        self._cond = threading.Condition(threading.Lock())
+        # Reentrant: a stop registered while waiting may notify from the waiting thread itself.
+        self._cond = threading.Condition(threading.RLock())
         self.paused_until = -math.inf
         self.limit: int | None = None
         self.window: float | None = None
@@ -121,19 +125,31 @@ class Pacer:
         self._refusals: _Refusals | None = None
 
     def acquire(self) -> float:
-        """Block until a request may be sent, count it as sent, and return its send time."""
+        """Block until a request may be sent, count it as sent, and return its send time.
+
+        Raises :class:`~pwshcompat.cancellation.CommandStoppedError` when the host stops the
+        command (Ctrl+C) before then; nothing is counted as sent.
+        """
         clock = self.clock
+        token = cancellation.current()
         with self._cond:
             self.waiting += 1
             try:
                 while True:
+                    token.raise_if_cancelled()
                     now = clock.now()
                     wait_until = self._try_send(now)
                     if wait_until is None:
                         return now
-                    clock.wait(self._cond, wait_until)
+                    with token.register(self._wake):
+                        if not token.cancelled:
+                            clock.wait(self._cond, wait_until)
             finally:
                 self.waiting -= 1
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
 
     def try_send(self, now: float) -> float | None:
         """Without blocking: count a request as sent at ``now`` and return None, or return the

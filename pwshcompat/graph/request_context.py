@@ -6,22 +6,26 @@ PR #1584; Kiota ``RetryHandlerOption``): ``MaxRetry`` 3 (0..10), ``RetryDelay`` 
 ``RetriesTimeLimit`` 0 s (no limit), ``ClientTimeout`` 300 s. ``Connect-MgGraph -ClientTimeout``
 sets the timeout through :func:`set_client_timeout`.
 
+Both write the original's ``RequestContext`` object (:class:`RequestContextInfo`; in PowerShell a
+``Microsoft.Graph.PowerShell.Authentication.Models.RequestContext`` with ClientTimeout, RetryDelay,
+MaxRetry and RetriesTimeLimit, so ``Get-MgRequestContext | Select-Object MaxRetry`` works).
+
     >>> import pwshcompat
-    >>> pwshcompat.invoke("Set-MgRequestContext", MaxRetry=5)["MaxRetry"]
+    >>> pwshcompat.invoke("Set-MgRequestContext", MaxRetry=5).MaxRetry
     5
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, ClassVar
 
 from ..commands import command
 from ..conversion import TICKS_PER_SECOND, TimeSpan
 from ..runtime import CommandRuntime
 
-__all__ = ["RequestContext", "current", "reset", "set_client_timeout", "update"]
+__all__ = ["RequestContext", "RequestContextInfo", "current", "reset", "set_client_timeout", "update"]
 
 MAX_RETRY_LIMIT = 10
 MAX_DELAY_SECONDS = 180
@@ -36,14 +40,33 @@ class RequestContext:
     retries_time_limit: float = 0.0
     client_timeout: float = 300.0
 
-    def to_output(self) -> dict[str, Any]:
-        """The object the cmdlets write: the original's IRequestContext property names."""
-        return {
-            "ClientTimeout": TimeSpan(round(self.client_timeout * TICKS_PER_SECOND)),
-            "RetryDelay": int(self.retry_delay) if float(self.retry_delay).is_integer() else self.retry_delay,
-            "MaxRetry": self.max_retry,
-            "RetriesTimeLimit": TimeSpan(round(self.retries_time_limit * TICKS_PER_SECOND)),
-        }
+    def to_output(self) -> "RequestContextInfo":
+        """The object the cmdlets write (see :class:`RequestContextInfo`)."""
+        return RequestContextInfo(
+            ClientTimeout=TimeSpan(round(self.client_timeout * TICKS_PER_SECOND)),
+            RetryDelay=int(self.retry_delay) if float(self.retry_delay).is_integer() else self.retry_delay,
+            MaxRetry=self.max_retry,
+            RetriesTimeLimit=TimeSpan(round(self.retries_time_limit * TICKS_PER_SECOND)),
+        )
+
+
+@dataclass(frozen=True)
+class RequestContextInfo:
+    """What Get-/Set-MgRequestContext write: the original's RequestContext, its properties in order
+    (ClientTimeout and RetriesTimeLimit as TimeSpan, RetryDelay in seconds, MaxRetry a count).
+    Items can be read by name too (``info["MaxRetry"]``)."""
+
+    PS_TYPE_NAME: ClassVar[str] = "Microsoft.Graph.PowerShell.Authentication.Models.RequestContext"
+
+    ClientTimeout: TimeSpan
+    RetryDelay: int | float
+    MaxRetry: int
+    RetriesTimeLimit: TimeSpan
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in {f.name for f in fields(self)}:
+            raise KeyError(name)
+        return getattr(self, name)
 
 
 _lock = threading.Lock()

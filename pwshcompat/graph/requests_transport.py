@@ -17,6 +17,7 @@ import http.client
 import ssl
 from typing import TYPE_CHECKING
 
+from .. import cancellation
 from . import transport
 from .transport import Headers, Request, Response, TransportError
 
@@ -81,7 +82,9 @@ class RequestsTransport:
 
     def handle_request(self, request: Request) -> Response:
         try:
-            return self._send(request)
+            # requests offers no way to interrupt a request from another thread: a stopped command
+            # (Ctrl+C) returns at once (CommandStoppedError) and leaves the request to end on its own.
+            return cancellation.call(self._send, request)
         except foreign_exceptions() as exc:
             mapped = map_error(exc, request)
             if mapped is None:

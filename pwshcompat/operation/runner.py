@@ -115,6 +115,9 @@ class _Invocation:
             for p in self.graph.path_parameters:
                 value = identity.get(p.identity_property)
                 if value is None:
+                    # The original's internal cmdlet first reports the stop of its own async pipeline.
+                    self.runtime.write_error(not_specified("The pipeline has been stopped.", self.internal_type,
+                                                           "System.Management.Automation.PipelineStoppedException"))
                     raise TerminatingError(ErrorRecord(
                         f"{parameter} has null value for {parameter}.{p.identity_property}", "",
                         ErrorCategory.InvalidArgument, target=raw, command=self.internal_type))

@@ -7,6 +7,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Python.Runtime;
 
@@ -24,7 +25,12 @@ namespace PwshCompat.Host
 
         private static readonly object Gate = new();
         private static PyObject? invokeHost;
+        private static PyObject? updateEnvironment;
+        private static PyObject? tokenType;
         private static PythonTypes? types;
+        // The host's version as Get-MgContext shows it (PSHostVersion), kept while it stays the same.
+        private static string? hostVersion;
+        private static PyObject? pyHostVersion;
         private static Task? starting;
         private static Task? preloading;
 
@@ -32,12 +38,13 @@ namespace PwshCompat.Host
         public static bool IsInitialized => starting is not null;
 
         /// <summary>
-        /// Starts Python from <paramref name="pythonDll"/> (once per process) on a worker thread,
-        /// with <paramref name="searchPaths"/> first on sys.path, and imports pwshcompat.bridge.
-        /// Returns at once: starting CPython and pythonnet takes a few hundred milliseconds, which
-        /// then overlap the rest of the module import and the script; the first call waits for it.
+        /// Starts Python from <paramref name="python"/> (once per process) on a worker thread, with
+        /// its recorded setup (executable, home) and <paramref name="searchPaths"/>
+        /// first on sys.path, and imports pwshcompat.bridge. Returns at once: starting CPython and
+        /// pythonnet takes a few hundred milliseconds, which then overlap the rest of the module
+        /// import and the script; the first call waits for it.
         /// </summary>
-        public static void Initialize(string pythonDll, string[] searchPaths)
+        public static void Initialize(PythonLocation python, string[] searchPaths)
         {
             lock (Gate)
             {
@@ -47,11 +54,15 @@ namespace PwshCompat.Host
                     // worker thread; tearing the process down under Py_Initialize crashes it (exit 139).
                     // Registered before the start, so it runs before the exit handler Start installs.
                     AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitForStart(TimeSpan.FromSeconds(30));
-                    starting = Task.Run(() => Start(pythonDll, searchPaths));
+                    starting = Task.Run(() => Start(python, searchPaths));
                     preloading = starting.ContinueWith(_ => Preload(), TaskContinuationOptions.OnlyOnRanToCompletion);
                 }
             }
         }
+
+        /// <summary>Starts the libpython at <paramref name="pythonDll"/> with the setup it derives itself.</summary>
+        public static void Initialize(string pythonDll, string[] searchPaths) =>
+            Initialize(new PythonLocation(pythonDll, Array.Empty<string>()), searchPaths);
 
         private static void WaitForStart(TimeSpan limit)
         {
@@ -102,11 +113,12 @@ namespace PwshCompat.Host
             return (invokeHost!, types!);
         }
 
-        private static void Start(string pythonDll, string[] searchPaths)
+        private static void Start(PythonLocation python, string[] searchPaths)
         {
             if (!PythonEngine.IsInitialized)
             {
-                Runtime.PythonDLL = pythonDll;
+                Runtime.PythonDLL = python.PythonDll;
+                UseRecordedSetup(python);
                 PythonEngine.Initialize();
                 SkipFinalizationAtExit();
                 using (Py.GIL())
@@ -123,13 +135,42 @@ namespace PwshCompat.Host
                 // Release the GIL so any runspace thread can take it per call.
                 PythonEngine.BeginAllowThreads();
             }
-            PythonThreads.Load(Runtime.PythonDLL ?? pythonDll);
+            PythonThreads.Load(Runtime.PythonDLL ?? python.PythonDll);
             using (Py.GIL())
             {
                 PyObject bridge = Py.Import("pwshcompat.bridge");
                 using PyObject conversion = Py.Import("pwshcompat.conversion");
                 types = new PythonTypes(bridge, conversion);
                 invokeHost = bridge.GetAttr("invoke_host");
+                updateEnvironment = bridge.GetAttr("update_environment");
+                using PyObject cancellation = Py.Import("pwshcompat.cancellation");
+                tokenType = cancellation.GetAttr("CancellationToken");
+            }
+        }
+
+        /// <summary>
+        /// Left to itself, an embedded CPython finds its home through the first python3 on PATH (a
+        /// venv, another CPython) and reads PYTHONHOME and PYTHONPATH: with another interpreter
+        /// there it took that one's prefix, standard library or site-packages beside the recorded
+        /// libpython (issue 14.8). When the setup is recorded, it is said explicitly (program name,
+        /// home) and the PYTHON* variables are ignored, as `python -E` does; sys.path then holds the
+        /// recorded standard library and site-packages. Call before PythonEngine.Initialize.
+        /// </summary>
+        private static void UseRecordedSetup(PythonLocation python)
+        {
+            if (python.Home is null)
+            {
+                return; // only a libpython (PYTHONNET_PYDLL alone): its own defaults and the PYTHON* variables apply
+            }
+            if (python.Executable is not null)
+            {
+                PythonEngine.ProgramName = python.Executable;
+            }
+            PythonEngine.PythonHome = python.Home;
+            if (NativeLibrary.TryLoad(python.PythonDll, out IntPtr library)
+                && NativeLibrary.TryGetExport(library, "Py_IgnoreEnvironmentFlag", out IntPtr ignoreEnvironment))
+            {
+                Marshal.WriteInt32(ignoreEnvironment, 1);
             }
         }
 
@@ -176,8 +217,9 @@ namespace PwshCompat.Host
         /// <summary>
         /// Runs command <paramref name="name"/> in Python with <paramref name="bound"/> (normally
         /// $PSBoundParameters) in the cmdlet's resolved parameter set, and replays its streams.
-        /// A terminating error is thrown here, or returned when the original throws it from an
-        /// internal command: the caller then runs <c>&amp; $result.Command -TerminatingError $result.Record</c>.
+        /// A terminating error is thrown here, pointing at the caller's line (ErrorRecords.Throw);
+        /// a stopped pipeline (Ctrl+C) ends the call with PipelineStoppedException. Returns null
+        /// (the PendingTermination the generated functions still check for is no longer used).
         /// </summary>
         public static PendingTermination? Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {
@@ -199,6 +241,7 @@ namespace PwshCompat.Host
             PythonThreads.KeepForCurrentThread();
             using (Py.GIL())
             {
+                StopWatcher.Call? watch = null;
                 try
                 {
                     using var kwargs = new PyDict();
@@ -212,16 +255,36 @@ namespace PwshCompat.Host
                         using var value = ToPython.Convert(entry.Value, types.TimeSpan);
                         kwargs[key] = value;
                     }
+                    kwargs["__PSHostVersion"] = HostVersion(cmdlet);
+                    SessionEnvironment.Sync(updateEnvironment!);
                     using var pyName = new PyString(name);
                     using var pySet = new PyString(cmdlet.ParameterSetName);
                     using var pyDebug = WantsDebug(cmdlet, bound).ToPython();
-                    using var raw = invokeHost.Invoke(pyName, pySet, kwargs, pyDebug);
-                    result = InvocationResult.From(raw, types);
+                    // Ctrl+C: the watcher cancels this token when the pipeline is told to stop.
+                    watch = StopWatcher.Watch(cmdlet, tokenType!);
+                    using var raw = invokeHost.Invoke(pyName, pySet, kwargs, pyDebug, watch.Token);
+                    if (!cmdlet.Stopping)
+                    {
+                        result = InvocationResult.From(raw, types);
+                    }
                 }
                 catch (PythonException ex)
                 {
                     failure = ex.Format(); // needs the GIL: formats the Python traceback
                 }
+                finally
+                {
+                    if (watch is not null)
+                    {
+                        StopWatcher.Finish(watch);
+                    }
+                }
+            }
+            if (cmdlet.Stopping)
+            {
+                // Stopped (Ctrl+C, PowerShell.Stop()): whatever the call produced is dropped, as
+                // PowerShell drops the output of a stopped cmdlet.
+                throw new PipelineStoppedException();
             }
             if (result is null)
             {
@@ -232,6 +295,42 @@ namespace PwshCompat.Host
                 return null;
             }
             return result.Replay(cmdlet);
+        }
+
+        /// <summary>
+        /// $PSCmdlet.ShouldProcess(<paramref name="target"/>, <paramref name="action"/>) as the
+        /// original's internal cmdlet asks it, <paramref name="action"/> naming that cmdlet
+        /// (Set-..._SetExpanded): when asking fails (a NonInteractive host cannot prompt for
+        /// -Confirm), the failure is that cmdlet's non-terminating error (empty error id,
+        /// NotSpecified, the exception as thrown, $? false) and nothing runs (issue 13.13).
+        /// </summary>
+        public static bool ShouldProcess(PSCmdlet cmdlet, string target, string action)
+        {
+            try
+            {
+                return cmdlet.ShouldProcess(target, action);
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                ErrorRecords.Write(cmdlet, new PendingError(new ErrorRecord(ex, string.Empty, ErrorCategory.NotSpecified, null), action));
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// The calling host's version (Connect-MgGraph records it as the context's PSHostVersion,
+        /// as the original does); passed to every command as the extra bound key __PSHostVersion.
+        /// </summary>
+        private static PyObject HostVersion(PSCmdlet cmdlet)
+        {
+            string version = cmdlet.Host?.Version?.ToString() ?? string.Empty;
+            if (pyHostVersion is null || !string.Equals(version, hostVersion, StringComparison.Ordinal))
+            {
+                pyHostVersion?.Dispose();
+                pyHostVersion = new PyString(version);
+                hostVersion = version;
+            }
+            return pyHostVersion;
         }
 
         /// <summary>

@@ -11,6 +11,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Net.Http;
 using System.Reflection;
 using Python.Runtime;
 
@@ -25,6 +26,7 @@ namespace PwshCompat.Host
         private static readonly MethodInfo? SetInvocationInfo = typeof(ErrorRecord).GetMethod("SetInvocationInfo", Internal);
         private static readonly PropertyInfo? PreserveInvocationInfoOnce = typeof(ErrorRecord).GetProperty("PreserveInvocationInfoOnce", Internal);
         private static readonly PropertyInfo? ScriptPosition = typeof(InvocationInfo).GetProperty("ScriptPosition", Internal);
+        private static readonly PropertyInfo? InvocationName = typeof(InvocationInfo).GetProperty(nameof(InvocationInfo.InvocationName));
         private static readonly ConcurrentDictionary<string, CmdletInfo?> CommandInfos = new();
 
         /// <summary>Reads a record dict produced by pwshcompat.bridge (see _record there).</summary>
@@ -44,7 +46,19 @@ namespace PwshCompat.Host
             {
                 target = FromPython.Convert(t, types);
             }
-            var er = new ErrorRecord(NewException(Text(record, "exception_type"), message), errorId, category, target);
+            // An HTTP error carries its response: the exception gets it (HttpResponseException.Response)
+            // and, as in the original, the request is the record's target.
+            HttpResponseMessage? response = null;
+            using (var key = new PyString("response"))
+            using (var r = record.InvokeMethod("get", key))
+            {
+                if (!r.IsNone())
+                {
+                    response = HttpMessages.FromPython(r);
+                    target = response.RequestMessage;
+                }
+            }
+            var er = new ErrorRecord(NewException(Text(record, "exception_type"), message, response), errorId, category, target);
             if (details is not null)
             {
                 er.ErrorDetails = new ErrorDetails(details);
@@ -59,32 +73,59 @@ namespace PwshCompat.Host
         public static void Write(PSCmdlet cmdlet, PendingError error) => cmdlet.WriteError(Attribute(cmdlet, error));
 
         /// <summary>
-        /// The terminating error for the generated function to hand to its internal command, or
-        /// null after throwing it here when no internal command is named.
+        /// Throws the terminating error from the calling function, as the original's proxy function
+        /// does: it reaches the caller pointing at the caller's line, with the cmdlet's name as
+        /// InvocationName and the internal command in MyCommand (so FullyQualifiedErrorId ends with
+        /// its type), and -ErrorVariable gets it once (issue 13.14). ThrowTerminatingError stamps the
+        /// record with the function's invocation; the record is the one PowerShell rethrows at the
+        /// caller, so it is stamped again on the way out. Never returns normally (a PendingTermination
+        /// is no longer handed back; the generated functions still accept one).
         /// </summary>
         public static PendingTermination? Throw(PSCmdlet cmdlet, PendingError error)
         {
-            CmdletInfo? info = error.Command.Length == 0 ? null : CommandInfos.GetOrAdd(error.Command, FindCommand);
-            if (info is not null && typeof(InternalCommand).IsAssignableFrom(info.ImplementingType))
+            InvocationInfo? invocation = Invocation(cmdlet, error);
+            try
             {
-                return new PendingTermination(info, error.Record);
+                cmdlet.ThrowTerminatingError(error.Record);
             }
-            cmdlet.ThrowTerminatingError(error.Record);
+            finally
+            {
+                if (invocation is not null)
+                {
+                    SetInvocationInfo!.Invoke(error.Record, new object[] { invocation });
+                }
+            }
             return null;
         }
 
         private static ErrorRecord Attribute(PSCmdlet cmdlet, PendingError error)
         {
-            CmdletInfo? info = error.Command.Length == 0 ? null : CommandInfos.GetOrAdd(error.Command, FindCommand);
-            if (info is null || SetInvocationInfo is null || PreserveInvocationInfoOnce is null)
+            InvocationInfo? invocation = Invocation(cmdlet, error);
+            if (invocation is null || PreserveInvocationInfoOnce is null)
             {
                 return error.Record;
             }
-            var position = ScriptPosition?.GetValue(cmdlet.MyInvocation) as IScriptExtent;
-            var invocation = InvocationInfo.Create(info, position);
-            SetInvocationInfo.Invoke(error.Record, new object[] { invocation });
+            SetInvocationInfo!.Invoke(error.Record, new object[] { invocation });
             PreserveInvocationInfoOnce.SetValue(error.Record, true);
             return error.Record;
+        }
+
+        /// <summary>
+        /// The invocation the original's record carries: the internal command the record names, at
+        /// the caller's position (where the function was called), invoked by the cmdlet's name; null
+        /// when the record names no command of this assembly.
+        /// </summary>
+        private static InvocationInfo? Invocation(PSCmdlet cmdlet, PendingError error)
+        {
+            CmdletInfo? info = error.Command.Length == 0 ? null : CommandInfos.GetOrAdd(error.Command, FindCommand);
+            if (info is null || SetInvocationInfo is null)
+            {
+                return null;
+            }
+            var position = ScriptPosition?.GetValue(cmdlet.MyInvocation) as IScriptExtent;
+            var invocation = InvocationInfo.Create(info, position);
+            InvocationName?.SetValue(invocation, cmdlet.MyInvocation.MyCommand?.Name ?? info.Name);
+            return invocation;
         }
 
         /// <summary>
@@ -109,15 +150,26 @@ namespace PwshCompat.Host
             return null;
         }
 
-        private static Exception NewException(string? typeName, string message)
+        /// <summary>
+        /// The exception <paramref name="typeName"/> names, made with <paramref name="message"/> (and
+        /// <paramref name="response"/> when the type takes one); System.Exception when no loaded type fits.
+        /// </summary>
+        private static Exception NewException(string? typeName, string message, HttpResponseMessage? response)
         {
             if (!string.IsNullOrEmpty(typeName) && typeName != "System.Exception")
             {
                 foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
                 {
                     Type? type = assembly.GetType(typeName, throwOnError: false);
-                    if (type is not null && typeof(Exception).IsAssignableFrom(type)
-                        && type.GetConstructor(new[] { typeof(string) }) is ConstructorInfo ctor)
+                    if (type is null || !typeof(Exception).IsAssignableFrom(type))
+                    {
+                        continue;
+                    }
+                    if (response is not null && type.GetConstructor(new[] { typeof(string), typeof(HttpResponseMessage) }) is ConstructorInfo withResponse)
+                    {
+                        return (Exception)withResponse.Invoke(new object[] { message, response });
+                    }
+                    if (type.GetConstructor(new[] { typeof(string) }) is ConstructorInfo ctor)
                     {
                         return (Exception)ctor.Invoke(new object[] { message });
                     }

@@ -28,6 +28,9 @@ namespace PwshCompat.Host
             using var datetime = Py.Import("datetime");
             DateTime = datetime.GetAttr("datetime");
             HeaderDictionary = bridge.GetAttr("HeaderDictionary");
+            using var hostValues = Py.Import("pwshcompat.hostvalues");
+            Hashtable = hostValues.GetAttr("Hashtable");
+            ResponseMessage = hostValues.GetAttr("HttpResponseMessage");
         }
 
         public PyObject Bool { get; }
@@ -42,6 +45,8 @@ namespace PwshCompat.Host
         public PyObject ModelData { get; }
         public PyObject DateTime { get; }
         public PyObject HeaderDictionary { get; }
+        public PyObject Hashtable { get; }
+        public PyObject ResponseMessage { get; }
     }
 
     internal static class FromPython
@@ -55,7 +60,14 @@ namespace PwshCompat.Host
             return type is not null && typeof(GraphModel).IsAssignableFrom(type) && !type.IsAbstract ? type : null;
         }
 
-        public static object? Convert(PyObject value, PythonTypes types)
+        public static object? Convert(PyObject value, PythonTypes types) => Convert(value, types, json: false);
+
+        /// <summary>
+        /// <paramref name="json"/>: the value comes from a JSON document (inside a Hashtable), so it
+        /// takes the types the original's JSON reader gives: Int64 for integers, DateTime for ISO
+        /// 8601 date-times (see <see cref="JsonValues"/>).
+        /// </summary>
+        private static object? Convert(PyObject value, PythonTypes types, bool json)
         {
             if (value.IsNone())
             {
@@ -63,7 +75,8 @@ namespace PwshCompat.Host
             }
             if (value.IsInstance(types.Str))
             {
-                return value.As<string>();
+                string text = value.As<string>();
+                return json ? JsonValues.FromString(text) : text;
             }
             if (value.IsInstance(types.Bool))
             {
@@ -71,6 +84,10 @@ namespace PwshCompat.Host
             }
             if (value.IsInstance(types.Int))
             {
+                if (json)
+                {
+                    return JsonValues.FromInteger(value);
+                }
                 long n = value.As<long>();
                 return n is >= int.MinValue and <= int.MaxValue ? (object)(int)n : n;
             }
@@ -155,6 +172,27 @@ namespace PwshCompat.Host
                 }
                 return result;
             }
+            if (value.IsInstance(types.Hashtable))
+            {
+                // The original's default Invoke-MgGraphRequest output: keys case-insensitive, as
+                // Microsoft.Graph.Authentication's StringUtil.ConvertFromJson makes them.
+                using var items = value.InvokeMethod("items");
+                var result = new Hashtable(StringComparer.OrdinalIgnoreCase);
+                foreach (PyObject pair in items.Each())
+                {
+                    using (pair)
+                    using (var key = pair[0])
+                    using (var v = pair[1])
+                    {
+                        result[key.ToString()!] = Convert(v, types, json: true);
+                    }
+                }
+                return result;
+            }
+            if (value.IsInstance(types.ResponseMessage))
+            {
+                return HttpMessages.FromPython(value);
+            }
             if (value.IsInstance(types.Dict))
             {
                 var result = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
@@ -165,7 +203,7 @@ namespace PwshCompat.Host
                     using (var key = pair[0])
                     using (var v = pair[1])
                     {
-                        result[Convert(key, types) ?? string.Empty] = Convert(v, types);
+                        result[Convert(key, types) ?? string.Empty] = Convert(v, types, json);
                     }
                 }
                 return result;
@@ -177,7 +215,7 @@ namespace PwshCompat.Host
                 {
                     using (item)
                     {
-                        result.Add(Convert(item, types));
+                        result.Add(Convert(item, types, json));
                     }
                 }
                 return result.ToArray();

@@ -6,8 +6,10 @@
 // in $PSBoundParameters from an earlier pipeline record, answers the binder-parity test hook, asks
 // ShouldProcess with the original's target and action (Generated.g.cs, CommandTable), runs the
 // command in Python (CommandBridge.Invoke) and returns what the function must invoke next: nothing,
-// or the internal cmdlet that throws a terminating error as the original's does (a method cannot
-// throw it without PowerShell wrapping it in a MethodInvocationException).
+// or the internal cmdlet that throws a terminating error as the original's does. (CommandBridge now
+// throws terminating errors itself, re-stamped to point at the caller's line, see
+// ErrorRecords.Throw, and a ShouldProcess that cannot ask is the internal cmdlet's non-terminating
+// error, see CommandBridge.ShouldProcess; the Rethrow path stays for a PendingTermination.)
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -52,8 +54,8 @@ namespace PwshCompat.Host
             if (CommandTable.ShouldProcessTargets.TryGetValue(name, out IReadOnlyDictionary<string, string>? targets))
             {
                 bool go = CommandTable.InternalCommands.TryGetValue(name, out string? internalCommand)
-                    ? cmdlet.ShouldProcess(targets.TryGetValue(cmdlet.ParameterSetName, out string? target) ? target : name,
-                                           internalCommand.Replace("{set}", cmdlet.ParameterSetName))
+                    ? CommandBridge.ShouldProcess(cmdlet, targets.TryGetValue(cmdlet.ParameterSetName, out string? target) ? target : name,
+                                                  internalCommand.Replace("{set}", cmdlet.ParameterSetName))
                     : cmdlet.ShouldProcess(name);
                 if (!go)
                 {

@@ -1,11 +1,12 @@
 // Base of the generated internal cmdlet types (Microsoft.Graph.Beta.PowerShell.Cmdlets.*_<Set>).
 //
-// The original's exported function runs an internal compiled cmdlet, so a terminating error it
-// throws reaches the caller with that cmdlet's InvocationInfo (the FullyQualifiedErrorId ends with
-// its type name). A function's own $PSCmdlet.ThrowTerminatingError would stamp the function
-// instead, so the generated function hands such an error to its internal cmdlet, which throws it
-// (see CommandBridge.Invoke). The cmdlets are never registered as commands; the function invokes
-// their CmdletInfo directly.
+// The original's exported function runs an internal compiled cmdlet, so its error records carry
+// that cmdlet's InvocationInfo (the FullyQualifiedErrorId ends with its type name). The host gives
+// our records the same (ErrorRecords: the internal command as MyCommand, at the caller's position,
+// with the cmdlet's name as InvocationName). The cmdlets are never registered as commands.
+// Throwing a terminating error through one (-TerminatingError) is no longer needed: the host throws
+// from the function and re-stamps the record (ErrorRecords.Throw), which points at the caller's
+// line; the generated functions still accept a PendingTermination, now never returned.
 using System.Management.Automation;
 
 namespace PwshCompat.Host

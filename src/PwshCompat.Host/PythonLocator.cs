@@ -1,12 +1,17 @@
-// Finds the libpython to load and the site-packages to put on sys.path, first match wins:
+// Finds the Python to host: its libpython, and where available the interpreter setup to start it
+// with (executable, home, site-packages). First match wins:
 //   1. PYTHONNET_PYDLL (pythonnet's own variable), with PWSHCOMPAT_PYTHON naming the interpreter
-//      whose site-packages to use (optional);
+//      whose setup to use (optional);
 //   2. module/bin/python.paths or python.json, written by scripts/setup from the Python that has
 //      the dependencies;
 //   3. discovery: PWSHCOMPAT_PYTHON, then python3 on PATH, then /usr/bin/python3: the first that
 //      imports requests, msal and pwshcompat (from its site-packages, or the folder above the
-//      module's, a checkout) is asked where its shared libpython is. A module installed from a
-//      PowerShell package has no python.paths and relies on this.
+//      module's, a checkout) is asked where its shared libpython is, and for its setup. A module
+//      installed from a PowerShell package has no python.paths and relies on this.
+// The setup is recorded because an embedded CPython otherwise derives its home from the first
+// python3 on PATH: with a venv or another CPython first there, it took that one's prefix, standard
+// library or site-packages beside the recorded libpython (issue 14.8). CommandBridge starts Python
+// with the recorded setup set explicitly.
 // Done in C# rather than in the module's script so an import loads no extra PowerShell modules
 // (ConvertFrom-Json, Join-Path and friends each cost a module load on a cold start).
 using System;
@@ -17,21 +22,33 @@ using System.Text.Json;
 
 namespace PwshCompat.Host
 {
+    /// <summary>The Python to start: libpython, and the interpreter setup to start it with.</summary>
     public sealed class PythonLocation
     {
-        public PythonLocation(string pythonDll, string[] sitePackages)
+        public PythonLocation(string pythonDll, string[] sitePackages, string? executable = null, string? home = null)
         {
             PythonDll = pythonDll;
             SitePackages = sitePackages;
+            Executable = string.IsNullOrEmpty(executable) ? null : executable;
+            Home = string.IsNullOrEmpty(home) ? null : home;
         }
 
+        /// <summary>Path of the shared libpython to load.</summary>
         public string PythonDll { get; }
 
+        /// <summary>Folders put first on sys.path: the interpreter's site-packages.</summary>
         public string[] SitePackages { get; }
+
+        /// <summary>The interpreter's executable (sys.executable), or null when not known.</summary>
+        public string? Executable { get; }
+
+        /// <summary>PYTHONHOME: "prefix" or "prefix:exec_prefix" (sys.base_prefix), or null when not known.</summary>
+        public string? Home { get; }
     }
 
     public static class PythonLocator
     {
+        // The setup as scripts/setup records it; keep the two in step.
         private const string Probe =
             "import json, os, site, sys, sysconfig\n" +
             "sys.path.append(sys.argv[1])\n" +
@@ -40,7 +57,8 @@ namespace PwshCompat.Host
             "cands = [os.path.join(libdir, name), os.path.join(libdir, 'libpython%d.%d.so.1.0' % sys.version_info[:2])]\n" +
             "dll = next((c for c in cands if c.endswith(('.so', '.so.1.0', '.dylib')) and os.path.exists(c)), '')\n" +
             "paths = [p for p in site.getsitepackages() + [site.getusersitepackages()] if os.path.isdir(p)]\n" +
-            "print(json.dumps({'python': sys.executable, 'pythonDll': dll, 'sitePackages': paths}))\n";
+            "home = sys.base_prefix if sys.base_exec_prefix == sys.base_prefix else sys.base_prefix + os.pathsep + sys.base_exec_prefix\n" +
+            "print(json.dumps({'python': sys.executable, 'pythonDll': dll, 'pythonHome': home, 'sitePackages': paths}))\n";
 
         /// <summary>The Python to host, or null when none qualifies.</summary>
         public static PythonLocation? Find(string moduleDirectory)
@@ -50,17 +68,18 @@ namespace PwshCompat.Host
             if (!string.IsNullOrEmpty(pydll))
             {
                 var asked = string.IsNullOrEmpty(interpreter) ? null : Ask(interpreter, moduleDirectory);
-                return new PythonLocation(pydll, asked?.SitePackages ?? Array.Empty<string>());
+                return asked is null
+                    ? new PythonLocation(pydll, Array.Empty<string>())
+                    : new PythonLocation(pydll, asked.SitePackages, asked.Executable, asked.Home);
             }
-            // python.paths (libpython, then one site-packages folder a line) says the same as
-            // python.json without loading a JSON parser on the cold path.
+            // python.paths says the same as python.json without loading a JSON parser on the cold path.
             string lines = Path.Combine(moduleDirectory, "bin", "python.paths");
             if (File.Exists(lines))
             {
-                string[] entries = File.ReadAllLines(lines);
-                if (entries.Length > 0 && entries[0].Length > 0)
+                var found = ParseLines(File.ReadAllLines(lines));
+                if (found is not null)
                 {
-                    return new PythonLocation(entries[0], entries[1..]);
+                    return found;
                 }
             }
             string recorded = Path.Combine(moduleDirectory, "bin", "python.json");
@@ -88,6 +107,43 @@ namespace PwshCompat.Host
                 }
             }
             return null;
+        }
+
+        /// <summary>
+        /// python.paths: "key=value" lines (dll, python, home, then one site= line per folder), as
+        /// scripts/setup writes it; other keys are skipped. The older form (libpython, then site-packages, one a
+        /// line) is still read.
+        /// </summary>
+        private static PythonLocation? ParseLines(string[] entries)
+        {
+            if (entries.Length == 0 || entries[0].Length == 0)
+            {
+                return null;
+            }
+            if (!entries[0].StartsWith("dll=", StringComparison.Ordinal))
+            {
+                return new PythonLocation(entries[0], entries[1..]);
+            }
+            string dll = string.Empty;
+            string? executable = null, home = null;
+            var site = new List<string>();
+            foreach (string entry in entries)
+            {
+                int equals = entry.IndexOf('=');
+                if (equals < 0)
+                {
+                    continue;
+                }
+                string value = entry[(equals + 1)..];
+                switch (entry[..equals])
+                {
+                    case "dll": dll = value; break;
+                    case "python": executable = value; break;
+                    case "home": home = value; break;
+                    case "site": site.Add(value); break;
+                }
+            }
+            return dll.Length == 0 ? null : new PythonLocation(dll, site.ToArray(), executable, home);
         }
 
         private static PythonLocation? Ask(string interpreter, string moduleDirectory)
@@ -119,21 +175,32 @@ namespace PwshCompat.Host
             {
                 using var doc = JsonDocument.Parse(json);
                 var root = doc.RootElement;
-                string dll = root.TryGetProperty("pythonDll", out var d) ? d.GetString() ?? "" : "";
-                var paths = new List<string>();
-                if (root.TryGetProperty("sitePackages", out var sp) && sp.ValueKind == JsonValueKind.Array)
-                {
-                    foreach (var p in sp.EnumerateArray())
-                    {
-                        paths.Add(p.GetString() ?? "");
-                    }
-                }
-                return new PythonLocation(dll, paths.ToArray());
+                return new PythonLocation(Text(root, "pythonDll") ?? string.Empty, Texts(root, "sitePackages"),
+                    Text(root, "python"), Text(root, "pythonHome"));
             }
             catch (JsonException)
             {
                 return null;
             }
+        }
+
+        private static string? Text(JsonElement root, string name) =>
+            root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        private static string[] Texts(JsonElement root, string name)
+        {
+            var items = new List<string>();
+            if (root.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in array.EnumerateArray())
+                {
+                    if (item.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(item.GetString()))
+                    {
+                        items.Add(item.GetString()!);
+                    }
+                }
+            }
+            return items.ToArray();
         }
     }
 }

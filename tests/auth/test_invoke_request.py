@@ -8,6 +8,7 @@ import pytest
 
 import pwshcompat
 from pwshcompat import bridge
+from pwshcompat.hostvalues import Hashtable, HttpResponseMessage
 from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 
 FQID = "InvokeGraphHttpResponseException,Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest"
@@ -44,6 +45,8 @@ def test_get_returns_a_hashtable_by_default(connected):
     _set_busy()
     presence = pwshcompat.invoke("Invoke-MgGraphRequest", Uri="/v1.0/users/u1/presence")
     assert isinstance(presence, dict) and presence["availability"] == "Busy"
+    # PowerShell receives these as case-insensitive Hashtables, nested objects too (tests/pwsh/test_invoke_types.py).
+    assert isinstance(presence, Hashtable) and isinstance(presence["outOfOfficeSettings"], Hashtable)
     assert connected.requests[-1].method == "GET"
 
 
@@ -70,9 +73,13 @@ def test_http_error_is_terminating_with_the_body_as_details(connected):
     result = _invoke(Uri="/v1.0/nothing/here", StatusCodeVariable="code")
     error = result["terminating"]
     assert error["fully_qualified_error_id"] == FQID
-    assert error["message"].startswith("Response status code does not indicate success: ")
+    assert error["message"] == "Response status code does not indicate success: BadRequest (Bad Request)."
     assert json.loads(error["details_message"])["error"]["code"]
-    assert result["variables"]["code"] >= 400
+    assert result["variables"]["code"] == 400
+    response = bridge.invoke_host("Invoke-MgGraphRequest", "__AllParameterSets", {"Uri": "/v1.0/nothing/here"})[
+        "terminating"]["response"]
+    assert isinstance(response, HttpResponseMessage) and (response.StatusCode, response.RequestMethod) == (400, "GET")
+    assert response.RequestUri.endswith("/v1.0/nothing/here") and json.loads(response.Body)["error"]["code"]
 
 
 def test_skip_http_error_check_returns_the_error_body(connected):
@@ -88,7 +95,8 @@ def test_output_types(connected):
     (obj,) = _invoke(Uri="/v1.0/users/u1/presence", OutputType="PSObject")["output"]
     assert obj.availability == "Busy"
     (message,) = _invoke(Uri="/v1.0/users/u1/presence", OutputType="HttpResponseMessage")["output"]
-    assert message.StatusCode == 200 and "Busy" in message.Content
+    assert message.StatusCode == 200 and message.IsSuccessStatusCode and "Busy" in message.Content
+    assert dict(message.Headers)["Content-Type"].startswith("application/json")
 
 
 def test_output_file_and_passthru(connected, tmp_path):

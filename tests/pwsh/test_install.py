@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .conftest import REAL_HOME
+
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
 
@@ -16,7 +18,7 @@ NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
 def test_install_then_import_by_name_requires_and_autoload(tmp_path, emulator):
     modules = tmp_path / "Modules"
     install = subprocess.run([str(ROOT / "scripts/install-module"), str(modules)], capture_output=True, text=True,
-                             timeout=300)
+                             timeout=300, env={**os.environ, "HOME": str(REAL_HOME)})
     assert install.returncode == 0, install.stderr
     script = tmp_path / "uses-graph.ps1"
     script.write_text(f"""#Requires -Modules Microsoft.Graph.Beta.CloudCommunications

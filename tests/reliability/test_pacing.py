@@ -350,3 +350,30 @@ def test_runspaces_share_the_pacer(emulator: Emulator, monkeypatch: pytest.Monke
             assert preferred is not None and (preferred.availability, preferred.activity) == PAIRS[n % 4], n
     print("429s:", refused)
     assert refused["on"] < refused["off"], refused
+
+
+def test_a_stopped_command_stops_waiting_in_the_pacer() -> None:
+    """Ctrl+C (the host cancels the call's token) ends a wait for the pause at once, with the
+    original's PipelineStoppedException, and nothing is counted as sent."""
+    from pwshcompat import cancellation
+
+    pacer = pacing.Pacer()  # the real clock: the pause below is long, the stop ends it
+    pacer.finished(pacer.acquire(), 429, 120)
+    token = cancellation.CancellationToken()
+    outcome: list[BaseException] = []
+
+    def send() -> None:
+        with cancellation.scope(token):
+            try:
+                pacer.acquire()
+            except BaseException as exc:  # noqa: BLE001 - handed to the test
+                outcome.append(exc)
+
+    waiting = threading.Thread(target=send)
+    waiting.start()
+    _until(lambda: pacer.waiting == 1, "the request waits for the pause")
+    token.cancel()
+    waiting.join(HANG_GUARD_SECONDS)
+    assert not waiting.is_alive(), "the stopped command kept waiting"
+    assert len(outcome) == 1 and isinstance(outcome[0], cancellation.CommandStoppedError)
+    assert pacer.in_flight == 0
