@@ -119,12 +119,14 @@ class _Invocation:
         self.runtime.write_error(record)
         return _Stop()
 
-    def fail_not_specified(self, message: str, exception_type: str) -> _Stop:
+    def fail_not_specified(self, message: str, exception_type: str, details: str | None = None) -> _Stop:
         """The original's catch-all: a NotSpecified record, and ``[CmdletException]`` under -Debug."""
         if self.runtime.want_debug:
             self.runtime.write_debug(f"[CmdletException]: Received exception with message "
                                      f"'{exception_type.rsplit('.', 1)[-1]} - {message}'")
-        return self.fail(not_specified(message, self.internal_type, exception_type))
+        record = not_specified(message, self.internal_type, exception_type)
+        record.details_message = details
+        return self.fail(record)
 
     # --- the request ---------------------------------------------------------------------
 
@@ -216,8 +218,9 @@ class _Invocation:
         try:
             headers = request_headers(bound.get("Headers"))
             members = models.to_wire(body) if body is not None else None
-        except ValueError as exc:
-            raise self.fail_not_specified(str(exc), getattr(exc, "exception_type", "System.ArgumentException")) from None
+        except ValueError as exc:  # a HeaderError carries .NET's exception type, and details naming the entry
+            raise self.fail_not_specified(str(exc), getattr(exc, "exception_type", "System.ArgumentException"),
+                                          getattr(exc, "details", None)) from None
         for parameter, header in graph.headers.items():
             if bound.get(parameter) is not None:
                 headers[header] = dotnet_string(bound[parameter])

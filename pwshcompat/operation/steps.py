@@ -19,7 +19,6 @@ Two kinds of steps:
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -138,11 +137,7 @@ def _response(base: Any, method: str, url: str, headers: dict[str, str], data: b
     """The final response as the client's callers read it: what the steps left of the sent one
     (``base``), or the one a step made itself (nothing was sent)."""
     new_headers = transport.Headers(pairs)
-    if dataclasses.is_dataclass(base) and not isinstance(base, type):
+    if base is not None:
         return dataclasses.replace(base, status_code=status, reason=reason, headers=new_headers, content=content)
-    request = transport.SentRequest(method, url, headers, data)
-    if base is not None:  # a requests.Response: keep what was sent
-        sent = base.request
-        request = transport.SentRequest(sent.method or method, sent.url or url, dict(sent.headers), sent.body)
     return transport.Response(status_code=status, reason=reason, headers=new_headers, content=content, url=url,
-                              request=request, elapsed=datetime.timedelta(0))
+                              request=transport.Request(method, url, headers, data))
