@@ -125,3 +125,25 @@ def test_a_response_object_keeps_its_nulls() -> None:
     obj = models.from_wire({"id": "u1", "extra": [1, None], "n": None, "statusMessage": {"x": [None]}},
                            models.model_named("MicrosoftGraphPresence"), "Microsoft.Graph.PowerShell.Models")
     assert obj.to_wire()["extra"] == [1, None] and obj.to_wire()["statusMessage"] == {"x": [None]}
+
+
+@pytest.mark.parametrize("kind", ["keep-alive", "requests"])
+def test_both_transports_keep_every_header_line_for_the_response_headers_variable(kind: str) -> None:
+    # 13.20: X-Multi sent twice is one value per line, content headers come last (tests/reply_server.py).
+    from pwshcompat.graph import keepalive
+    from pwshcompat.graph.requests_transport import RequestsTransport
+    from pwshcompat.graph.transport import Request
+    from pwshcompat.operation.responses import response_headers
+    from tests.reply_server import ReplyServer
+
+    with ReplyServer() as server:
+        transport = (keepalive.for_endpoint(server.url, verify=True, proxies={}) if kind == "keep-alive"
+                     else RequestsTransport(server.url))
+        assert transport is not None
+        try:
+            response = transport.handle_request(Request("GET", server.url + "/v1.0/x", {"x-reply": "repeated"}))
+        finally:
+            transport.close()
+    headers = response_headers(response)
+    assert headers["x-multi"] == ["one", "two"] and headers["SET-COOKIE"] == ["a=1", "b=2"]
+    assert list(headers)[-3:] == ["Content-Type", "Expires", "Content-Length"]
