@@ -119,6 +119,12 @@ def cases() -> Iterator[dict[str, Any]]:
                            "line": f"{args} -BodyParameter @{{ {duration} = [TimeSpan]::FromHours(1) }}",
                            "body": f'{{\n  "{duration}": "PT1H"\n}}', "warning": False}
             elif s.graph.additional_properties_parameter:
+                model = specs.model(s.graph.body_model)
+                member = next(((param, model.property(prop).wire) for param, prop in s.graph.body_members.items()
+                               if model.property(prop).type == "string"), None)
+                if member:  # 13.6 for a member parameter: [string] -X $null is "" (PowerShell's binding)
+                    yield {"id": f"{name}:{set_name}:string-parameter-null", "command": name,
+                           "line": f"{args} -{member[0]} $null", "body": f'{{\n  "{member[1]}": ""\n}}', "warning": False}
                 for key, (value, text) in ADDITIONAL.items():
                     yield {"id": f"{name}:{set_name}:additional-{key}", "command": name,
                            "line": f"{args} -AdditionalProperties @{{ x = {value} }}",
