@@ -111,3 +111,27 @@ def test_verbose_for_an_auth_command(caplog: pytest.LogCaptureFixture) -> None:
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert all(m.startswith('Performing the operation "') and m.endswith('on target "VerboseEnv".') for m in messages)
+
+
+@pytest.mark.parametrize("ids", [
+    pytest.param(lambda: ("u1", "u2"), id="tuple"),
+    pytest.param(lambda: {"u1", "u2"}, id="set"),
+    pytest.param(lambda: {"u1": 1, "u2": 2}.keys(), id="dict-keys"),
+    pytest.param(lambda: (f"u{i}" for i in (1, 2)), id="generator"),
+    pytest.param(lambda: map(str, ["u1", "u2"]), id="map"),
+])
+def test_any_collection_of_ids_is_sent_as_its_items(emu: Any, ids: Any) -> None:
+    """A [string[]] parameter takes any Python collection as its items, as PowerShell enumerates any
+    IEnumerable; its repr ("{'u1', 'u2'}", "<generator object ...>") was sent as one id."""
+    found = pwshcompat.Get_MgCommunicationPresenceByUserId(Ids=ids())
+    (request,) = emu.requests
+    assert sorted(request.json()["ids"]) == ["u1", "u2"]
+    assert sorted(p.Id for p in found) == ["u1", "u2"]
+
+
+@pytest.mark.parametrize("value", [{"u1"}, (x for x in ["u1"])], ids=["set", "generator"])
+def test_a_collection_for_a_single_string_is_refused_and_nothing_is_sent(emu: Any, value: Any) -> None:
+    with pytest.raises(pwshcompat.ParameterBindingError) as info:
+        pwshcompat.Get_MgUserPresence(UserId=value)
+    assert info.value.record.error_id == "ParameterArgumentTransformationError"
+    assert emu.requests == []
