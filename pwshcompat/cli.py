@@ -409,8 +409,18 @@ def _print_error(name: str, record: ErrorRecord) -> None:
     print(f"  FullyQualifiedErrorId: {record.fully_qualified_error_id}", file=sys.stderr)
 
 
+def _as_pwsh_reads(arg: str) -> str:
+    """``arg`` with each byte that was not UTF-8 (a lone surrogate, as Python decodes argv) as U+FFFD."""
+    try:
+        return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that did not come from a byte
+        return arg.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    # Bytes of an argument that are not UTF-8 (Python keeps them as lone surrogates) read as U+FFFD,
+    # as pwsh reads its own arguments; they could not be sent otherwise.
+    args = [_as_pwsh_reads(a) for a in (sys.argv[1:] if argv is None else argv)]
     if args and args[0] in INSTALL_COMMANDS:
         from . import install
 

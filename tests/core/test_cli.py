@@ -209,3 +209,13 @@ def test_cli_output_that_cannot_be_written_is_one_error_line(graph: Any, cli_env
     assert result.returncode == 1
     assert result.stderr.startswith("pwshcompat: cannot write the output: ") and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_argument_bytes_that_are_not_utf8_read_as_pwsh_reads_them(graph: Any, cli_env: dict[str, str]) -> None:
+    """An argument in another encoding (Latin-1 'café'): pwsh decodes it with U+FFFD for the bad byte,
+    and so does the CLI (it was a UnicodeEncodeError traceback)."""
+    result = subprocess.run([PYTHON.encode(), b"-m", b"pwshcompat", b"Get-MgUserPresence", b"-UserId", b"caf\xe9"], cwd=ROOT,
+                            env=cli_env, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    (request,) = graph.requests
+    assert request.path == "/v1.0/users/caf%EF%BF%BD/presence"
