@@ -69,15 +69,16 @@ class EmulatorProcess:
             emu.url, emu.token, emu.count()
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, rate_limit: str | None = None) -> None:
         self._proc: subprocess.Popen[str] | None = None
+        self._args = ["--rate-limit", rate_limit] if rate_limit else []
         self.url = ""
         self.token = ""
 
     def __enter__(self) -> "EmulatorProcess":
         self._proc = subprocess.Popen(
-            [PYTHON, str(BENCH / "serve.py")], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env=python_env(),
+            [PYTHON, str(BENCH / "serve.py"), *self._args], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, env=python_env(),
         )
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
@@ -96,6 +97,15 @@ class EmulatorProcess:
     def count(self) -> int:
         """How many requests the emulator has answered so far (any status)."""
         return int(self._ask("count"))
+
+    def reset(self) -> None:
+        """Forget requests, state and throttling counts (a fresh, empty rate-limit window)."""
+        if self._ask("reset") != "ok":
+            raise RuntimeError("bench/serve.py did not reset")
+
+    def summary(self, prefix: str, users: int) -> dict[str, Any]:
+        """Statuses of the requests for users ``prefix*`` and the preferred presence of ``prefix0..``."""
+        return dict(json.loads(self._ask(f"summary {prefix} {users}")))
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:

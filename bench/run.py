@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "pwsh_warm": ([], ["--calls", "100", "--rounds", "2", "--warmup", "10", "--pipeline-items", "50",
                        "--pipeline-repeats", "1"]),
     "pwsh_cold": ([], ["--runs", "2"]),
+    "throttled": ([], ["--updates", "250", "--rate-limit", "100/1s"]),
 }
 
 
@@ -127,7 +128,32 @@ def table(results: dict[str, dict[str, Any]]) -> str:
                     f"| {floor['cmdlet']:.0f} MiB RSS; {rss['cmdlet']:.0f} MiB "
                     f"| bare pwsh: {floor['bare pwsh RSS']:.0f} MiB; {rss['bare pwsh RSS']:.0f} MiB "
                     f"| +{extra:.0f} MiB; +{rss['cmdlet'] - rss['bare pwsh RSS']:.0f} MiB | ≤ +60 MiB | {verdict(extra <= 60)} |")
+    if r := results.get("throttled"):
+        rows.extend(throttled_rows(r))
     return "\n".join(rows)
+
+
+def throttled_rows(r: dict[str, Any]) -> list[str]:
+    """Issue 17's goal: the updates at the rate limit, pacing on, beside pacing off (the original's)."""
+    rows = []
+    target_s, target_share = r["targets"]["seconds"], r["targets"]["refused_share"]
+    for client, label in (("pwsh", f"pwsh, `ForEach-Object -Parallel -ThrottleLimit {r['threads']}`"),
+                          ("python", f"Python, {r['threads']}-thread pool")):
+        on, off = r["sides"].get(f"{client} on"), r["sides"].get(f"{client} off")
+        if not on or not off:
+            continue
+        ok = (on["seconds"] <= target_s and on["refused_share"] <= target_share and on["errors"] == 0
+              and on["wrong_states"] == 0)
+        floor = r.get("floor_s", {}).get(client)
+        rows.append(f"| {r['updates']} updates at {r['rate_limit']} (ceiling {r['ceiling_s']:.1f} s), {label}"
+                    f"{f'; its empty loop: {floor:.1f} s' if floor else ''} "
+                    f"| {on['seconds']:.2f} s, {on['refused_share']:.2%} answered 429, {on['errors']} errors, "
+                    f"{on['wrong_states']} users wrong "
+                    f"| pacing off (the original's retries): {off['seconds']:.2f} s, {off['refused_share']:.2%} 429, "
+                    f"{off['errors']} errors, {off['wrong_states']} wrong "
+                    f"| {on['seconds'] / off['seconds']:.2f}× time, {on['refused'] / max(off['refused'], 1):.2f}× 429s "
+                    f"| ≤ {target_s:.1f} s, ≤ {target_share:.0%} 429, 0 errors, all right | {verdict(ok)} |")
+    return rows
 
 
 def update_readme(block: str) -> None:

@@ -1,24 +1,60 @@
-"""The emulator in its own process for the benchmarks: ``python3 bench/serve.py``.
+"""The emulator in its own process for the benchmarks: ``python3 bench/serve.py [--rate-limit 666/2s]``.
 
 Prints one JSON line ``{"url": ..., "token": ...}`` (a token this emulator accepts), then answers
-``count`` on stdin with the number of requests received so far, and exits at end of input.
-Running the server in a separate process keeps its threads off the measured client's GIL.
+commands on stdin, one line each, and exits at end of input:
+
+* ``count``: the number of requests received so far;
+* ``reset``: forget requests, presence state and throttling counts (the limits stay); answers ``ok``;
+* ``summary PREFIX N``: JSON ``{"statuses": {status: count}, "states": [[availability, activity] or
+  null, ...]}``: the statuses of the requests for users whose id starts with PREFIX, and the
+  preferred presence of users PREFIX0 .. PREFIX(N-1).
+
+``--rate-limit N/Ws`` throttles as Graph does (``set_rate_limits``: N requests per W-second window
+per application, refused requests counting too). Running the server in a separate process keeps
+its threads off the measured client's GIL.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import sys
+from collections import Counter
 
 from pwshcompat.emulator import Emulator
 
 
+def summary(emu: Emulator, prefix: str, users: int) -> dict[str, object]:
+    marker = f"/presences/{prefix}"
+    statuses = Counter(str(r.status) for r in list(emu.requests) if marker in r.path)
+    states = []
+    for n in range(users):
+        preferred = emu.preferred_presence(f"{prefix}{n}")
+        states.append(None if preferred is None else [preferred.availability, preferred.activity])
+    return {"statuses": dict(statuses), "states": states}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate-limit", help="N/Ws: N requests per W-second window per application")
+    args = parser.parse_args()
     with Emulator() as emu:
+        if args.rate_limit:
+            match = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)s?", args.rate_limit.strip())
+            if not match:
+                parser.error(f"--rate-limit takes N/Ws, like 666/2s; got {args.rate_limit!r}")
+            emu.set_rate_limits(reads=None, total=int(match.group(1)), window=float(match.group(2)))
         print(json.dumps({"url": emu.graph_url, "token": emu.issue_token()}), flush=True)
         for line in sys.stdin:
-            if line.strip() == "count":
+            command, *rest = line.split()
+            if command == "count":
                 print(len(emu.requests), flush=True)
+            elif command == "reset":
+                emu.reset()
+                print("ok", flush=True)
+            elif command == "summary":
+                print(json.dumps(summary(emu, rest[0], int(rest[1]))), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -26,10 +27,21 @@ class TokenError(Exception):
     """A bearer token Graph would refuse (the reason is the 401 message)."""
 
 
+#: How many verified tokens each key remembers (a test or benchmark run uses a handful).
+VERIFIED_CACHE_SIZE = 256
+
+
 @dataclass(frozen=True)
 class SigningKey:
     private: rsa.RSAPrivateKey
     kid: str
+    # Tokens whose signature this key has checked, exact text -> claims (least recently used
+    # first). Checking RS256 is about half of the emulator's time per request (bench/FINDINGS.md
+    # section 8); a client sends the same token thousands of times. Keyed by the whole token, so a
+    # changed header, payload or signature is a different key and is verified in full; time and
+    # audience are not part of this cache and are checked by the caller on every request.
+    _verified: "OrderedDict[str, dict[str, Any]]" = field(default_factory=OrderedDict, repr=False, compare=False)
+    _verified_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def jwk(self) -> dict[str, Any]:
         key = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
@@ -39,7 +51,21 @@ class SigningKey:
         return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The token's claims if this key signed it; time and audience are checked by the caller."""
+        """The token's claims (a fresh dict) if this key signed it; raises :class:`TokenError`
+        otherwise. Time and audience are checked by the caller, on every request."""
+        with self._verified_lock:
+            claims = self._verified.get(token)
+            if claims is not None:
+                self._verified.move_to_end(token)
+                return dict(claims)
+        claims = self._verify_signature(token)
+        with self._verified_lock:
+            self._verified[token] = dict(claims)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _verify_signature(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -1,17 +1,24 @@
-"""The HTTP client for Microsoft Graph: one client, with its keep-alive connections, per connection context.
+"""The HTTP client for Microsoft Graph: one client per connection context.
 
-Requests to the environment's Graph endpoint go over the client's own ``http.client`` connections
-(:mod:`.transport`, the hot path); a proxy, an unusual target or another origin goes through the
-client's ``requests.Session``. Both paths send the same bytes and raise the same errors.
+Requests go through a :class:`~.transport.Transport` (by default :class:`~.transport.DefaultTransport`:
+the client's own keep-alive ``http.client`` connections where they can carry a request,
+``requests`` otherwise; a caller can pass another, ``GraphClient(ctx, transport=...)``).
 
 What it does on every request, after the original's v2 handler chain (fact sheet section 10;
 Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
 
+* **headers**: the caller's first, then ``Cache-Control: no-store, no-cache`` and the transport
+  defaults, then ``SdkVersion``, the bearer token and ``client-request-id: <new GUID>``, a fresh
+  one on every attempt (a caller's ``client-request-id`` is replaced, as the original does);
+  names are merged case-insensitively; a value that is not ASCII is refused before sending
+  (:func:`.transport.validate_headers`);
 * **transport rules**: ``https`` is required, except to loopback hosts (the local emulator);
   certificates are verified (``REQUESTS_CA_BUNDLE`` is honoured); every request has the
   request context's ``ClientTimeout`` (300 s by default);
 * **auth**: ``Authorization: Bearer <token>`` from the connection context; on a 401 the token is
   refreshed once (``get_token(force_refresh=True)``) and the request sent once more;
+* **pacing**: every attempt first asks the :mod:`.pacing` pacer shared by all clients of the same
+  endpoint, tenant and application, and reports its outcome to it: one 429 pauses every sender;
 * **retries** on 429, 503 and 504: ``MaxRetry`` times (3), waiting ``Retry-After`` (seconds or
   an HTTP date) or ``RetryDelay * 2**n`` (3 s, 6 s, 12 s), at most 180 s per wait, and within
   ``RetriesTimeLimit`` when set; each retry carries ``Retry-Attempt: n``; when the retries run out
@@ -20,9 +27,9 @@ Kiota RetryHandler/RedirectHandler, Microsoft.Graph.Authentication handlers):
   request, its retry waits and its retries at once with ``CommandStoppedError``;
 * **redirects** (301/302/303/307/308, at most 5; 303 becomes GET): ``Authorization`` is never sent
   to another host, and a change of scheme is refused;
-* **errors**: every transport exception (the standard library's on the keep-alive path, requests'
-  on the other) is mapped at one place (:func:`map_transport_error`) to :class:`GraphRequestError`,
-  whose record is what the original's catch-all writes (``NotSpecified``, empty error id);
+* **errors**: transports raise only :class:`~.transport.TransportError` (each maps its own
+  library's exceptions); the client turns it into :class:`GraphRequestError`, whose record is what
+  the original's catch-all writes (``NotSpecified``, empty error id, the .NET exception type);
 * **logging** through the ``pwshcompat.graph`` logger, with the token removed.
 """
 
@@ -31,7 +38,6 @@ from __future__ import annotations
 import atexit
 import email.utils
 import functools
-import http.client
 import ipaddress
 import json
 import locale
@@ -39,25 +45,20 @@ import logging
 import os
 import platform
 import re
-import socket
-import ssl
-import sys
 import threading
 import time
 import urllib.parse
-import zlib
-from typing import TYPE_CHECKING, Any, Mapping, Union
+import uuid
+from typing import Any, Mapping
 
 from .. import cancellation
 from ..auth import context as auth_context
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
-from . import request_context, transport
+from . import pacing, request_context, transport
+from .transport import Request, Response, Transport, TransportError
 
-if TYPE_CHECKING:
-    import requests
-
-# What a request returns: the keep-alive path's response, or requests' on the other path.
-AnyResponse = Union[transport.Response, "requests.Response"]
+# What a request returns, whichever transport sent it.
+AnyResponse = Response
 
 __all__ = [
     "GraphClient",
@@ -78,7 +79,10 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5  # Kiota RedirectHandlerOption.DefaultMaxRedirect
 MAX_DELAY_SECONDS = 180.0  # Kiota RetryHandlerOption.MaxDelay
 SDK_VERSION = "0.1.0"
+CLIENT_REQUEST_ID = "client-request-id"
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+# Set by the client on every attempt, whatever the caller's headers say.
+_CLIENT_SET = frozenset({"sdkversion", "authorization", CLIENT_REQUEST_ID, "retry-attempt"})
 
 
 class GraphRequestError(PSError):
@@ -92,44 +96,28 @@ def _error(message: str, exception_type: str, cause: BaseException | None = None
     return GraphRequestError(record)
 
 
+def _from_transport(exc: TransportError) -> GraphRequestError:
+    return _error(exc.message, exc.exception_type, exc.__cause__ or exc)
+
+
 def map_transport_error(exc: BaseException, url: str, timeout: float) -> GraphRequestError:
-    """The one place where transport exceptions become our errors (shaped like .NET's): those of
-    the standard library (the keep-alive path) and those of ``requests`` (the other path)."""
-    parts = urllib.parse.urlsplit(url)
-    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-    requests = sys.modules.get("requests")  # imported only if the requests path was ever taken
-    from_requests = requests is not None and isinstance(exc, requests.RequestException)
-    if isinstance(exc, transport.InvalidHeader) or (from_requests and isinstance(exc, requests.exceptions.InvalidHeader)):
-        return _error(f"The format of a request header is invalid: {exc}", "System.FormatException", exc)
-    if isinstance(exc, TimeoutError) or (from_requests and isinstance(exc, requests.Timeout)):
-        # HttpClient.Timeout surfaces as TaskCanceledException with this text.
-        return _error(f"The request was canceled due to the configured HttpClient.Timeout of {timeout:g} seconds elapsing.",
-                      "System.Threading.Tasks.TaskCanceledException", exc)
-    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)) or (
-            from_requests and isinstance(exc, requests.exceptions.SSLError)):
-        try:  # lazy, and only present with the emulator's dependencies
-            from ..emulator.tls import untrusted_emulator_hint
-            hint = untrusted_emulator_hint(url, exc)
-        except ImportError:
-            hint = None
-        return _error("The SSL connection could not be established, see inner exception." + (f" {hint}" if hint else ""),
-                      "System.Net.Http.HttpRequestException", exc)
-    # requests' exceptions are OSErrors too: only its ConnectionError family is a connection failure.
-    if (from_requests and isinstance(exc, requests.ConnectionError)) or (
-            not from_requests and isinstance(exc, (OSError, http.client.HTTPException))):
-        text = str(exc)
-        if isinstance(exc, ConnectionRefusedError) or "refused" in text.lower():
-            reason = "Connection refused"
-        elif isinstance(exc, socket.gaierror) or any(
-                s in text for s in ("Name or service not known", "nodename nor servname", "getaddrinfo")):
-            reason = "Name or service not known"
-        else:  # reset, aborted, remote end closed, malformed reply
-            reason = "An error occurred while sending the request"
-        return _error(f"{reason} ({where})", "System.Net.Http.HttpRequestException", exc)
-    if from_requests and isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                                          requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
-        return _error(f"Invalid URI: {url}", "System.UriFormatException", exc)
-    return _error("An error occurred while sending the request.", "System.Net.Http.HttpRequestException", exc)
+    """The error for a foreign exception raised while sending to ``url``: the standard library's
+    (the keep-alive path) or requests' and urllib3's. Each transport maps its own exceptions at
+    its boundary; this applies the same mappings to an exception caught elsewhere."""
+    import sys
+
+    from . import keepalive
+
+    if isinstance(exc, TransportError):
+        return _from_transport(exc)
+    request = Request("GET", url, {}, None, timeout)
+    mapped = None
+    if "requests" in sys.modules or "urllib3" in sys.modules:
+        from . import requests_transport
+
+        mapped = requests_transport.map_error(exc, request)
+    mapped = mapped or keepalive.map_error(exc, request) or transport.send_error()
+    return _error(mapped.message, mapped.exception_type, exc)
 
 
 @functools.lru_cache(maxsize=64)  # called per request with the same few hosts
@@ -208,16 +196,23 @@ def _environment_proxies(endpoint: str) -> dict[str, str]:
     return proxies
 
 
-class GraphClient:
-    """Sends requests for one connection context over keep-alive connections."""
+_DEFAULT_PACER: Any = object()  # "look up the shared pacer" (None means no pacing)
 
-    def __init__(self, ctx: Any) -> None:
+
+class GraphClient:
+    """Sends requests for one connection context.
+
+    ``transport``: what sends each request (default: :class:`~.transport.DefaultTransport` for
+    the context's Graph endpoint, with the environment's proxy and CA settings); ``pacer``: the
+    :class:`~.pacing.Pacer` every attempt asks first (default: the one shared by the process for
+    this endpoint, tenant and application; None sends without pacing).
+    """
+
+    def __init__(self, ctx: Any, *, transport: Transport | None = None, pacer: pacing.Pacer | None = _DEFAULT_PACER) -> None:
         self.context = ctx
         endpoint = ctx.environment.graph_endpoint
-        # Proxy and CA settings are read from the environment once, here, rather than on every
-        # call (requests re-scans os.environ per request).
+        # Proxy and CA settings are read from the environment once, here, rather than on every call.
         self.verify: bool | str = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        proxies = _environment_proxies(endpoint)
         # Sent with every request, in requests' order, unless the caller's headers replace them.
         self.default_headers = {
             "User-Agent": _user_agent(),
@@ -226,34 +221,18 @@ class GraphClient:
             "Connection": "keep-alive",
             "Cache-Control": "no-store, no-cache",
         }
-        # The hot path: escaped targets on the endpoint's origin, with no proxy in the way.
-        self.pool = transport.pool_for(endpoint, verify=self.verify, proxies=proxies)
-        self._session: requests.Session | None = None
-        self._session_lock = threading.Lock()
+        self.transport: Transport = transport if transport is not None else _default_transport(
+            endpoint, self.verify, _environment_proxies(endpoint))
+        if pacer is _DEFAULT_PACER:
+            origin = urllib.parse.urlsplit(endpoint)
+            pacer = pacing.shared((origin.scheme, origin.netloc.lower(), getattr(ctx, "tenant_id", None),
+                                   getattr(ctx, "client_id", None) or f"context-{id(ctx)}"))
+        self.pacer: pacing.Pacer | None = pacer
         self._force_refresh_supported: bool | None = None
 
-    @property
-    def session(self) -> "requests.Session":
-        """The requests session for what the keep-alive path does not carry; made on first use."""
-        if self._session is None:
-            with self._session_lock:
-                if self._session is None:
-                    import requests
-
-                    session = requests.Session()
-                    # Settings read once (see __init__); ~/.netrc must never replace the token.
-                    session.trust_env = False
-                    session.proxies.update(requests.utils.get_environ_proxies(self.context.environment.graph_endpoint))
-                    session.verify = self.verify
-                    self._session = session
-        return self._session
-
     def close(self) -> None:
-        """Close the keep-alive connections of both paths."""
-        if self.pool is not None:
-            self.pool.close()
-        if self._session is not None:
-            self._session.close()
+        """Close the transport's connections."""
+        self.transport.close()
 
     def _token(self, force_refresh: bool = False) -> str:
         if not force_refresh:
@@ -273,6 +252,9 @@ class GraphClient:
                 headers: Mapping[str, str] | None = None, timeout: float | None = None) -> AnyResponse:
         """Send ``method path`` (``path`` relative to the environment's Graph endpoint, or absolute).
 
+        ``headers``: the caller's request headers, sent first (``Authorization``, ``SdkVersion``,
+        ``client-request-id`` and ``Retry-Attempt`` among them are replaced); ``data``: the body;
+        ``timeout``: seconds, default the request context's ``ClientTimeout``.
         Returns the final response, whatever its status (callers turn non-2xx into errors).
         Raises :class:`GraphRequestError` when there is no usable response.
         """
@@ -282,25 +264,23 @@ class GraphClient:
         settings = request_context.current()
         if timeout is None:
             timeout = settings.client_timeout
-        all_headers: dict[str, str] = {}
-        if data is not None:
+        all_headers = {k: v for k, v in (headers or {}).items()
+                       if not (isinstance(k, str) and k.lower() in _CLIENT_SET)}
+        if data is not None and not any(isinstance(k, str) and k.lower() == "content-type" for k in all_headers):
             all_headers["Content-Type"] = "application/json"
-        if headers:
-            all_headers.update(headers)
         # RequestHeaderHandler replaces SdkVersion, AuthenticationHandler sets Authorization.
         flavour = "graph-powershell-beta" if urllib.parse.urlsplit(url).path.startswith("/beta") else "graph-powershell"
-        all_headers["SdkVersion"] = f"{flavour}/{SDK_VERSION}"
-        all_headers["Authorization"] = f"Bearer {self._token()}"
+        fixed = {"SdkVersion": f"{flavour}/{SDK_VERSION}", "Authorization": f"Bearer {self._token()}"}
 
-        response = self._send_with_redirects(method, url, data, all_headers, timeout)
+        response = self._send_with_redirects(method, url, data, all_headers, fixed, timeout)
         if response.status_code == 401:
             response.close()
-            all_headers["Authorization"] = f"Bearer {self._token(force_refresh=True)}"
-            response = self._send_with_redirects(method, url, data, all_headers, timeout)
-        return self._retry(method, url, data, all_headers, timeout, response, settings)
+            fixed["Authorization"] = f"Bearer {self._token(force_refresh=True)}"
+            response = self._send_with_redirects(method, url, data, all_headers, fixed, timeout)
+        return self._retry(method, url, data, all_headers, fixed, timeout, response, settings)
 
-    def _retry(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float,
-               response: AnyResponse, settings: request_context.RequestContext) -> AnyResponse:
+    def _retry(self, method: str, url: str, data: bytes | None, headers: dict[str, str], fixed: dict[str, str],
+               timeout: float, response: AnyResponse, settings: request_context.RequestContext) -> AnyResponse:
         if response.status_code not in RETRY_STATUSES or settings.max_retry <= 0:
             return response
         waited = 0.0
@@ -315,20 +295,23 @@ class GraphClient:
             log.debug("HTTP %s from %s %s; retry %d of %d in %.3g s", response.status_code, method, url, attempt,
                       settings.max_retry, delay)
             response.close()
-            if delay > 0 and cancellation.current().wait(delay):  # a stopped command stops waiting
-                raise cancellation.CommandStoppedError()
-            headers["Retry-Attempt"] = str(attempt)
-            response = self._send_with_redirects(method, url, data, headers, timeout)
+            if delay > 0:  # a stopped command (Ctrl+C) stops waiting: CommandStoppedError
+                if self.pacer is not None:
+                    self.pacer.sleep(delay)
+                elif cancellation.current().wait(delay):
+                    raise cancellation.CommandStoppedError()
+            fixed["Retry-Attempt"] = str(attempt)
+            response = self._send_with_redirects(method, url, data, headers, fixed, timeout)
             if response.status_code not in RETRY_STATUSES:
                 return response
         raise _error(f"Too many retries performed. More than {settings.max_retry} retries encountered while sending "
                      "the request.", "System.AggregateException")
 
     def _send_with_redirects(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
-                             timeout: float) -> AnyResponse:
+                             fixed: dict[str, str], timeout: float) -> AnyResponse:
         original = url
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send(method, url, data, headers, timeout)
+            response = self._send(method, url, data, headers, fixed, timeout)
             if response.status_code not in REDIRECT_STATUSES or "Location" not in response.headers:
                 return response
             target = urllib.parse.urljoin(url, response.headers["Location"])
@@ -339,47 +322,48 @@ class GraphClient:
                 method, data = "GET", None
                 headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
             if not _same_origin(original, target):
-                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+                headers = {k: v for k, v in headers.items() if k.lower() != "cookie"}
+                fixed = {k: v for k, v in fixed.items() if k.lower() != "authorization"}
             response.close()
             url = target
         raise _error(f"Too many redirects performed. Max redirects exceeded: {MAX_REDIRECTS}.",
                      "Microsoft.Kiota.Abstractions.ApiException")
 
-    def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> AnyResponse:
-        merged = _merge_headers(self.default_headers, headers)
-        target = self.pool.target_of(url) if self.pool is not None else None
+    def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], fixed: dict[str, str],
+              timeout: float) -> AnyResponse:
+        """One attempt: the headers in the original's order, the pacer asked first and told after."""
+        given = {name.lower() for name in headers}
+        merged = _merge_headers(headers, {k: v for k, v in self.default_headers.items() if k.lower() not in given})
+        merged.update(fixed)
+        merged[CLIENT_REQUEST_ID] = str(uuid.uuid4())
+        request = Request(method, url, merged, data, timeout)
         try:
             transport.validate_headers(merged)
-            if target is not None:
-                response: AnyResponse = self.pool.send(method, url, target, data, merged, timeout)
-            else:
-                response = self._send_with_requests(method, url, data, merged, timeout)
-        except (OSError, http.client.HTTPException, zlib.error, transport.InvalidHeader) as exc:
-            raise map_transport_error(exc, url, timeout) from exc  # requests' exceptions are OSErrors
+        except TransportError as exc:
+            raise _from_transport(exc) from None
+        pacer = self.pacer
+        sent_at = pacer.acquire() if pacer is not None else 0.0
+        try:
+            response = self.transport.handle_request(request)
+        except TransportError as exc:
+            if pacer is not None:
+                pacer.finished(sent_at, None)
+            raise _from_transport(exc) from exc
+        except BaseException:
+            if pacer is not None:
+                pacer.finished(sent_at, None)
+            raise
+        if pacer is not None:
+            status = response.status_code
+            pacer.finished(sent_at, status,
+                           _retry_after_seconds(response.headers.get("Retry-After")) if status == 429 else None)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s", method, url, response.status_code)
         return response
 
-    def _send_with_requests(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
-                            timeout: float) -> "requests.Response":
-        import requests
 
-        # Straight to the session's connection adapter: this client follows redirects itself and
-        # Graph sets no cookies, so Session.request's merging, redirect and cookie passes are pure
-        # per-call cost (bench/FINDINGS.md section 3).
-        session = self.session
-        prepared = requests.PreparedRequest()
-        prepared.prepare(method=method, url=url, headers=headers, data=data)
-
-        def send() -> "requests.Response":
-            response = session.get_adapter(url).send(prepared, timeout=timeout, verify=session.verify,
-                                                     proxies=session.proxies)
-            response.content  # read the body now, so the connection goes back to the pool at once
-            return response
-
-        # requests offers no way to interrupt a request from another thread: a stopped command
-        # (Ctrl+C) returns at once and leaves the request to end on its own.
-        return cancellation.call(send)
+def _default_transport(endpoint: str, verify: bool | str, proxies: Mapping[str, str]) -> Transport:
+    return transport.DefaultTransport(endpoint, verify=verify, proxies=proxies)
 
 
 _ACCESS_TOKEN_JSON = re.compile(r'("access_token"\s*:\s*)"[^"]*"')

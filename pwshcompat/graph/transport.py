@@ -1,71 +1,78 @@
-"""Keep-alive ``http.client`` connections to the Graph endpoint: the client's hot path.
+"""The transport interface: how the Graph client hands one HTTP request to whatever sends it.
 
-Why not ``requests`` for every request (bench/FINDINGS.md section 10):
+Shaped like httpx's transports: a :class:`Transport` has ``handle_request(request) -> Response``
+and ``close()``; it is synchronous and sends exactly one request (no redirects, retries, auth or
+pacing: those are the client's). Every transport returns the same :class:`Response` and raises
+only :class:`TransportError`: each maps its own library's exceptions at its own boundary, into the
+.NET exception type and message the original module reports for the same failure.
 
-* on urllib3 1.26 each request re-parses and re-escapes its URL three times (requests'
-  ``prepare_url``, then twice in ``HTTPConnectionPool.urlopen``), a per-character loop that cost
-  more than everything else pwshcompat does per call;
-* importing requests (urllib3, chardet, idna, cookiejar) costs a PowerShell session about 10 MiB
-  and 50 ms of its cold start, for features a Graph call does not use.
+Transports in this package:
 
-The Graph client builds its request targets already escaped, so when a target is plainly valid
-and no proxy applies it is sent as it is, over connections kept here, and ``requests`` is not even
-imported. Everything else (proxies, odd targets, other origins, sign-in) still goes through
-``requests``. What goes on the wire is what the ``requests`` path sends: the same target and
-headers, ``Content-Length`` as requests sets it, TLS verified against the same CA bundle. Replies
-come back as :class:`Response`, which has the members of ``requests.Response`` that callers use.
-Connection errors are the standard library's; :func:`pwshcompat.graph.client.map_transport_error`
-maps them.
+* :class:`~pwshcompat.graph.keepalive.KeepAliveTransport`: the standard library's ``http.client``
+  over connections kept per origin; the hot path (bench/FINDINGS.md sections 9 and 10);
+* :class:`~pwshcompat.graph.requests_transport.RequestsTransport`: ``requests``, for proxies,
+  unusual targets and other origins;
+* :class:`DefaultTransport`: what a :class:`~pwshcompat.graph.client.GraphClient` uses unless it
+  is given another: the keep-alive path where it can carry a request, ``requests`` otherwise.
+
+A caller can give the client any object with these two methods (``GraphClient(ctx,
+transport=...)``), for example one that sends through .NET's ``HttpClient``.
 """
 
 from __future__ import annotations
 
 import datetime
-import http.client
 import json
-import logging
-import os
 import re
-import select
-import socket
-import ssl
 import threading
-import time
 import urllib.parse
-import zlib
-from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Protocol, runtime_checkable
 
-from .. import cancellation
+__all__ = [
+    "DefaultTransport",
+    "Headers",
+    "Request",
+    "Response",
+    "Transport",
+    "TransportError",
+    "validate_headers",
+]
 
-__all__ = ["ConnectionPool", "Headers", "InvalidHeader", "Response", "SentRequest", "pool_for", "validate_headers"]
-
-log = logging.getLogger("pwshcompat.graph")
-
-# An escaped request target that urllib3 would send unchanged: RFC 3986 path and query
-# characters, percent escapes with upper-case hex (as EscapeDataString writes them), no fragment.
-_CLEAN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*")
-# Dot segments, which urllib3 would remove from the path.
-_DOT_SEGMENT = re.compile(r"/\.{1,2}(?:[/?]|$)")
-# Header names and values requests refuses (a line break anywhere, a leading space, a colon in a name).
+# Header names and values that would break a request's framing (a line break anywhere, a leading
+# space, a colon in a name): refused before anything is sent, whatever the transport.
 _VALID_NAME = re.compile(r"[^:\s][^:\r\n]*")
 _VALID_VALUE = re.compile(r"(?:\S[^\r\n]*)?")
-_MAX_IDLE = 10  # as requests' default pool_maxsize
 
 
-class InvalidHeader(ValueError):
-    """A request header that would break the request's framing; nothing was sent."""
+class TransportError(Exception):
+    """A request that got no HTTP response.
+
+    ``exception_type`` is the .NET exception the original module reports for the same failure
+    (``System.Net.Http.HttpRequestException``, ``System.FormatException``, ...) and ``str(exc)``
+    its message; the foreign exception, if any, is ``__cause__``.
+    """
+
+    def __init__(self, message: str, exception_type: str = "System.Net.Http.HttpRequestException") -> None:
+        super().__init__(message)
+        self.message = message
+        self.exception_type = exception_type
 
 
-def validate_headers(headers: Mapping[str, Any]) -> None:
-    """Refuse what requests refuses, before anything is sent on either path."""
-    for name, value in headers.items():
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise InvalidHeader(f"Header {name!r} must be a string with a string value, not {type(value).__name__}.")
-        if not _VALID_NAME.fullmatch(name):
-            raise InvalidHeader(f"Header name {name!r} contains a line break, a colon or leading white space.")
-        if not _VALID_VALUE.fullmatch(value):
-            raise InvalidHeader(f"Header {name!r} has a value with a line break or leading white space: {value!r}.")
+@dataclass
+class Request:
+    """One request as a transport sends it.
+
+    ``url``: absolute and already escaped; ``headers``: name -> value, one entry per name (the
+    client merged them case-insensitively); ``body``: the bytes to send, or None; ``timeout``:
+    seconds for connecting and for each read.
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None = None
+    timeout: float = 300.0
 
 
 class Headers(Mapping[str, str]):
@@ -96,26 +103,21 @@ class Headers(Mapping[str, str]):
 
 
 @dataclass
-class SentRequest:
-    """What was sent (for ``-Debug`` output): the members of ``requests.PreparedRequest`` used."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes | None
-
-
-@dataclass
 class Response:
-    """A complete reply: the members of ``requests.Response`` the Graph client's callers use."""
+    """A complete reply (the body is read, the connection released).
+
+    It has the members of ``requests.Response`` that the client's callers use: ``status_code``,
+    ``reason``, ``headers``, ``content``, ``text``, ``encoding``, ``json()``, ``url``, ``request``
+    (the :class:`Request` as sent, with the headers the transport added) and ``elapsed``.
+    """
 
     status_code: int
     reason: str
     headers: Headers
     content: bytes
     url: str
-    request: SentRequest
-    elapsed: datetime.timedelta
+    request: Request
+    elapsed: datetime.timedelta = field(default_factory=datetime.timedelta)
 
     @property
     def encoding(self) -> str | None:
@@ -145,166 +147,124 @@ class Response:
         """Nothing to release: the body is read and the connection is back in its pool."""
 
 
-def pool_for(endpoint: str, *, verify: bool | str, proxies: Mapping[str, str]) -> "ConnectionPool | None":
-    """A pool for ``endpoint``'s origin, or None when requests must carry the traffic (a proxy
-    applies, or the endpoint is not a plain http(s) origin)."""
-    parts = urllib.parse.urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname or not parts.hostname.isascii():
-        return None
-    if parts.username or parts.password or not endpoint.startswith(f"{parts.scheme}://{parts.netloc}"):
-        return None
-    if proxies.get(parts.scheme) or proxies.get("all") or proxies.get(f"{parts.scheme}://{parts.hostname}"):
-        return None
+@runtime_checkable
+class Transport(Protocol):
+    """Sends one request and returns its complete response; raises only :class:`TransportError`."""
+
+    def handle_request(self, request: Request) -> Response: ...
+
+    def close(self) -> None: ...
+
+
+def validate_headers(headers: Mapping[str, Any]) -> None:
+    """The rules every request's headers must meet before any transport sends them.
+
+    Raises :class:`TransportError`: ``System.FormatException`` for a name or value that would
+    break the request's framing (as requests refuses them), and ``System.Net.Http.HttpRequestException``
+    "Request headers must contain only ASCII characters." for a non-ASCII value, as .NET's
+    ``SocketsHttpHandler`` refuses it when sending (fact sheet original-observed.md, Requests).
+    """
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TransportError(f"The format of a request header is invalid: header {name!r} must be a string "
+                                 f"with a string value, not {type(value).__name__}.", "System.FormatException")
+        if not _VALID_NAME.fullmatch(name):
+            raise TransportError(f"The format of a request header is invalid: header name {name!r} contains a line "
+                                 "break, a colon or leading white space.", "System.FormatException")
+        if not _VALID_VALUE.fullmatch(value):
+            raise TransportError(f"The format of a request header is invalid: header {name!r} has a value with a line "
+                                 f"break or leading white space: {value!r}.", "System.FormatException")
+        if not value.isascii() or not name.isascii():
+            raise TransportError("Request headers must contain only ASCII characters.")
+
+
+def where(url: str) -> str:
+    """``host:port`` of ``url``, as .NET's socket errors name the remote end."""
+    parts = urllib.parse.urlsplit(url)
     try:
         port = parts.port
     except ValueError:
-        return None
-    return ConnectionPool(f"{parts.scheme}://{parts.netloc}", parts.scheme, parts.hostname, port, verify=verify)
+        port = None
+    return f"{parts.hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
-class ConnectionPool:
-    """Idle keep-alive connections to one origin, newest first; safe to share between threads."""
+def timeout_error(request: Request) -> TransportError:
+    """HttpClient.Timeout elapsing surfaces as TaskCanceledException with this text."""
+    return TransportError(f"The request was canceled due to the configured HttpClient.Timeout of "
+                          f"{request.timeout:g} seconds elapsing.", "System.Threading.Tasks.TaskCanceledException")
 
-    def __init__(self, origin: str, scheme: str, host: str, port: int | None, *, verify: bool | str = True) -> None:
-        self.origin = origin  # "scheme://netloc" as the endpoint spells it: URLs are matched on it
-        self.scheme, self.host = scheme, host
-        self.port = port or (443 if scheme == "https" else 80)
-        self._verify = verify
-        self._ssl: ssl.SSLContext | None = None
-        self._idle: list[http.client.HTTPConnection] = []
+
+def tls_error(request: Request, exc: BaseException) -> TransportError:
+    """.NET's text; when the server is a pwshcompat emulator whose CA is not trusted, a sentence
+    naming the CA file to trust (``pwshcompat.emulator.tls.untrusted_emulator_hint``)."""
+    try:  # lazy, and only present with the emulator's dependencies
+        from ..emulator.tls import untrusted_emulator_hint
+
+        hint = untrusted_emulator_hint(request.url, exc)
+    except ImportError:
+        hint = None
+    return TransportError("The SSL connection could not be established, see inner exception." + (f" {hint}" if hint else ""))
+
+
+def connection_error(request: Request, text: str, *, refused: bool = False, unresolved: bool = False) -> TransportError:
+    """A failure to connect or to exchange a request and reply, named as .NET's socket errors."""
+    lowered = text.lower()
+    if refused or "refused" in lowered:
+        reason = "Connection refused"
+    elif unresolved or any(s in text for s in ("Name or service not known", "nodename nor servname", "getaddrinfo")):
+        reason = "Name or service not known"
+    else:  # reset, aborted, remote end closed, malformed reply
+        reason = "An error occurred while sending the request"
+    return TransportError(f"{reason} ({where(request.url)})")
+
+
+def invalid_uri(request: Request) -> TransportError:
+    return TransportError(f"Invalid URI: {request.url}", "System.UriFormatException")
+
+
+def send_error() -> TransportError:
+    """Anything else that kept a request from getting a usable reply (an undecodable body, ...)."""
+    return TransportError("An error occurred while sending the request.")
+
+
+class DefaultTransport:
+    """The keep-alive transport for requests it can carry, ``requests`` for the rest.
+
+    The keep-alive path takes a request when its URL is on the endpoint's origin, its target is
+    plainly valid (urllib3 would send it unchanged) and no proxy applies; ``requests`` is imported
+    only when some request needs it. Both send the same bytes and raise the same errors
+    (tests/reliability/test_keep_alive.py holds them to that).
+    """
+
+    def __init__(self, endpoint: str, *, verify: bool | str = True, proxies: Mapping[str, str] | None = None) -> None:
+        from . import keepalive
+
+        self.endpoint = endpoint
+        self.verify = verify
+        self.proxies = dict(proxies or {})
+        self.keep_alive: keepalive.KeepAliveTransport | None = keepalive.for_endpoint(
+            endpoint, verify=verify, proxies=self.proxies)
+        self._fallback: Transport | None = None
         self._lock = threading.Lock()
-        self.connections_opened = 0  # for logs and tests: how well keep-alive works
 
-    def target_of(self, url: str) -> str | None:
-        """The request target to send for ``url``, or None when requests should send it instead."""
-        if not url.startswith(self.origin):
-            return None
-        target = url[len(self.origin):]
-        if not _CLEAN_TARGET.fullmatch(target) or _DOT_SEGMENT.search(target.split("?", 1)[0]):
-            return None
-        return target
+    @property
+    def fallback(self) -> Transport:
+        """The ``requests`` transport, made on first use."""
+        if self._fallback is None:
+            with self._lock:
+                if self._fallback is None:
+                    from .requests_transport import RequestsTransport
 
-    def send(self, method: str, url: str, target: str, body: bytes | None, headers: Mapping[str, str],
-             timeout: float) -> Response:
-        """Send one request (headers already validated) and read the whole reply; connection
-        errors propagate as raised."""
-        wire_headers = dict(headers)
-        if body is not None:
-            wire_headers["Content-Length"] = str(len(body))
-        elif method not in ("GET", "HEAD"):
-            wire_headers["Content-Length"] = "0"  # as requests sets it
-        started = time.perf_counter()
-        token = cancellation.current()
-        conn = self._checkout(timeout)
-        # Stopping the command (Ctrl+C) shuts the socket down, which ends a blocked read at once.
-        try:
-            with token.register(lambda: _abort(conn)):
-                if conn.sock is None and token.can_be_cancelled:
-                    conn.connect()  # a cancellation while connecting is seen just below
-                token.raise_if_cancelled()
-                conn.request(method, target, body=body, headers=wire_headers)
-                raw = conn.getresponse()
-                content = raw.read()
-        except BaseException as exc:
-            conn.close()
-            if token.cancelled and not isinstance(exc, cancellation.CommandStoppedError):
-                raise cancellation.CommandStoppedError() from exc
-            raise
-        if raw.will_close:
-            conn.close()
-        else:
-            self._checkin(conn)
-        received = Headers(raw.msg.items())
-        return Response(status_code=raw.status, reason=raw.reason, headers=received,
-                        content=_decoded(content, received.get("Content-Encoding")), url=url,
-                        request=SentRequest(method, url, wire_headers, body),
-                        elapsed=datetime.timedelta(seconds=time.perf_counter() - started))
+                    self._fallback = RequestsTransport(self.endpoint, verify=self.verify)
+        return self._fallback
+
+    def handle_request(self, request: Request) -> Response:
+        if self.keep_alive is not None and self.keep_alive.can_send(request.url):
+            return self.keep_alive.handle_request(request)
+        return self.fallback.handle_request(request)
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-    def _checkout(self, timeout: float) -> http.client.HTTPConnection:
-        while True:
-            with self._lock:
-                conn = self._idle.pop() if self._idle else None
-            if conn is None:
-                return self._connection(timeout)
-            # A connection the server closed while idle reads as ready (EOF): drop it, as urllib3 does.
-            if conn.sock is not None and not _readable(conn.sock):
-                conn.timeout = timeout
-                conn.sock.settimeout(timeout)
-                return conn
-            conn.close()
-
-    def _checkin(self, conn: http.client.HTTPConnection) -> None:
-        with self._lock:
-            if len(self._idle) < _MAX_IDLE:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
-        with self._lock:
-            self.connections_opened += 1
-            number = self.connections_opened
-        log.debug("Opening connection %d to %s", number, self.origin)
-        if self.scheme == "http":
-            return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        if self._ssl is None:
-            self._ssl = _ssl_context(self._verify)
-        return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self._ssl)
-
-
-def _abort(conn: http.client.HTTPConnection) -> None:
-    """End whatever ``conn`` is blocked on (another thread's call, on cancellation)."""
-    sock = conn.sock
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
-
-
-def _readable(sock: Any) -> bool:
-    """True when a read would not block: on an idle keep-alive connection, the server hung up."""
-    if hasattr(select, "poll"):  # no limit on descriptor numbers, unlike select()
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        return bool(poller.poll(0))
-    return bool(select.select([sock], [], [], 0)[0])  # Windows
-
-
-def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    """Certificate checks as requests makes them: certifi's CA bundle, or the one ``verify`` names."""
-    if verify is False:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    if verify is True:
-        try:
-            import certifi  # what requests verifies against
-        except ImportError:
-            return ssl.create_default_context()
-        verify = certifi.where()
-    if os.path.isdir(verify):
-        return ssl.create_default_context(capath=verify)
-    return ssl.create_default_context(cafile=verify)
-
-
-def _decoded(content: bytes, encoding: str | None) -> bytes:
-    """The body with its Content-Encoding removed, as urllib3 decodes gzip and deflate."""
-    if not content or not encoding:
-        return content
-    encoding = encoding.strip().lower()
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompress(content, 16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        try:
-            return zlib.decompress(content)
-        except zlib.error:
-            return zlib.decompress(content, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-    return content
+        if self.keep_alive is not None:
+            self.keep_alive.close()
+        if self._fallback is not None:
+            self._fallback.close()

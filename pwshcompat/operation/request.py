@@ -12,6 +12,7 @@ import urllib.parse
 from typing import Any, Mapping
 
 from ..conversion import dotnet_string
+from ..graph import headers as graph_headers
 
 __all__ = ["MAX_PAGE_SIZE", "QUERY_ORDER", "escape_data_string", "expand_path", "query_string", "request_headers"]
 
@@ -21,10 +22,7 @@ QUERY_ORDER = ("$top", "$skip", "$search", "$filter", "$count", "$orderby", "$se
 MAX_PAGE_SIZE = 999  # ListCmdlet.MaxPageSize
 
 # .NET HttpContent headers: adding one to the request headers throws "Misused header name".
-CONTENT_HEADERS = frozenset({"allow", "content-disposition", "content-encoding", "content-language", "content-length",
-                             "content-location", "content-md5", "content-range", "content-type", "expires",
-                             "last-modified"})
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 7230 header-name characters
+CONTENT_HEADERS = graph_headers.CONTENT_HEADERS
 
 
 def escape_data_string(value: str) -> str:
@@ -66,24 +64,9 @@ def _header_text(value: Any) -> str:
 
 
 def request_headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:
-    """``-Headers`` as request headers, refused as .NET's ``HttpRequestHeaders.Add`` refuses them.
-
-    Raises ``ValueError`` with .NET's message for a content header, a malformed name, a ``$null``
-    value or a value with a line break.
+    """``-Headers`` as request headers, by .NET's ``HttpRequestHeaders.Add`` rules
+    (:func:`pwshcompat.graph.headers.from_parameter`): names differing only in case become one
+    header, values joined with ", "; raises :class:`~pwshcompat.graph.headers.HeaderError` (a
+    ``ValueError`` carrying .NET's exception type and message) for an entry .NET refuses.
     """
-    out: dict[str, str] = {}
-    for key, value in (headers or {}).items():
-        name = str(key)
-        if name.lower() in CONTENT_HEADERS:
-            raise ValueError(f"Misused header name, '{name}'. Make sure request headers are used with HttpRequestMessage, "
-                             "response headers with HttpResponseMessage, and content headers with HttpContent objects.")
-        if not _TOKEN.match(name):
-            raise ValueError("The header name format is invalid. (Parameter 'name')")
-        if value is None:
-            # headers[header].ToString() on a null value: the original's catch-all reports this.
-            raise ValueError("Object reference not set to an instance of an object.")
-        text = _header_text(value)
-        if "\r" in text or "\n" in text:
-            raise ValueError(f"New-line or NUL characters are not allowed in header values. (Header '{name}')")
-        out[name] = text
-    return out
+    return graph_headers.from_parameter(headers, _header_text)

@@ -181,8 +181,10 @@ class _Invocation:
         try:
             headers = request_headers(bound.get("Headers"))
             members = models.to_wire(body) if body is not None else None
-        except ValueError as exc:
-            raise self.fail_not_specified(str(exc), "System.ArgumentException") from None
+        except ValueError as exc:  # a HeaderError carries .NET's exception type, and details naming the entry
+            record = not_specified(str(exc), self.internal_type, getattr(exc, "exception_type", "System.ArgumentException"))
+            record.details_message = getattr(exc, "details", None)
+            raise self.fail(record) from None
         for parameter, header in graph.headers.items():
             if bound.get(parameter) is not None:
                 headers[header] = dotnet_string(bound[parameter])

@@ -148,8 +148,21 @@ class Browsers:
         finally:
             ws.close()
 
-    def page_text(self, launch_record: dict[str, Any]) -> str:
-        """The text the browser shows now (for checks of the final page)."""
+    def page_text(self, launch_record: dict[str, Any], expect: str = "", wait: float = 30.0) -> str:
+        """The text the browser shows (for checks of the final page).
+
+        With ``expect``, asks again until the text holds it or ``wait`` seconds passed: the loopback
+        listener has answered before the browser has parsed and painted that answer, which takes a
+        while on a loaded machine. The last text read is returned either way.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            text = self._page_text_now(launch_record)
+            if not expect or expect in text or time.monotonic() >= deadline:
+                return text
+            time.sleep(0.1)
+
+    def _page_text_now(self, launch_record: dict[str, Any]) -> str:
         import requests
         import websocket
 

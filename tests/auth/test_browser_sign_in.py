@@ -71,7 +71,7 @@ def test_open_tenant_signs_in_through_the_browser(emulator, browsers, monkeypatc
     assert asked["login_hint"] == "kim@contoso.test" and asked["code_challenge_method"] == "S256"
     assert asked["redirect_uri"].startswith("http://localhost:")
     assert _port_is_closed(urlsplit(asked["redirect_uri"]).port)
-    assert "Sign-in complete" in browsers.page_text(launch)
+    assert "Sign-in complete" in browsers.page_text(launch, expect="Sign-in complete")
     assert len(browsers.launches()) == 1
 
 

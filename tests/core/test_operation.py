@@ -138,16 +138,22 @@ def test_headers_are_added_and_user_agent_wins(emu: Any) -> None:
     assert (headers["x-custom"], headers["user-agent"], headers["x-list"]) == ("5", "mine/1", "System.Object[]")
 
 
-@pytest.mark.parametrize("headers,fragment", [
-    ({"Content-Type": "text/plain"}, "Misused header name, 'Content-Type'."),
-    ({"Bad Name": "x"}, "The header name format is invalid."),
-    ({"X-A": "a\r\nb"}, "New-line"),
-    ({"X-A": None}, "Object reference not set to an instance of an object."),
+@pytest.mark.parametrize("headers,message,exception_type", [
+    # The original's .NET exceptions and messages (original-observed.md, Requests).
+    ({"Content-Type": "text/plain"}, "Misused header name, 'Content-Type'. Make sure request headers are used with "
+     "HttpRequestMessage, response headers with HttpResponseMessage, and content headers with HttpContent objects.",
+     "System.InvalidOperationException"),
+    ({"bad header": "x"}, "The header name 'bad header' has an invalid format.", "System.FormatException"),
+    ({"X-A": "a\r\nb"}, "New-line or NUL characters are not allowed in header values.", "System.FormatException"),
+    ({"X-A": None}, "Object reference not set to an instance of an object.", "System.NullReferenceException"),
 ])
-def test_bad_headers_fail_before_any_request(emu: Any, headers: dict[str, Any], fragment: str) -> None:
+def test_bad_headers_fail_before_any_request(emu: Any, headers: dict[str, Any], message: str,
+                                             exception_type: str) -> None:
     with pytest.raises(CommandError) as info:
         call(PresenceId="u1", **BUSY, Headers=headers)
-    assert fragment in info.value.record.message and info.value.category == ErrorCategory.NotSpecified
+    record = info.value.record
+    assert (record.message, record.exception_type, record.category) == (message, exception_type,
+                                                                        ErrorCategory.NotSpecified)
     assert emu.requests == []
 
 

@@ -1,6 +1,10 @@
-"""Fault soak: 2,000 calls over 200 users from Python and 500 from pwsh with about 20% of all
+"""Fault soak: 2,000 calls over 200 users from Python and 500 from pwsh with about 18% of all
 attempts faulted by the emulator (429 with Retry-After 0, 1 or 2 s, 503, 504, connection reset,
 a reply slower than the client timeout).
+
+A 429 with a Retry-After pauses every sender of the application (pwshcompat.graph.pacing), so the
+429s that ask for 1 or 2 s are rarer than those that ask for 0 s: each costs the whole soak that
+long. The one-off refusals must not make the pacer pace (they are not a full window).
 
 Afterwards, for every user, the emulator's preferred presence is the value of the last request it
 processed for that user; every call succeeded or surfaced exactly one error; no call made more
@@ -40,14 +44,18 @@ EXHAUSTED_USER = 199         # user index whose every attempt gets 503
 HANG_GUARD_SECONDS = 300    # turns a hang into a failure; nothing is asserted about speed
 
 
+# Per Retry-After group (users are split into three): how often a 429 is injected.
+PROBABILITY_429 = {0: 0.04, 1: 0.01, 2: 0.005}
+
+
 def _faulted_emulator(seed: int, prefix: str) -> Emulator:
-    """An emulator whose rules fault about 20% of attempts (1 - 0.96 * 0.95 * 0.96 * 0.96 * 0.97),
+    """An emulator whose rules fault about 18% of attempts (1 - 0.982 * 0.95 * 0.96 * 0.96 * 0.97),
     plus one user whose service is always down."""
     emu = Emulator(seed=seed)
     # One user's service is down for good: each of its calls must stop after exactly MaxRetry + 1 attempts.
     emu.inject("503", path=f"*/presences/{prefix}ra?-{EXHAUSTED_USER}/*", retry_after=0)
-    for seconds in (0, 1, 2):  # users are split into three groups, one Retry-After each
-        emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=0.04, retry_after=seconds)
+    for seconds, probability in PROBABILITY_429.items():  # users are split into three groups, one Retry-After each
+        emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=probability, retry_after=seconds)
     emu.inject("503", path=f"*/presences/{prefix}*", probability=0.05, retry_after=0)
     emu.inject("504", path=f"*/presences/{prefix}*", probability=0.04)
     emu.inject("reset", path=f"*/presences/{prefix}*", probability=0.04)
@@ -135,6 +143,7 @@ def _settings() -> dict[str, Any]:
 def test_python_soak_two_thousand_calls_with_faults(record_property: Any) -> None:
     import pwshcompat
     from pwshcompat import bridge
+    from pwshcompat.graph import client as graph_client
 
     prefix = "pysoak-"
     with _faulted_emulator(seed=20261128, prefix=prefix) as emu:
@@ -161,6 +170,10 @@ def test_python_soak_two_thousand_calls_with_faults(record_property: Any) -> Non
             assert not any(t.is_alive() for t in threads), "a soak thread hung"
             assert len(outcomes) == PY_USERS * PY_CALLS_PER_USER
             figures = _check_soak(emu, outcomes, prefix)
+            pacer = graph_client.for_current_context().pacer
+            assert pacer is not None and pacer.pauses > 0, "no 429 paused the other senders"
+            assert pacer.limit is None, f"one-off 429s made the pacer pace at {pacer.limit} per {pacer.window} s"
+            figures["shared_pauses"] = pacer.pauses
         finally:
             pwshcompat.invoke("Set-MgRequestContext", MaxRetry=3, RetryDelay=3, RetriesTimeLimit=0, ClientTimeout=300)
     record_property("python_soak", figures)

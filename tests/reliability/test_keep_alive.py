@@ -1,4 +1,4 @@
-"""The Graph client's keep-alive path (pwshcompat.graph.transport) against real servers on 127.0.0.1.
+"""The Graph client's keep-alive path (pwshcompat.graph.keepalive) against real servers on 127.0.0.1.
 
 Graph requests on the endpoint's origin go out over ``http.client`` connections the client keeps,
 while anything unusual still goes through ``requests``. These tests hold the two paths to the same
@@ -12,6 +12,7 @@ import gzip
 import json
 import socket
 import threading
+import uuid
 from typing import Any, Iterator
 
 import pytest
@@ -21,7 +22,8 @@ import pwshcompat
 from pwshcompat.auth import context as auth_context
 from pwshcompat.emulator import Emulator
 from pwshcompat.graph import client as graph_client
-from pwshcompat.graph import transport
+from pwshcompat.graph import keepalive
+from pwshcompat.graph.requests_transport import RequestsTransport
 
 from .bad_input import PATH
 from .harness import Loopback, reply
@@ -33,15 +35,28 @@ def _connect(url: str, name: str, token: str = "opaque-test-token") -> graph_cli
     return graph_client.GraphClient(auth_context.current())
 
 
+def _pool(client: graph_client.GraphClient) -> keepalive.KeepAliveTransport | None:
+    """The default transport's keep-alive half (None when requests carries everything)."""
+    return getattr(client.transport, "keep_alive", None)
+
+
+def _kept(client: graph_client.GraphClient) -> keepalive.KeepAliveTransport:
+    pool = _pool(client)
+    assert pool is not None, "the client has no keep-alive transport"
+    return pool
+
+
 def _via_requests(client: graph_client.GraphClient) -> graph_client.GraphClient:
+    """The same client with the requests transport given to it (what a proxy, or an endpoint the
+    keep-alive transport cannot serve, makes of the default)."""
     client.close()
-    client.pool = None  # what a proxy, or an endpoint the pool cannot serve, makes of it
+    client.transport = RequestsTransport(client.context.environment.graph_endpoint, verify=client.verify)
     return client
 
 
 def _on_both_paths(client: graph_client.GraphClient) -> Iterator[graph_client.GraphClient]:
     """The client on the keep-alive path, then (only once the first turn is over) on requests'."""
-    assert client.pool is not None
+    assert _pool(client) is not None
     yield client
     yield _via_requests(client)
 
@@ -69,7 +84,7 @@ ORIGIN = "https://graph.microsoft.com"
     (ORIGIN, None),                                 # no path at all
 ])
 def test_only_plainly_valid_targets_on_the_endpoint_origin_skip_requests(url: str, target: str | None) -> None:
-    pool = transport.pool_for(ORIGIN, verify=True, proxies={})
+    pool = keepalive.for_endpoint(ORIGIN, verify=True, proxies={})
     assert pool is not None
     assert pool.target_of(url) == target
 
@@ -77,13 +92,13 @@ def test_only_plainly_valid_targets_on_the_endpoint_origin_skip_requests(url: st
 @pytest.mark.parametrize("proxies", [{"https": "http://proxy.local:3128"}, {"all": "http://proxy.local:3128"},
                                      {"https://graph.microsoft.com": "http://proxy.local:3128"}])
 def test_a_proxy_for_the_endpoint_leaves_everything_to_requests(proxies: dict[str, str]) -> None:
-    assert transport.pool_for(ORIGIN, verify=True, proxies=proxies) is None
+    assert keepalive.for_endpoint(ORIGIN, verify=True, proxies=proxies) is None
 
 
 @pytest.mark.parametrize("endpoint", ["ftp://graph.local", "https://user:pw@graph.local", "https://graph.local:99999",
                                       "https://gr\u00e4ph.local"])
 def test_endpoints_the_pool_cannot_serve_get_no_pool(endpoint: str) -> None:
-    assert transport.pool_for(endpoint, verify=True, proxies={}) is None
+    assert keepalive.for_endpoint(endpoint, verify=True, proxies={}) is None
 
 
 def test_a_graph_call_on_the_keep_alive_path_never_imports_requests(emulator: Emulator) -> None:
@@ -113,13 +128,15 @@ def test_both_paths_put_the_same_request_on_the_wire(emulator: Emulator) -> None
     body = json.dumps({"availability": "Busy", "activity": "Busy"}).encode()
     extra = {"client-request-id": "fixed-id", "X-Custom": "v"}
     path = PATH.format("wire")
-    assert client.pool is not None and client.pool.target_of(emulator.graph_url + path) == path
+    assert _kept(client).target_of(emulator.graph_url + path) == path
 
     fast = client.request("POST", path, data=body, headers=extra)
     slow = _via_requests(client).request("POST", path, data=body, headers=extra)
 
     first, second = emulator.requests[-2:]
     assert (first.method, first.path, first.body) == (second.method, second.path, second.body)
+    ids = [uuid.UUID(r.headers.pop("client-request-id")) for r in (first, second)]
+    assert ids[0] != ids[1], "each request carries its own client-request-id (and the caller's is replaced)"
     assert first.headers == second.headers
     assert fast.status_code == slow.status_code == 200
     assert [k.lower() for k in fast.headers] == [k.lower() for k in slow.headers]
@@ -151,11 +168,11 @@ def test_headers_that_differ_only_in_case_go_out_once_on_both_paths() -> None:
 
 def test_sequential_calls_share_one_connection(emulator: Emulator) -> None:
     client = _connect(emulator.graph_url, "KeepAliveReuse", emulator.issue_token())
-    assert client.pool is not None
+    assert _pool(client) is not None
     for i in range(25):
         assert client.request("POST", PATH.format(f"reuse-{i}"), data=b'{"availability":"Busy","activity":"Busy"}'
                               ).status_code == 200
-    assert client.pool.connections_opened == 1
+    assert _kept(client).connections_opened == 1
 
 
 def _close_after_reply(closed: threading.Event | None = None) -> Any:
@@ -183,7 +200,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_without_an_error(
             assert client.request("GET", f"/beta/users/u{i}/presence").status_code == 200
             # The hang-up has happened before the next request (no race with a request in flight).
             assert closed.wait(30)
-        assert client.pool is not None and client.pool.connections_opened == 5
+        assert _kept(client).connections_opened == 5
         assert len(server.received) == 5
 
 
@@ -228,7 +245,7 @@ def test_a_chunked_reply_is_read_whole_and_the_connection_kept() -> None:
         replies = [client.request("GET", "/v1.0/users") for _ in range(3)]
         plain = requests.get(server.url() + "/v1.0/users", timeout=30)
     assert all(r.json() == plain.json() == {"value": [{"id": "a"}, {"id": "b"}]} for r in replies)
-    assert client.pool is not None and client.pool.connections_opened == 1
+    assert _kept(client).connections_opened == 1
 
 
 def _closed_port() -> int:
@@ -277,4 +294,4 @@ def test_a_proxy_in_the_environment_sends_graph_traffic_through_requests(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     client = _connect(ORIGIN, "KeepAliveProxy")
-    assert (client.pool is not None) == pooled
+    assert (_pool(client) is not None) == pooled

@@ -1,0 +1,271 @@
+"""Pacing shared by every sender in the process: one 429 slows everybody, not only its own thread.
+
+Graph throttles presence per application per tenant (graph-presence.md section 5: 10,000 requests
+in 30 seconds; 1,500 for reads), and counts refused requests against the limit too. When sixteen
+runspaces share that budget and each retries on its own, every other runspace keeps sending into
+a full window and collects its own 429. So the Graph client asks a :class:`Pacer`, shared by all
+clients of the same endpoint, tenant and application (:func:`shared`), before every request:
+
+1. **Pause.** A 429 with ``Retry-After`` pauses every sender until then (at most 180 s, the
+   original's longest wait). The request that got it keeps the original's retry rules (Kiota's
+   RetryHandler: ``Retry-After``, ``Retry-Attempt``, ``MaxRetry``), so a lone caller behaves as
+   the original does.
+2. **Pace.** When the 429s show a full window rather than a one-off refusal (at least two refused,
+   and no more requests admitted than refused after the first refusal), the pacer takes the
+   service's limit to be what it admitted since the burst began (less 1 %), and the window to be
+   ``Retry-After`` plus the time since the burst's first request, to whole seconds (Graph's
+   windows are whole seconds). From then on it lets at most that many requests go in any window
+   of that length: the rate the service allowed, with the slots freed by a pause used at once.
+   A request holds its slot while in flight and for the window's length after its answer (the
+   service counted it at some moment in between), so delays on the way cannot push a request
+   into a window the service still sees as full.
+3. **Correct.** A 429 while pacing means the guess was wrong: with few requests in the window the
+   window is longer than thought (one second more), otherwise the limit is lower (10 % less).
+   After five such corrections the pacer stops pacing and only pauses.
+
+``PWSHCOMPAT_PACING=off`` switches all of this off: every request then retries on its own, as the
+original does. Times are seconds on the pacer's :class:`Clock` (``time.monotonic`` unless a test
+gives another). bench/pacing_sim.py runs this class against Graph's window in simulated time over
+many client speeds; bench/throttled.py measures it (bench/FINDINGS.md section 12).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Hashable, Protocol
+
+from .. import cancellation
+
+__all__ = ["Clock", "MonotonicClock", "Pacer", "enabled", "shared"]
+
+log = logging.getLogger("pwshcompat.graph")
+
+MAX_PAUSE_SECONDS = 180.0  # Kiota RetryHandlerOption.MaxDelay: the longest the original ever waits
+LIMIT_MARGIN = 0.01        # pace this far below what the service admitted (one request in a hundred)
+LIMIT_CUT = 0.9            # a 429 while pacing with a full window: the limit is lower
+MAX_CORRECTIONS = 5        # then the model is dropped and the pacer only pauses
+IDLE_GAP_SECONDS = 1.0     # a send after this long without one starts a new burst
+LOG_HORIZON_SECONDS = 120.0
+LOG_MAX_ENTRIES = 20_000   # Graph's largest per-app presence limit is 10,000 per 30 s
+WAIT_SLICE_SECONDS = 0.5   # waits wake up this often (room for a cancellation check)
+
+
+class Clock(Protocol):
+    """Time for the pacer: seconds that only move forward."""
+
+    def now(self) -> float: ...
+
+    def wait(self, condition: threading.Condition, deadline: float) -> None:
+        """With ``condition`` held: wait until notified, or ``deadline`` has passed on this clock,
+        or a while; the caller re-checks."""
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread for ``seconds`` of this clock; raise
+        :class:`~pwshcompat.cancellation.CommandStoppedError` when the command is stopped."""
+
+
+class MonotonicClock:
+    """The real clock: ``time.monotonic``; its sleep ends when the host stops the command."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wait(self, condition: threading.Condition, deadline: float) -> None:
+        condition.wait(min(max(deadline - time.monotonic(), 0.0), WAIT_SLICE_SECONDS))
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0 and cancellation.current().wait(seconds):
+            raise cancellation.CommandStoppedError()
+
+
+@dataclass
+class _Refusals:
+    """The 429s of one burst, while the pause they caused lasts (before a model is adopted)."""
+
+    burst_start: float
+    first_sent: float
+    retry_after: float
+    admitted: int            # requests of the burst the service admitted
+    refused: int = 1
+    admitted_after: int = 0  # admitted although sent after the first refused one
+    refused_after: int = 0
+
+
+class Pacer:
+    """Decides when each request of one application and tenant may be sent.
+
+    Thread-safe; every method returns at once except :meth:`acquire`, which blocks.
+    ``limit`` and ``window`` are the pacing model (None until the service's answers show one).
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or MonotonicClock()
+        # Reentrant: a stop registered while waiting may notify from the waiting thread itself.
+        self._cond = threading.Condition(threading.RLock())
+        self.paused_until = -math.inf
+        self.limit: int | None = None
+        self.window: float | None = None
+        self.corrections = 0
+        self.pacing = True          # False once the model was dropped
+        self.waiting = 0            # threads blocked in acquire (for tests and logs)
+        self.pauses = 0             # 429s that started or lengthened a pause
+        # When each finished request completed, oldest first. The service counted a request from
+        # some moment between sending it and its answer; counting it from the answer is safe.
+        self._log: deque[float] = deque(maxlen=LOG_MAX_ENTRIES)
+        self.in_flight = 0          # sent and not yet finished: they hold a slot of the window
+        self._burst_start: float | None = None
+        self._burst_admitted = 0
+        self._last_sent: float | None = None
+        self._refusals: _Refusals | None = None
+
+    def acquire(self) -> float:
+        """Block until a request may be sent, count it as sent, and return its send time.
+
+        Raises :class:`~pwshcompat.cancellation.CommandStoppedError` when the host stops the
+        command (Ctrl+C) before then; nothing is counted as sent.
+        """
+        clock = self.clock
+        token = cancellation.current()
+        with self._cond:
+            self.waiting += 1
+            try:
+                while True:
+                    token.raise_if_cancelled()
+                    now = clock.now()
+                    wait_until = self._try_send(now)
+                    if wait_until is None:
+                        return now
+                    with token.register(self._wake):
+                        if not token.cancelled:
+                            clock.wait(self._cond, wait_until)
+            finally:
+                self.waiting -= 1
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def try_send(self, now: float) -> float | None:
+        """Without blocking: count a request as sent at ``now`` and return None, or return the
+        time to ask again (for a caller with its own scheduler, such as bench/pacing_sim.py)."""
+        with self._cond:
+            return self._try_send(now)
+
+    def _try_send(self, now: float) -> float | None:
+        if now < self.paused_until:
+            return self.paused_until
+        if self._refusals is not None:
+            self._adopt_model(self._refusals)
+            self._refusals = None
+        if self.limit is not None and self.window is not None and self.pacing:
+            while self._log and self._log[0] <= now - self.window:
+                self._log.popleft()
+            over = len(self._log) + self.in_flight - self.limit
+            if over >= 0:
+                # Free when the (over+1)-th oldest finished request leaves the window, or when
+                # requests in flight finish (finished() notifies).
+                return self._log[over] + self.window if over < len(self._log) else now + WAIT_SLICE_SECONDS
+        else:
+            while self._log and self._log[0] <= now - LOG_HORIZON_SECONDS:
+                self._log.popleft()
+        if self._burst_start is None or (self._last_sent is not None and now - self._last_sent > IDLE_GAP_SECONDS):
+            self._burst_start, self._burst_admitted = now, 0
+        self._last_sent = now
+        self.in_flight += 1
+        return None
+
+    def finished(self, sent_at: float, status: int | None, retry_after: float | None = None) -> None:
+        """Report the outcome of a request :meth:`acquire` let go at ``sent_at``: its HTTP status
+        (None when it got no response) and, for a 429, its ``Retry-After`` in seconds."""
+        with self._cond:
+            self.in_flight = max(0, self.in_flight - 1)
+            self._log.append(self.clock.now())
+            refusals = self._refusals
+            if status == 429 and retry_after is not None and retry_after > 0:
+                self._throttled(sent_at, min(retry_after, MAX_PAUSE_SECONDS))
+            elif status is not None and status != 429:
+                if self._burst_start is not None and sent_at >= self._burst_start:
+                    self._burst_admitted += 1
+                if refusals is not None and sent_at >= refusals.burst_start:
+                    refusals.admitted += 1
+                    if sent_at > refusals.first_sent:
+                        refusals.admitted_after += 1
+            if self.waiting and self.limit is not None:
+                self._cond.notify_all()  # a slot held by a request in flight may be free now
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on the pacer's clock (the per-request retry delays)."""
+        self.clock.sleep(seconds)
+
+    def _throttled(self, sent_at: float, retry_after: float) -> None:
+        now = self.clock.now()
+        in_burst = self._burst_start is not None and sent_at >= self._burst_start
+        refusals = self._refusals
+        if in_burst and self.pacing:
+            assert self._burst_start is not None
+            if self.limit is None:
+                self._refusals = _Refusals(self._burst_start, sent_at, retry_after, self._burst_admitted)
+            else:
+                self._correct(sent_at)
+        elif refusals is not None and sent_at >= refusals.burst_start:
+            refusals.refused += 1  # another request of the burst, in flight when the first 429 came
+            if sent_at > refusals.first_sent:
+                refusals.refused_after += 1
+        if now + retry_after > self.paused_until:
+            self.paused_until = now + retry_after
+            self.pauses += 1
+            log.debug("429: every sender pauses for %.3g s", retry_after)
+        self._burst_start = None  # the next request after the pause begins a new burst
+        self._cond.notify_all()
+
+    def _adopt_model(self, refusals: _Refusals) -> None:
+        """After the pause: pace if the refusals looked like a full window, not a one-off."""
+        if refusals.refused < 2 or refusals.admitted_after > refusals.refused_after or refusals.admitted < 1:
+            return
+        self.limit = max(1, math.floor(refusals.admitted * (1 - LIMIT_MARGIN)))
+        self.window = float(max(1, math.floor(refusals.retry_after + refusals.first_sent - refusals.burst_start)))
+        log.debug("Pacing at %d requests per %g s (the service admitted %d)", self.limit, self.window,
+                  refusals.admitted)
+
+    def _correct(self, sent_at: float) -> None:
+        """A 429 although the pacer kept to its model: the model was too generous."""
+        assert self.limit is not None and self.window is not None
+        # Requests in the window when this one was refused: finished ones (less this one) and those in flight.
+        in_window = sum(1 for t in self._log if t > sent_at - self.window) - 1 + self.in_flight
+        if in_window < self.limit / 2:
+            self.window += 1.0  # the window reaches further back than thought
+        else:
+            self.limit = max(1, math.floor(self.limit * LIMIT_CUT))
+        self.corrections += 1
+        if self.corrections > MAX_CORRECTIONS:
+            self.pacing = False
+            log.debug("Pacing dropped after %d corrections; 429s still pause every sender", self.corrections - 1)
+        else:
+            log.debug("Pacing corrected to %d requests per %g s", self.limit, self.window)
+
+
+def enabled() -> bool:
+    """False when ``PWSHCOMPAT_PACING`` is ``off`` (or ``0``, ``false``, ``no``)."""
+    return os.environ.get("PWSHCOMPAT_PACING", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+_shared: dict[Hashable, Pacer] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(key: Hashable) -> Pacer | None:
+    """The process's pacer for ``key`` (the client uses endpoint origin, tenant and application),
+    or None when pacing is switched off."""
+    if not enabled():
+        return None
+    with _shared_lock:
+        pacer = _shared.get(key)
+        if pacer is None:
+            pacer = _shared[key] = Pacer()
+        return pacer

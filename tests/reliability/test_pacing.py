@@ -1,0 +1,379 @@
+"""Pacing shared by every sender (issue 17, items 2 and 5; pwshcompat.graph.pacing).
+
+No assertion here is about time. Waiting is checked by state: a thread blocked in the pacer is
+counted (``Pacer.waiting``) and the emulator's request log shows that nothing was sent meanwhile;
+the emulator's clock is frozen and the pacer's clock is a :class:`ManualClock` the test moves, so
+"until the Retry-After has passed" is a step the test takes, not a sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from typing import Any, Callable
+
+import pytest
+
+import pwshcompat
+from pwshcompat.auth import context as auth_context
+from pwshcompat.emulator import Emulator
+from pwshcompat.graph import client as graph_client
+from pwshcompat.graph import pacing
+from pwshcompat.graph.transport import DefaultTransport
+
+from .bad_input import PATH
+from .harness import PS_CONNECT, last_json_line
+
+HANG_GUARD_SECONDS = 60  # turns a deadlock into a failure; nothing is asserted about time
+PAIRS = [("Available", "Available"), ("Busy", "Busy"), ("DoNotDisturb", "DoNotDisturb"), ("Away", "Away")]
+
+
+class ManualClock:
+    """The pacer's clock, moved only by :meth:`advance`; waits re-check it every few milliseconds."""
+
+    def __init__(self) -> None:
+        self._now = 1000.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def wait(self, condition: threading.Condition, deadline: float) -> None:
+        condition.wait(0.005)
+
+    def sleep(self, seconds: float) -> None:
+        target = self.now() + seconds
+        while self.now() < target:
+            time.sleep(0.005)
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (in real time, bounded) until ``condition`` holds; a hang guard, not a timing assert."""
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.005)
+
+
+def _client(emulator: Emulator, name: str, pacer: pacing.Pacer | None) -> graph_client.GraphClient:
+    pwshcompat.Add_MgEnvironment(Name=name, GraphEndpoint=emulator.graph_url, AzureADEndpoint="https://login.local")
+    pwshcompat.Connect_MgGraph(Environment=name, AccessToken=emulator.issue_token(), NoWelcome=True)
+    return graph_client.GraphClient(auth_context.current(), transport=DefaultTransport(emulator.graph_url), pacer=pacer)
+
+
+def _set(client: graph_client.GraphClient, user: str, call: str, pair: tuple[str, str]) -> int:
+    body = json.dumps({"availability": pair[0], "activity": pair[1]}).encode()
+    return client.request("POST", PATH.format(user), data=body, headers={"X-Call": call}).status_code
+
+
+def _by_call(emulator: Emulator) -> dict[str, list[Any]]:
+    calls: dict[str, list[Any]] = {}
+    for req in emulator.requests:
+        calls.setdefault(req.headers.get("x-call", ""), []).append(req)
+    return calls
+
+
+@pytest.fixture
+def retry_now() -> Any:
+    """No exponential delay between retries of 503/504 (none are expected here); 429s still wait
+    their Retry-After."""
+    pwshcompat.invoke("Set-MgRequestContext", RetryDelay=0, MaxRetry=3)
+    yield
+    pwshcompat.invoke("Set-MgRequestContext", RetryDelay=3, MaxRetry=3)
+
+
+def test_a_429_seen_by_one_thread_delays_the_next_request_of_every_other_thread(emulator: Emulator,
+                                                                               retry_now: Any) -> None:
+    limit, window, others = 10, 30, 7
+    emulator.clock.freeze()
+    emulator.set_rate_limits(reads=None, total=limit, window=window)
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    client = _client(emulator, "PacingPause", pacer)
+
+    # Thread A fills the window, then its next request is refused: Retry-After 30 (frozen clock).
+    for n in range(limit):
+        assert _set(client, f"pause-a{n}", f"a{n}", PAIRS[n % 4]) == 200
+    results: dict[str, int] = {}
+    a = threading.Thread(target=lambda: results.setdefault("a-last", _set(client, "pause-a-last", "a-last", PAIRS[1])))
+    a.start()
+    _until(lambda: any(r.status == 429 for r in emulator.requests), "the 429")
+    _until(lambda: pacer.paused_until > clock.now(), "the pause")
+
+    # Every other thread now wants to send one request: none of them may.
+    threads = [threading.Thread(target=lambda n=n: results.setdefault(f"o{n}", _set(client, f"pause-o{n}", f"o{n}",
+                                                                                      PAIRS[n % 4])))
+               for n in range(others)]
+    for thread in threads:
+        thread.start()
+    _until(lambda: pacer.waiting == others, "every other thread blocked in the pacer")
+    assert len(emulator.requests) == limit + 1, "a request went out during the pause"
+    assert pacer.limit is None, "one refusal is not a full window: no pacing model"
+
+    # The Retry-After passes on both clocks: everybody goes, the refused request once more.
+    emulator.clock.advance(seconds=window)
+    clock.advance(window)
+    for thread in [a, *threads]:
+        thread.join(HANG_GUARD_SECONDS)
+    assert not any(t.is_alive() for t in [a, *threads])
+    assert set(results.values()) == {200}, results
+
+    calls = _by_call(emulator)
+    assert [r.status for r in calls["a-last"]] == [429, 200]
+    assert calls["a-last"][1].headers.get("retry-attempt") == "1"
+    assert all(len(calls[c]) == 1 and calls[c][0].status == 200 for c in calls if c != "a-last"), "sent twice"
+    expected = {f"pause-a{n}": PAIRS[n % 4] for n in range(limit)}
+    expected.update({"pause-a-last": PAIRS[1], **{f"pause-o{n}": PAIRS[n % 4] for n in range(others)}})
+    for user, pair in expected.items():
+        preferred = emulator.preferred_presence(user)
+        assert preferred is not None and (preferred.availability, preferred.activity) == pair, user
+
+
+def _burst(pacer: pacing.Pacer, clock: ManualClock, admitted: int, refused: int, retry_after: float,
+           spread: float = 0.0, then_admitted: int = 0) -> None:
+    """Report a burst to the pacer: ``admitted`` requests sent over ``spread`` seconds, then
+    ``refused`` refused together, then ``then_admitted`` admitted although sent after them."""
+    sent = []
+    for n in range(admitted):
+        sent.append(pacer.acquire())
+        if admitted > 1:
+            clock.advance(spread / (admitted - 1))
+    late = []
+    for _ in range(refused + then_admitted):
+        late.append(pacer.acquire())
+        clock.advance(0.001)
+    for t in sent:
+        pacer.finished(t, 200)
+    for t in late[:refused]:
+        pacer.finished(t, 429, retry_after)
+    for t in late[refused:]:
+        pacer.finished(t, 200)
+
+
+def test_a_full_window_sets_the_pace_the_service_allowed() -> None:
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    # 666 admitted over 0.74 s, then the window is full: Retry-After 2 (ceil of 1.26 s).
+    _burst(pacer, clock, admitted=666, refused=16, retry_after=2, spread=0.74)
+    assert pacer.limit is None and pacer.paused_until == pytest.approx(clock.now() + 2)
+    clock.advance(2)
+    first = pacer.acquire()  # the first request after the pause adopts the model
+    assert (pacer.limit, pacer.window) == (659, 2.0)  # 666 less 1 %, Retry-After + 0.74 s to whole seconds
+
+    # In any 2 s, at most 659 requests: the 660th waits for the oldest to leave the window, counted
+    # from its answer (the service counted it at some moment before that).
+    sent = [first] + [pacer.acquire() for _ in range(659 - 1)]
+    for t in sent:
+        pacer.finished(t, 200)
+    blocked = threading.Thread(target=pacer.acquire)
+    blocked.start()
+    _until(lambda: pacer.waiting == 1, "the request beyond the limit waits")
+    clock.advance(1.99)
+    time.sleep(0.05)
+    assert blocked.is_alive() and pacer.waiting == 1
+    clock.advance(0.02)
+    blocked.join(HANG_GUARD_SECONDS)
+    assert not blocked.is_alive()
+
+
+def test_requests_in_flight_hold_their_slots_until_they_finish() -> None:
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _burst(pacer, clock, admitted=10, refused=2, retry_after=1, spread=0.1)
+    clock.advance(1)
+    sent = [pacer.acquire() for _ in range(9)]  # the limit (10 less 1 %, floored): all still in flight
+    assert (pacer.limit, pacer.in_flight) == (9, 9)
+    blocked = threading.Thread(target=pacer.acquire)
+    blocked.start()
+    _until(lambda: pacer.waiting == 1, "the tenth request waits")
+    clock.advance(5)  # time alone frees nothing while the nine have not been answered
+    time.sleep(0.05)
+    assert blocked.is_alive()
+    pacer.finished(sent[0], 200)  # answered now: it still counts for a window from now
+    time.sleep(0.05)
+    assert blocked.is_alive()
+    clock.advance(1.01)
+    blocked.join(HANG_GUARD_SECONDS)
+    assert not blocked.is_alive()
+
+
+@pytest.mark.parametrize("admitted, refused, then_admitted", [
+    (50, 1, 0),    # a lone caller's one 429: it retries by the original's rules, nobody paces
+    (50, 1, 10),   # a one-off refusal among successes
+    (50, 3, 10),   # more admitted than refused after the first refusal: not a full window
+])
+def test_refusals_that_are_not_a_full_window_only_pause(admitted: int, refused: int, then_admitted: int) -> None:
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _burst(pacer, clock, admitted, refused, retry_after=1, spread=0.1, then_admitted=then_admitted)
+    assert pacer.paused_until > clock.now()
+    clock.advance(1)
+    pacer.acquire()
+    assert pacer.limit is None and pacer.window is None
+
+
+def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing() -> None:
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _burst(pacer, clock, admitted=100, refused=4, retry_after=1, spread=0.5)
+    clock.advance(1)
+    pacer.finished(pacer.acquire(), 200)
+    assert (pacer.limit, pacer.window) == (99, 1.0)
+
+    # Refused with only a few requests in the window: the window is longer than thought.
+    clock.advance(5)
+    pacer.finished(pacer.acquire(), 429, 1)
+    assert (pacer.limit, pacer.window) == (99, 2.0)
+
+    # Refused with the window nearly full: the limit is lower.
+    clock.advance(5)
+    sent = [pacer.acquire() for _ in range(90)]
+    pacer.finished(sent[-1], 429, 1)
+    assert (pacer.limit, pacer.window) == (89, 2.0)
+    for t in sent[:-1]:
+        pacer.finished(t, 200)
+
+    for _ in range(4):
+        clock.advance(5)
+        pacer.finished(pacer.acquire(), 429, 1)
+    assert not pacer.pacing, "after five corrections the pacer only pauses"
+    clock.advance(5)
+    sent = [pacer.acquire() for _ in range(500)]  # no window any more
+    assert len(sent) == 500
+
+
+def test_pacing_is_shared_by_application_and_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    one = pacing.shared(("https", "graph.example", "tenant-1", "app-1"))
+    assert one is not None and one is pacing.shared(("https", "graph.example", "tenant-1", "app-1"))
+    assert one is not pacing.shared(("https", "graph.example", "tenant-1", "app-2"))
+    monkeypatch.setenv("PWSHCOMPAT_PACING", "off")
+    assert pacing.shared(("https", "graph.example", "tenant-1", "app-1")) is None
+
+
+def _run_updates(emulator: Emulator, client: graph_client.GraphClient, prefix: str, threads: int,
+                 per_thread: int) -> dict[str, int]:
+    results: dict[str, int] = {}
+
+    def work(t: int) -> None:
+        for n in range(per_thread):
+            call = f"{prefix}-{t}-{n}"
+            try:
+                results[call] = _set(client, call, call, PAIRS[(t + n) % 4])
+            except pwshcompat.PSError:
+                results[call] = -1
+
+    workers = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(HANG_GUARD_SECONDS * 2)
+    assert not any(w.is_alive() for w in workers), "a thread never finished"
+    return results
+
+
+def test_threads_sharing_a_pacer_collect_fewer_429s_than_threads_retrying_alone(emulator: Emulator) -> None:
+    """Real clocks: 160 updates from 8 threads against 30 requests per second. Sharing the pacer,
+    only the burst that found the limit is refused; retrying alone, every thread keeps running
+    into the full window. Both end with every user's presence right."""
+    limit, threads, per_thread = 30, 8, 20
+    pwshcompat.invoke("Set-MgRequestContext", MaxRetry=10, RetryDelay=0)
+    refused: dict[str, int] = {}
+    try:
+        for side, pacer in (("alone", None), ("shared", pacing.Pacer())):
+            emulator.set_rate_limits(reads=None, total=limit, window=1)  # a fresh, empty window
+            client = _client(emulator, f"Pacing-{side}", pacer)
+            before = len(emulator.requests)
+            results = _run_updates(emulator, client, side, threads, per_thread)
+            assert set(results.values()) == {200}, Counter(results.values())
+            statuses = Counter(r.status for r in emulator.requests[before:])
+            refused[side] = statuses[429]
+            calls = _by_call(emulator)
+            for call in results:
+                assert [r.status for r in calls[call]][-1] == 200 and sum(r.status == 200 for r in calls[call]) == 1
+                (t, n) = map(int, call.rsplit("-", 2)[1:])
+                preferred = emulator.preferred_presence(call)
+                assert preferred is not None and (preferred.availability, preferred.activity) == PAIRS[(t + n) % 4]
+            if pacer is not None:
+                assert pacer.limit is not None, "the full window did not set a pace"
+                print(f"paced at {pacer.limit} per {pacer.window} s after {pacer.corrections} corrections, "
+                      f"{pacer.pauses} pauses")
+    finally:
+        pwshcompat.invoke("Set-MgRequestContext", MaxRetry=3, RetryDelay=3)
+    print("429s:", refused)
+    assert refused["shared"] <= 3 * threads, refused
+    assert refused["shared"] < refused["alone"], refused
+
+
+PS_RUNSPACES = PS_CONNECT + r"""
+Set-MgRequestContext -MaxRetry 10 | Out-Null
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$pairs = @(@('Available','Available'), @('Busy','Busy'), @('DoNotDisturb','DoNotDisturb'), @('Away','Away'))
+$errors = 0..($args[2] - 1) | ForEach-Object -ThrottleLimit 8 -Parallel {
+    Import-Module $using:manifest
+    $pair = ($using:pairs)[$_ % 4]
+    $failed = $null
+    Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId "$($using:args[3])$_" -Availability $pair[0] `
+        -Activity $pair[1] -ErrorVariable failed -ErrorAction SilentlyContinue
+    if ($failed) { "$_" }
+}
+'RUNSPACES ' + (ConvertTo-Json -InputObject @($errors) -Compress)
+"""
+
+
+def test_runspaces_share_the_pacer(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ForEach-Object -Parallel: the runspaces of one pwsh share one pacer, so after the burst
+    that found the limit they stop running into it; with pacing off each keeps trying alone."""
+    from conftest import run_pwsh
+
+    limit, calls = 20, 120
+    refused = {}
+    for side in ("off", "on"):
+        monkeypatch.setenv("PWSHCOMPAT_PACING", side)
+        emulator.set_rate_limits(reads=None, total=limit, window=1)
+        before = len(emulator.requests)
+        prefix = f"rs-{side}-"
+        result = run_pwsh(PS_RUNSPACES, emulator.graph_url, emulator.issue_token(), str(calls), prefix,
+                          timeout=HANG_GUARD_SECONDS * 4)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert last_json_line(result.stdout, "RUNSPACES ") == [], "an update surfaced an error"
+        refused[side] = sum(r.status == 429 for r in emulator.requests[before:])
+        for n in range(calls):
+            preferred = emulator.preferred_presence(f"{prefix}{n}")
+            assert preferred is not None and (preferred.availability, preferred.activity) == PAIRS[n % 4], n
+    print("429s:", refused)
+    assert refused["on"] < refused["off"], refused
+
+
+def test_a_stopped_command_stops_waiting_in_the_pacer() -> None:
+    """Ctrl+C (the host cancels the call's token) ends a wait for the pause at once, with the
+    original's PipelineStoppedException, and nothing is counted as sent."""
+    from pwshcompat import cancellation
+
+    pacer = pacing.Pacer()  # the real clock: the pause below is long, the stop ends it
+    pacer.finished(pacer.acquire(), 429, 120)
+    token = cancellation.CancellationToken()
+    outcome: list[BaseException] = []
+
+    def send() -> None:
+        with cancellation.scope(token):
+            try:
+                pacer.acquire()
+            except BaseException as exc:  # noqa: BLE001 - handed to the test
+                outcome.append(exc)
+
+    waiting = threading.Thread(target=send)
+    waiting.start()
+    _until(lambda: pacer.waiting == 1, "the request waits for the pause")
+    token.cancel()
+    waiting.join(HANG_GUARD_SECONDS)
+    assert not waiting.is_alive(), "the stopped command kept waiting"
+    assert len(outcome) == 1 and isinstance(outcome[0], cancellation.CommandStoppedError)
+    assert pacer.in_flight == 0
