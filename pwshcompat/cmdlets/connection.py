@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+from ..auth import connect as connect_flow
+from ..auth import context, environments
 from ..commands import command
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 from ..runtime import CommandRuntime
-from . import connect as connect_flow
-from . import context, environments
 
 __all__ = ["connect_mg_graph", "disconnect_mg_graph", "get_mg_context", "get_mg_environment", "add_mg_environment",
            "set_mg_environment", "remove_mg_environment"]
@@ -33,7 +33,7 @@ def disconnect_mg_graph(parameter_set: str, bound: dict[str, Any], runtime: Comm
                                         ErrorCategory.InvalidOperation))
         return
     if previous.context_scope == "CurrentUser":
-        from . import token_cache
+        from ..auth import token_cache
 
         token_cache.delete_persisted()
     runtime.write_object(previous.info())

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..auth import context as auth_context
 from ..commands import command
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 from ..hostvalues import HttpResponseMessage, hashtable_from_json
 from ..runtime import CommandRuntime
-from . import context as auth_context
 
 COMMAND_TYPE = "Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
