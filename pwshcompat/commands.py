@@ -29,7 +29,7 @@ Implementation = Callable[[str, dict[str, Any], CommandRuntime], None]
 _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "pwshcompat.cmdlets.connection": ("Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
                                       "Add-MgEnvironment", "Set-MgEnvironment", "Remove-MgEnvironment"),
-    "pwshcompat.graph.request_context": ("Get-MgRequestContext", "Set-MgRequestContext"),
+    "pwshcompat.cmdlets.request_context": ("Get-MgRequestContext", "Set-MgRequestContext"),
     "pwshcompat.cmdlets.invoke_request": ("Invoke-MgGraphRequest",),
 }
 # The generic runner of the Graph cmdlets (their names are the specs with a graph section).
