@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..auth import context as auth_context
 from ..commands import command
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+from ..graph import connection
 from ..hostvalues import HttpResponseMessage, hashtable_from_json
 from ..runtime import CommandRuntime
 
@@ -197,8 +197,8 @@ def invoke_mg_graph_request(parameter_set: str, bound: dict[str, Any], runtime: 
                        "MissingMandatoryParameter", "Uri")
     from ..graph import client as graph_client
 
-    ctx = auth_context.current()
-    path = _relative(bound["Uri"], ctx.environment.graph_endpoint if ctx else "")
+    current = connection.current()
+    path = _relative(bound["Uri"], current.graph_endpoint if current else "")
     data, content_type = _body(bound, method)
     headers = _headers(bound, content_type if method in ("POST", "PUT", "PATCH") or data is not None else None)
     response = graph_client.for_current_context().request(method, path, data=data, headers=headers)
