@@ -98,7 +98,7 @@ class _HashtableParser:
             return self.table()
         if text.startswith("@(", self.i):
             self.i += 2
-            items = []
+            items: list[Any] = []
             while True:
                 self.skip(",")
                 if self.i >= len(text):

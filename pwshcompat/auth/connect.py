@@ -397,7 +397,7 @@ def _user(bound: dict[str, Any], env: environments.Environment, scope: str,
             token = provider.sign_in_interactively(AUTH_TIMEOUT_SECONDS, opener, login_hint)
         except BrowserUnavailable:
             use_device_code = True  # as the original does when a browser cannot be opened
-    if token is None and use_device_code:
+    if token is None:  # -UseDeviceCode, no browser, or the browser could not be opened
         def show(message: str) -> None:
             if emulator:
                 message += " (This is the local emulator: its open tenant approves the code by itself.)"
