@@ -311,7 +311,7 @@ def csharp(all_specs_: list[CommandSpec]) -> str:
         namespace, _, name = full.rpartition(".")
         verb, _, noun = command.partition("-")
         by_namespace.setdefault(namespace, []).append(
-            "    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>\n"
+            "    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>\n"
             f"    [System.Management.Automation.Cmdlet({json.dumps(verb)}, {json.dumps(noun)})]\n"
             f"    public sealed class {name} : global::PwshCompat.Host.InternalCommand\n    {{\n    }}")
     out = [header("//"), "#nullable enable\n"]
@@ -507,9 +507,9 @@ def function(s: CommandSpec) -> str:
     body.append(",\n\n".join(params))
     body.append("    )")
     # Everything after binding (stale pipeline values, the test hook, ShouldProcess, the call into
-    # Python, a terminating error thrown by the internal cmdlet) is one host call.
+    # Python, its output and errors) is one host call.
     body.append("    process {")
-    body.append("        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))")
+    body.append("        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)")
     body.append("    }")
     body.append("}")
     return "\n".join(body)
