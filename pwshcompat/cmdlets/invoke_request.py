@@ -17,7 +17,7 @@ error's exception ``Microsoft.Graph.PowerShell.Authentication.Helpers.HttpRespon
 "Response status code does not indicate success: NotFound (Not Found)." (``HttpStatusCode`` name,
 then the reason phrase).
 
-The request goes through core's Graph client (:mod:`pwshcompat.graph.client`), so it shares the
+The request goes through the Graph client (:mod:`pwshcompat.graph.client`), so it shares the
 connection's session, token refresh, the one retry after a 401, throttling retries and the
 "Authentication needed. Please call Connect-MgGraph." check. Not supported: ``-SessionVariable``
 and ``-GraphRequestSession`` (there is no web session object here); using them is an error.

@@ -1,7 +1,7 @@
 """Managed identity token endpoints on loopback, minting tokens from an emulator's tenant.
 
-Added by the auth owner (the emulator proper has no managed identity yet). It serves the two
-protocols ``Connect-MgGraph -Identity`` speaks (see :mod:`pwshcompat.auth.managed_identity`):
+A server of its own beside the emulator (the emulator's ports serve Graph and sign-in only). It
+serves the two protocols ``Connect-MgGraph -Identity`` speaks (see :mod:`pwshcompat.auth.managed_identity`):
 
 * IMDS: ``GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=...[&client_id=...]``
   with the header ``Metadata: true``; point ``AZURE_POD_IDENTITY_AUTHORITY_HOST`` at :attr:`url`.
