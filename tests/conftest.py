@@ -15,6 +15,9 @@ from pwshcompat.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "Microsoft.Graph.Beta.CloudCommunications.psd1"
+# The user's HOME, for what must see the real one: pwsh is a .NET global tool under it, and NuGet's
+# package folder (dotnet builds and restores in the packaging tests) is there.
+REAL_HOME = Path.home()
 
 
 def pwsh_path() -> str:
@@ -22,6 +25,31 @@ def pwsh_path() -> str:
     if not Path(found).exists():
         pytest.fail("pwsh is not installed: run scripts/setup")
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """HOME for the whole run, before any fixture of any scope starts: ``~/.mg`` (the environments
+    tests add, the token cache, the auth record) is otherwise the real one, shared with every other
+    run on the machine, where a parallel run's "CoreTests" environment sends this run's requests to
+    its emulator. What tests need of the real HOME stays reachable: pwsh on PATH, NuGet's packages."""
+    pwsh = shutil.which("pwsh") or str(REAL_HOME / ".dotnet/tools/pwsh")
+    home = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("PATH", os.path.dirname(pwsh) + os.pathsep + os.environ.get("PATH", ""))
+        if not os.environ.get("NUGET_PACKAGES"):
+            patch.setenv("NUGET_PACKAGES", str(REAL_HOME / ".nuget" / "packages"))
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def private_home(session_home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test a HOME of its own too (a fresh ``~/.mg``); fixtures shared by a module or the
+    session see :func:`session_home`."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    return home
 
 
 @pytest.fixture
