@@ -325,21 +325,6 @@ def csharp(all_specs_: list[CommandSpec]) -> str:
 _KINDS: dict[str, Any] | None = None
 
 
-def kind_of(s: CommandSpec) -> str | None:
-    """Which help template a Graph cmdlet takes: its action's name, or get/list/count/create/update/delete."""
-    if not s.graph:
-        return None
-    op = s.graph.operation_for(s.default_parameter_set)
-    last = op.path.rsplit("/", 1)[-1]
-    if last.startswith("microsoft.graph."):
-        return last[len("microsoft.graph."):]
-    if last == "$count":
-        return "count"
-    if op.method == "GET":
-        return "list" if len(s.graph.operations) > 2 else "get"
-    return {"POST": "create", "PATCH": "update", "DELETE": "delete"}[op.method]
-
-
 def load_help(name: str) -> dict[str, Any]:
     """The help text of command ``name``: module/help/<name>.json, else its kind's template filled in."""
     global _KINDS
@@ -350,7 +335,7 @@ def load_help(name: str) -> dict[str, Any]:
         s = specs.load(name)
     except KeyError:
         return {}
-    kind = kind_of(s)
+    kind = s.kind  # which help template a Graph cmdlet takes
     if kind is None or s.graph is None:
         return {}
     if _KINDS is None:
