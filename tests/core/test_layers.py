@@ -22,12 +22,13 @@ FACES = ("pwshcompat.api", "pwshcompat.cli", "pwshcompat.bridge", "pwshcompat.__
 # What the commands are made of, from the ground up.
 BASE = ("pwshcompat.errors", "pwshcompat.conversion", "pwshcompat.runtime", "pwshcompat.cancellation",
         "pwshcompat.hostvalues", "pwshcompat.spec", "pwshcompat.binder")
-ABOVE_BASE = ("pwshcompat.graph", "pwshcompat.auth", "pwshcompat.cmdlets", "pwshcompat.commands", "pwshcompat.operation",
-              "pwshcompat.install", *FACES)
+ABOVE_BASE = ("pwshcompat.graph", "pwshcompat.auth", "pwshcompat.cmdlets", "pwshcompat.commands",
+              "pwshcompat.operation", "pwshcompat.install", *FACES)
 
 # (part, what it never imports, why)
 RULES = [
-    ("pwshcompat.graph", ("pwshcompat.auth", "pwshcompat.cmdlets", "pwshcompat.commands", "pwshcompat.operation", *FACES),
+    ("pwshcompat.graph",
+     ("pwshcompat.auth", "pwshcompat.cmdlets", "pwshcompat.commands", "pwshcompat.operation", *FACES),
      "the Graph client takes the connection from graph.connection; sign-in and the commands sit above it"),
     ("pwshcompat.operation", ("pwshcompat.auth", "pwshcompat.cmdlets", "pwshcompat.commands", *FACES),
      "the generic runner reaches Graph through the client alone and knows no code cmdlet"),
@@ -111,6 +112,7 @@ def test_the_graph_client_and_the_runner_run_without_sign_in_code() -> None:
     """The same, at run time: a fresh interpreter imports the client and the runner and loads no auth module."""
     script = ("import sys, pwshcompat.graph.client, pwshcompat.operation\n"
               "print(sorted(m for m in sys.modules if m.startswith(('pwshcompat.auth', 'pwshcompat.cmdlets'))))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PACKAGE.parent,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
