@@ -55,6 +55,7 @@ from .. import cancellation
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
 from . import connection, pacing, request_context, transport
 from .connection import Connection
+from .headers import CONTENT_HEADERS
 from .transport import Request, Response, Transport, TransportError
 
 # What a request returns, whichever transport sent it.
@@ -380,7 +381,8 @@ def format_request_log(request: Any) -> str:
     body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else (request.body or "")
     return ("============================ HTTP REQUEST ============================\n\n"
             f"HTTP Method:\n{request.method}\n\nAbsolute Uri:\n{request.url}\n\n"
-            f"Headers:\n{format_headers(_request_headers(request.headers))}\n\nBody:\n{_log_body(body)}\n\n")
+            f"Headers:\n{format_headers(_without_content_headers(request.headers))}\n\n"
+            f"Body:\n{_log_body(body)}\n\n")
 
 
 def format_response_log(response: AnyResponse) -> str:
@@ -392,21 +394,13 @@ def format_response_log(response: AnyResponse) -> str:
     except ValueError:
         status = str(response.status_code)
     return ("============================ HTTP RESPONSE ============================\n\n"
-            f"Status Code:\n{status}\n\nHeaders:\n{format_headers(_response_headers(response.headers))}\n\n"
+            f"Status Code:\n{status}\n\nHeaders:\n{format_headers(_without_content_headers(response.headers))}\n\n"
             f"Body:\n{_log_body(response.text)}\n\n")
 
 
-_CONTENT_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language",
-                              "content-location", "content-md5", "content-range", "content-disposition",
-                              "expires", "last-modified", "allow"})
-
-
-def _request_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() not in _CONTENT_HEADERS}
-
-
-def _response_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() not in _CONTENT_HEADERS}
+def _without_content_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The message's own headers: the original's log lists the content's (HttpContent) apart."""
+    return {k: v for k, v in headers.items() if k.lower() not in CONTENT_HEADERS}
 
 
 def require_context() -> Connection:
