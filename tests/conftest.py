@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -56,6 +57,31 @@ def private_home(session_home: Path, tmp_path_factory: pytest.TempPathFactory, m
 def emulator() -> Iterator[Emulator]:
     with Emulator() as emu:
         yield emu
+
+
+def connect(graph_url: str, environment: str, token: str) -> None:
+    """Connect this process's Python API to the Graph at ``graph_url``, saved as ``environment``,
+    with ``token`` (Connect-MgGraph -AccessToken: no sign-in)."""
+    import pwshcompat
+
+    pwshcompat.Add_MgEnvironment(Name=environment, GraphEndpoint=graph_url, AzureADEndpoint="https://login.local")
+    pwshcompat.Connect_MgGraph(Environment=environment, AccessToken=token, NoWelcome=True)
+
+
+@contextlib.contextmanager
+def connected(emu: Emulator, environment: str, **claims: Any) -> Iterator[Emulator]:
+    """``emu`` from a clean slate, connected as ``environment`` with a token of ``claims``
+    (``Emulator.issue_token``), retries not waiting; the request context and ``emu`` are reset after."""
+    from pwshcompat.graph import request_context
+
+    emu.reset()
+    connect(emu.graph_url, environment, emu.issue_token(**claims))
+    request_context.update(retry_delay=0.0)  # fault tests stay fast
+    try:
+        yield emu
+    finally:
+        request_context.reset()
+        emu.reset()
 
 
 def run_pwsh(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -84,6 +84,13 @@ class Row:
     def id(self) -> str:
         return f"{self.command}:{self.parameter_set}"
 
+    def prepare(self) -> None:
+        """Run the row's setup commands through the Python API (what the emulator must hold first)."""
+        import pwshcompat
+
+        for command, parameters in self.setup:
+            pwshcompat.invoke(command, **parameters)
+
 
 def _row(s: specs.CommandSpec, set_name: str) -> Row:
     assert s.graph is not None
