@@ -50,6 +50,12 @@ _API = frozenset({"invoke", "invoke_pipeline", "variables"})
 _GENERATED = frozenset(_CMDLETS)
 
 
+def __dir__() -> list[str]:
+    """What is defined so far plus every exported name, so ``dir()`` and REPL/IDE completion list the
+    cmdlet functions before their first use (they are made by :func:`__getattr__`)."""
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(attr: str) -> Callable[..., Any]:
     """``invoke`` and co. from :mod:`pwshcompat.api`; ``Verb_Noun`` -> the cmdlet's function."""
     if attr in _API:

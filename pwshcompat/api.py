@@ -93,11 +93,12 @@ ModelInput = Union[Mapping[str, Any], str, object]
 
 def call_with_locals(name: str, given: dict[str, Any]) -> Any:
     """Run cmdlet ``name`` from a generated function's ``locals()``: the parameters given (not
-    :data:`NOT_GIVEN`), then ``**parameters`` (snake_case spellings, aliases, other common parameters)."""
+    :data:`NOT_GIVEN`), then ``**parameters`` (snake_case spellings, aliases, other common parameters).
+    The generated functions are the Python API, so its value rules apply, as for :func:`invoke`."""
     extra = given.pop("parameters", None) or {}
     kwargs = {k: v for k, v in given.items() if v is not NOT_GIVEN}
     args = _normalise(kwargs) + _normalise(extra)
-    return _invoke(name, args, None)
+    return _invoke(name, args, None, python_values=True)
 
 
 class _Stop(Exception):

@@ -42,6 +42,7 @@ knows about any particular cmdlet.
 
 from __future__ import annotations
 
+import collections.abc as _abc
 import copy
 import dataclasses as _dc
 import datetime as _dt
@@ -246,6 +247,10 @@ class _Tables:
 
     def _convert(self, p: ParameterSpec, value: Any) -> Any:
         t = p.type
+        if t in ("System.String", "System.String[]") and _other_collection(value):
+            # PowerShell enumerates any IEnumerable but a string or a dictionary: a set, a generator or
+            # dict.keys() from Python are their items (a list), never their repr as one string.
+            value = list(value)
         if p.name in self.common and isinstance(value, (list, tuple)) and t in ("System.String", "System.Int32"):
             # Compiled parameters without a transformation attribute: the binder's own coercion fails.
             raise self.error(f"Cannot convert '{dotnet_type_name(value)}' to the type '{t}' required by parameter "
@@ -379,6 +384,13 @@ class _Tables:
         names = ", ".join(p.name for p in missing)
         return self.error(f"Cannot process command because of one or more missing mandatory parameters: {names}.",
                           "MissingMandatoryParameter")
+
+
+def _other_collection(value: Any) -> bool:
+    """A Python collection other than a list or tuple that PowerShell would enumerate (a set, a
+    generator, a dict view, any iterator); not text, bytes, a mapping or a model object."""
+    return (isinstance(value, _abc.Iterable) and not isinstance(value, (str, bytes, bytearray, list, tuple, _abc.Mapping))
+            and not hasattr(value, "__dict__") or isinstance(value, _abc.Iterator))
 
 
 def _cannot(value: Any, type_name: str) -> str:

@@ -5,7 +5,8 @@ values may be ``$true``/``$false``/``$null``, numbers (``-ExpirationDuration 360
 as in PowerShell), hashtable literals ``@{a=1; b='x'}`` or JSON (``{"a": 1}``), and
 comma lists for array parameters. Output objects go to stdout (``True``, or JSON for objects),
 errors to stderr as ``<Cmdlet>: <message>``; the exit status is 1 when any error was reported,
-2 for a usage error. ``-Verbose`` prints the command's ``VERBOSE:`` lines to stderr, as pwsh does.
+2 for a usage error, 141 when the reader of the output stopped early (``| head -1``, as SIGPIPE).
+``-Verbose`` prints the command's ``VERBOSE:`` lines to stderr, as pwsh does.
 ``<Cmdlet> -?`` (or ``-h``, ``--help``, or ``help <Cmdlet>``) prints the command's syntax and
 each parameter's description and exits 0.
 
@@ -406,8 +407,18 @@ def _print_error(name: str, record: ErrorRecord) -> None:
     print(f"  FullyQualifiedErrorId: {record.fully_qualified_error_id}", file=sys.stderr)
 
 
+def _as_pwsh_reads(arg: str) -> str:
+    """``arg`` with each byte that was not UTF-8 (a lone surrogate, as Python decodes argv) as U+FFFD."""
+    try:
+        return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that did not come from a byte
+        return arg.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    # Bytes of an argument that are not UTF-8 (Python keeps them as lone surrogates) read as U+FFFD,
+    # as pwsh reads its own arguments; they could not be sent otherwise.
+    args = [_as_pwsh_reads(a) for a in (sys.argv[1:] if argv is None else argv)]
     if args and args[0] in INSTALL_COMMANDS:
         from . import install
 
@@ -468,11 +479,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         for record in exc.errors:
             _print_error(cmd.name, record)
         return 1
-    for item in output if isinstance(output, list) else ([] if output is None else [output]):
-        print(_render(item))
+    status = 1 if errors else 0
+    try:
+        for item in output if isinstance(output, list) else ([] if output is None else [output]):
+            print(_render(item))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head -1`): stop quietly with the status of a tool SIGPIPE ends;
+        # stdout goes to /dev/null so the interpreter's own flush at exit finds nothing to complain about.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = SIGPIPE_STATUS
+    except OSError as exc:
+        print(f"pwshcompat: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
     for record in errors:
         _print_error(cmd.name, record)
-    return 1 if errors else 0
+    return status
+
+
+#: Exit status when the reader of stdout goes away early: 128 + SIGPIPE, as a shell reports a tool it ended.
+SIGPIPE_STATUS = 141
 
 
 class _StreamFormatter(logging.Formatter):

@@ -16,8 +16,8 @@ from pwshcompat.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "Microsoft.Graph.Beta.CloudCommunications.psd1"
-# The user's HOME, for what must see the real one: pwsh is a .NET global tool under it, and NuGet's
-# package folder (dotnet builds and restores in the packaging tests) is there.
+
+# The user's own HOME, found before the session moves HOME (see private_session_home).
 REAL_HOME = Path.home()
 
 
@@ -29,13 +29,23 @@ def pwsh_path() -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """HOME for the whole run, before any fixture of any scope starts: ``~/.mg`` (the environments
-    tests add, the token cache, the auth record) is otherwise the real one, shared with every other
-    run on the machine, where a parallel run's "CoreTests" environment sends this run's requests to
-    its emulator. What tests need of the real HOME stays reachable: pwsh on PATH, NuGet's packages."""
+def private_session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The whole run, its pwsh and CLI children included, gets a throw-away HOME, from before any
+    fixture of any scope starts (a module's shared pwsh run included).
+
+    ``Add-MgEnvironment`` persists to ``~/.mg/mg.context.json`` (as the original does, and the
+    original Microsoft module reads the same file), so without this every test that adds an
+    environment for its emulator left it in the user's real settings file, where a parallel run's
+    environment of the same name sent this run's requests to its own emulator. ``.dotnet`` (pwsh
+    is a .NET global tool there) and ``.nuget`` (NuGet's package folder) link to the real ones, so
+    what finds them under HOME still does; pwsh's folder is put on PATH and NuGet's package folder
+    named (NUGET_PACKAGES) for the tests' own HOMEs (:func:`private_home`), which have no links.
+    """
     pwsh = shutil.which("pwsh") or str(REAL_HOME / ".dotnet/tools/pwsh")
     home = tmp_path_factory.mktemp("session-home")
+    for name in (".dotnet", ".nuget"):
+        if (REAL_HOME / name).is_dir():
+            (home / name).symlink_to(REAL_HOME / name, target_is_directory=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         patch.setenv("PATH", os.path.dirname(pwsh) + os.pathsep + os.environ.get("PATH", ""))
@@ -45,9 +55,10 @@ def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def private_home(session_home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test a HOME of its own too (a fresh ``~/.mg``); fixtures shared by a module or the
-    session see :func:`session_home`."""
+def private_home(private_session_home: Path, tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test a HOME of its own too: a fresh ``~/.mg``, and nothing under it that leads to the
+    user's files (a test's certificate store under ``~/.dotnet`` stays its own)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     return home

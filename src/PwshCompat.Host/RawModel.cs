@@ -467,7 +467,10 @@ namespace PwshCompat.Host
         }
 
         /// <summary>Additional properties that mark the model changed when they change.</summary>
-        protected sealed class TrackedDictionary : IDictionary<string, object?>
+        /// <remarks>Also the non-generic IDictionary, as the original's Dictionary&lt;string, object&gt; is:
+        /// PowerShell reads keys as members through it (<c>$p.AdditionalProperties.sequenceNumber</c>),
+        /// ConvertTo-Json writes an object and a [hashtable] parameter takes it.</remarks>
+        protected sealed class TrackedDictionary : IDictionary<string, object?>, IDictionary
         {
             private readonly Action changed;
 
@@ -489,6 +492,32 @@ namespace PwshCompat.Host
             public ICollection<object?> Values => Inner.Values;
             public int Count => Inner.Count;
             public bool IsReadOnly => false;
+
+            object? IDictionary.this[object key]
+            {
+                get => key is string name && Inner.TryGetValue(name, out var value) ? value : null;
+                set => this[(string)key] = value;
+            }
+
+            public override string ToString() => Inner.ToString()!;  // Export-Csv and "$x" show the original's type text
+
+            ICollection IDictionary.Keys => Inner.Keys;
+            ICollection IDictionary.Values => Inner.Values;
+            bool IDictionary.IsFixedSize => false;
+            bool ICollection.IsSynchronized => false;
+            object ICollection.SyncRoot => ((ICollection)Inner).SyncRoot;
+            void IDictionary.Add(object key, object? value) => Add((string)key, value);
+            bool IDictionary.Contains(object key) => key is string name && Inner.ContainsKey(name);
+            IDictionaryEnumerator IDictionary.GetEnumerator() => ((IDictionary)Inner).GetEnumerator();
+            void ICollection.CopyTo(Array array, int index) => ((ICollection)Inner).CopyTo(array, index);
+
+            void IDictionary.Remove(object key)
+            {
+                if (key is string name)
+                {
+                    Remove(name);
+                }
+            }
 
             public void Add(string key, object? value)
             {

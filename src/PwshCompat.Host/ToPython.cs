@@ -34,9 +34,9 @@ namespace PwshCompat.Host
                 case null:
                     return PyObject.None;
                 case string s:
-                    return new PyString(s);
+                    return new PyString(WellFormedText.Of(s));
                 case char c:
-                    return new PyString(c.ToString());
+                    return new PyString(WellFormedText.Of(c.ToString()));
                 case bool b:
                     return Bool(b);
                 case SwitchParameter sw:

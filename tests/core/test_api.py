@@ -25,6 +25,25 @@ def test_exported_members_are_deliberate() -> None:
         assert getattr(pwshcompat, name) is not None
 
 
+def test_dir_and_repl_completion_list_the_cmdlet_functions_before_first_use() -> None:
+    """The functions are made on first use (module ``__getattr__``); ``dir()`` and the REPL's
+    completion (rlcompleter, which IDE consoles share) must still list them in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import rlcompleter, pwshcompat\n"
+            "names = set(dir(pwshcompat))\n"
+            "print(sorted(set(pwshcompat.__all__) - names))\n"
+            "c = rlcompleter.Completer({'pwshcompat': pwshcompat})\n"
+            "print(c.complete('pwshcompat.Set_MgBetaCommunicationPresenceUserP', 0))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    missing, completed = out.stdout.splitlines()
+    assert missing == "[]"
+    assert completed == "pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence("
+
+
 def test_every_registered_cmdlet_is_exported_as_verb_noun() -> None:
     from pwshcompat import commands
 

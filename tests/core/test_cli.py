@@ -184,3 +184,38 @@ def test_cli_verbose_prints_verbose_lines_to_stderr(graph: Any, cli_env: dict[st
     quiet = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"], cli_env)
     assert (quiet.returncode, quiet.stderr) == (0, "")
     assert len(graph.requests) == 2
+
+
+def test_cli_output_to_a_reader_that_stops_early_is_quiet(graph: Any, cli_env: dict[str, str]) -> None:
+    """``python3 -m pwshcompat ... | head -1``: the reader closes the pipe; no traceback, the status a
+    shell tool killed by SIGPIPE has (128 + 13)."""
+    ids = ",".join(f"u{i}" for i in range(1, 601))
+    proc = subprocess.Popen([PYTHON, "-m", "pwshcompat", "Get-MgCommunicationPresenceByUserId", "-Ids", ids], cwd=ROOT,
+                            env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().strip() == "{"
+    proc.stdout.close()  # as `head -1` does after its line
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert stderr == ""
+
+
+def test_cli_output_that_cannot_be_written_is_one_error_line(graph: Any, cli_env: dict[str, str]) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([PYTHON, "-m", "pwshcompat", "Get-MgUserPresence", "-UserId", "u1"], cwd=ROOT,
+                                env=cli_env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("pwshcompat: cannot write the output: ") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_argument_bytes_that_are_not_utf8_read_as_pwsh_reads_them(graph: Any, cli_env: dict[str, str]) -> None:
+    """An argument in another encoding (Latin-1 'café'): pwsh decodes it with U+FFFD for the bad byte,
+    and so does the CLI (it was a UnicodeEncodeError traceback)."""
+    result = subprocess.run([PYTHON.encode(), b"-m", b"pwshcompat", b"Get-MgUserPresence", b"-UserId", b"caf\xe9"], cwd=ROOT,
+                            env=cli_env, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    (request,) = graph.requests
+    assert request.path == "/v1.0/users/caf%EF%BF%BD/presence"

@@ -21,11 +21,16 @@ from ._support import CMD, PATH, call, emu, graph  # noqa: F401 - fixtures
 ROOT = Path(__file__).resolve().parents[2]
 SET = {"PresenceId": "u1", "Availability": "Busy", "Activity": "Busy"}
 
+# The two Python faces of a cmdlet: invoke("Verb-Noun", ...) and the generated Verb_Noun function
+# (the README's first example); both follow the Python API's value rules.
+FACES = {"invoke": call, "function": pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence}
 
+
+@pytest.mark.parametrize("face", FACES)
 @pytest.mark.parametrize("number", [3600, 3600.0, 0, -1.5, 10**30])
-def test_a_bare_number_for_a_timespan_is_refused_and_nothing_is_sent(emu: Any, number: Any) -> None:
+def test_a_bare_number_for_a_timespan_is_refused_and_nothing_is_sent(emu: Any, number: Any, face: str) -> None:
     with pytest.raises(pwshcompat.ParameterBindingError) as info:
-        call(**SET, ExpirationDuration=number)
+        FACES[face](**SET, ExpirationDuration=number)
     record = info.value.record
     assert record.error_id == "ParameterArgumentTransformationError"
     assert "ExpirationDuration" in record.message and "datetime.timedelta" in record.message
@@ -50,8 +55,9 @@ def test_the_message_says_how_powershell_would_have_read_the_number(emu: Any) ->
     ("PT45M", "PT45M"),
     ("P1DT30M", "P1DT30M"),
 ])
-def test_timedelta_iso_8601_and_timespan_text_are_sent(emu: Any, value: Any, wire: str) -> None:
-    assert call(**SET, ExpirationDuration=value, PassThru=True) is True
+@pytest.mark.parametrize("face", FACES)
+def test_timedelta_iso_8601_and_timespan_text_are_sent(emu: Any, value: Any, wire: str, face: str) -> None:
+    assert FACES[face](**SET, ExpirationDuration=value, PassThru=True) is True
     (request,) = emu.requests
     assert request.path == PATH.format("u1")
     assert request.json()["expirationDuration"] == wire
@@ -105,3 +111,27 @@ def test_verbose_for_an_auth_command(caplog: pytest.LogCaptureFixture) -> None:
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert all(m.startswith('Performing the operation "') and m.endswith('on target "VerboseEnv".') for m in messages)
+
+
+@pytest.mark.parametrize("ids", [
+    pytest.param(lambda: ("u1", "u2"), id="tuple"),
+    pytest.param(lambda: {"u1", "u2"}, id="set"),
+    pytest.param(lambda: {"u1": 1, "u2": 2}.keys(), id="dict-keys"),
+    pytest.param(lambda: (f"u{i}" for i in (1, 2)), id="generator"),
+    pytest.param(lambda: map(str, ["u1", "u2"]), id="map"),
+])
+def test_any_collection_of_ids_is_sent_as_its_items(emu: Any, ids: Any) -> None:
+    """A [string[]] parameter takes any Python collection as its items, as PowerShell enumerates any
+    IEnumerable; its repr ("{'u1', 'u2'}", "<generator object ...>") was sent as one id."""
+    found = pwshcompat.Get_MgCommunicationPresenceByUserId(Ids=ids())
+    (request,) = emu.requests
+    assert sorted(request.json()["ids"]) == ["u1", "u2"]
+    assert sorted(p.Id for p in found) == ["u1", "u2"]
+
+
+@pytest.mark.parametrize("value", [{"u1"}, (x for x in ["u1"])], ids=["set", "generator"])
+def test_a_collection_for_a_single_string_is_refused_and_nothing_is_sent(emu: Any, value: Any) -> None:
+    with pytest.raises(pwshcompat.ParameterBindingError) as info:
+        pwshcompat.Get_MgUserPresence(UserId=value)
+    assert info.value.record.error_id == "ParameterArgumentTransformationError"
+    assert emu.requests == []

@@ -15,6 +15,9 @@ def test_scripts_demo_signs_in_sets_reads_back_and_shows_the_log():
     result = subprocess.run([str(ROOT / "scripts/demo")], cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+    # The environment the demo added for its emulator does not outlive it in ~/.mg (a private HOME here).
+    settings = Path(env["HOME"]) / ".mg" / "mg.context.json"
+    assert not settings.exists() or "LocalEmulator" not in settings.read_text(encoding="utf-8")
     out = result.stdout
     assert "Set-MgBetaCommunicationPresenceUserPreferredPresence -PassThru returned: True" in out
     assert "Presence with no session yet:                Offline/Offline" in out

@@ -214,3 +214,56 @@ def test_model_types_behave_as_the_originals(emulator: Any, pwsh: Any) -> None:
     assert sent[1].json() == {"availability": "Busy", "activity": "Busy"}
     assert r["read"] == ["Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence", "u3", True]
     assert r["readJson"]["availability"] == "DoNotDisturb" and r["readJson"]["id"] == "u3"
+
+
+ADDITIONAL_PROPERTIES = r"""
+$ErrorActionPreference = 'Stop'
+Import-Module ./Microsoft.Graph.CloudCommunications.psd1
+Add-MgEnvironment -Name Models -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
+Connect-MgGraph -Environment Models -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome
+$p = Get-MgUserPresence -UserId u1
+$r = [ordered]@{}
+$r.isDictionary = $p.AdditionalProperties -is [System.Collections.IDictionary]
+$r.memberAccess = $p.AdditionalProperties.sequenceNumber
+$r.json = ($p | ConvertTo-Json -Depth 3 | ConvertFrom-Json -AsHashtable).AdditionalProperties
+$r.text = "$($p.AdditionalProperties)"
+$p.AdditionalProperties.extra = 'x'
+$r.set = $p.AdditionalProperties['extra']
+$r | ConvertTo-Json -Depth 4 -Compress
+"""
+
+
+def test_additional_properties_is_a_dictionary_to_powershell_as_the_originals(emulator: Any, pwsh: Any) -> None:
+    """The original's AdditionalProperties is a Dictionary<string, object>: PowerShell reads its keys as
+    members, ConvertTo-Json writes an object (it wrote a list of Key/Value pairs, and the member read $null)."""
+    done = pwsh(ADDITIONAL_PROPERTIES, emulator.graph_url, emulator.issue_token())
+    assert done.returncode == 0, done.stderr
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    sequence = r["json"]["sequenceNumber"]
+    assert r["isDictionary"] is True and sequence and r["memberAccess"] == sequence
+    assert set(r["json"]) == {"@odata.context", "sequenceNumber"}
+    assert r["text"] == "System.Collections.Generic.Dictionary`2[System.String,System.Object]"
+    assert r["set"] == "x"
+
+
+LONE_SURROGATE = r"""
+$ErrorActionPreference = 'Stop'
+Import-Module ./Microsoft.Graph.CloudCommunications.psd1
+Add-MgEnvironment -Name Models -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
+Connect-MgGraph -Environment Models -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome
+$half = [string][char]0xD83D   # the first half of an emoji, as "😀".Substring(0, 1) gives it
+$p = Get-MgUserPresence -UserId "a$half"
+@{ id = $p.Id; escaped = [uri]::EscapeDataString("a$half") } | ConvertTo-Json -Compress
+"""
+
+
+def test_a_lone_surrogate_goes_out_as_dotnet_writes_it(emulator: Any, pwsh: Any) -> None:
+    """Half a surrogate pair in a string: .NET escapes it as U+FFFD; it crashed the bridge with a .NET stack
+    trace as the error message."""
+    done = pwsh(LONE_SURROGATE, emulator.graph_url, emulator.issue_token())
+    assert done.returncode == 0, done.stderr
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    assert r["escaped"] == "a%EF%BF%BD"
+    (request,) = emulator.requests
+    assert request.path == "/v1.0/users/a%EF%BF%BD/presence"
+    assert r["id"] == "a\ufffd"
