@@ -262,7 +262,7 @@ class _Invocation:
                 response = client.request(self.op.method, path, data=data, headers=headers)
             else:
                 url = path if path.startswith(("http://", "https://")) else \
-                    client.context.environment.graph_endpoint.rstrip("/") + path
+                    client.context.graph_endpoint.rstrip("/") + path
                 response = steps.send(self.pipeline, client, self.op.method, url, data, headers)
         except PSError as exc:
             raise self.fail_not_specified(exc.record.message, exc.record.exception_type) from None
