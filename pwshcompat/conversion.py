@@ -40,6 +40,7 @@ __all__ = [
     "to_timespan",
     "to_timespan_from_python",
     "unique_keys",
+    "well_formed",
 ]
 
 TICKS_PER_SECOND = 10_000_000
@@ -196,6 +197,24 @@ def double_text(value: float) -> str:
     if point >= len(text):
         return prefix + text + "0" * (point - len(text))
     return f"{prefix}{text[:point]}.{text[point:]}"
+
+
+def well_formed(text: str) -> str:
+    """``text`` as .NET writes it out (``Encoding.UTF8``, ``Uri.EscapeDataString``): each lone UTF-16
+    surrogate (half of an emoji cut in two) becomes U+FFFD, a high and a low surrogate in a row are
+    the one character they spell. ``text`` itself when it has no surrogate (the usual case).
+
+    Python strings can hold lone surrogates (``"\\udc80"``, ``surrogateescape``) that the UTF-8
+    codec refuses; PowerShell's side repairs them the same way as they cross into Python
+    (``src/PwshCompat.Host/WellFormedText.cs``).
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def dotnet_string(value: Any) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..commands import command
+from ..conversion import well_formed
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 from ..graph import connection
 from ..hostvalues import HttpResponseMessage, hashtable_from_json
@@ -75,7 +76,7 @@ def _choice(bound: dict[str, Any], name: str, allowed: tuple[str, ...], default:
 
 def _relative(uri: str, graph_endpoint: str) -> str:
     """The path (and query) to request on the current environment's Graph endpoint."""
-    text = str(uri).strip()
+    text = well_formed(str(uri).strip())  # a lone surrogate as U+FFFD, as .NET's Uri escapes it
     if not text:
         raise _invalid("Cannot validate argument on parameter 'Uri'. The argument is null or empty.",
                        "ParameterArgumentValidationError", uri)
@@ -106,7 +107,7 @@ def _body(bound: dict[str, Any], method: str) -> tuple[bytes | None, str | None]
     if isinstance(body, (bytes, bytearray)):
         return bytes(body), "application/octet-stream"
     if isinstance(body, str):
-        return body.encode("utf-8"), "application/json"
+        return well_formed(body).encode("utf-8"), "application/json"
     try:
         return json.dumps(body, default=_plain).encode("utf-8"), "application/json"
     except (TypeError, ValueError) as exc:

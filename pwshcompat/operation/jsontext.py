@@ -8,7 +8,9 @@ Facts: ../shared/research/original-observed.md ("Body"), AutoRest's runtime ``js
   ``[ ]``); an array that holds an object or an array puts each item on its own line;
 * strings are escaped as .NET's ``HttpUtility.JavaScriptStringEncode`` does: ``"`` ``\\``
   ``\\b`` ``\\f`` ``\\n`` ``\\r`` ``\\t`` by name; other control characters, ``<`` ``>`` ``&``
-  ``'`` and U+0085, U+2028, U+2029 as ``\\u00xx`` (lower-case hex); everything else as is;
+  ``'`` and U+0085, U+2028, U+2029 as ``\\u00xx`` (lower-case hex); everything else as is, but
+  a lone surrogate becomes U+FFFD, as the UTF-8 encoder of the request's ``StringContent`` writes
+  it (so the text always encodes);
 * numbers are written as their .NET text (:class:`Number` carries text made elsewhere);
 * lines end with the platform's newline (``Environment.NewLine``).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..conversion import double_text
+from ..conversion import double_text, well_formed
 
 __all__ = ["Number", "dumps", "escape"]
 
@@ -44,9 +46,10 @@ class Number:
 
 
 def escape(text: str) -> str:
-    """``HttpUtility.JavaScriptStringEncode(text)``: the inside of a JSON string."""
+    """``HttpUtility.JavaScriptStringEncode(text)``: the inside of a JSON string (lone surrogates as U+FFFD)."""
     if text.isascii() and text.isprintable() and not any(c in _NAMED or c in _HEX for c in text):
         return text
+    text = well_formed(text)
     out = []
     for c in text:
         named = _NAMED.get(c)

@@ -11,7 +11,7 @@ import re
 import urllib.parse
 from typing import Any, Mapping
 
-from ..conversion import dotnet_string
+from ..conversion import dotnet_string, well_formed
 from ..graph import headers as graph_headers
 
 __all__ = ["MAX_PAGE_SIZE", "QUERY_ORDER", "escape_data_string", "expand_path", "query_string", "request_headers"]
@@ -26,8 +26,9 @@ CONTENT_HEADERS = graph_headers.CONTENT_HEADERS
 
 
 def escape_data_string(value: str) -> str:
-    """``Uri.EscapeDataString``: RFC 3986 unreserved characters stay, the rest is %XX (UTF-8, upper hex)."""
-    return urllib.parse.quote(value, safe="-._~")
+    """``Uri.EscapeDataString``: RFC 3986 unreserved characters stay, the rest is %XX (UTF-8, upper hex);
+    a lone surrogate is U+FFFD (``%EF%BF%BD``), as .NET's UTF-8 encoder writes it."""
+    return urllib.parse.quote(well_formed(value), safe="-._~")
 
 
 def expand_path(template: str, values: Mapping[str, str]) -> str:
@@ -57,10 +58,11 @@ def query_string(options: Mapping[str, Any]) -> str:
 
 
 def _header_text(value: Any) -> str:
-    """``object.ToString()`` as the original applies it to -Headers values."""
+    """``object.ToString()`` as the original applies it to -Headers values (a lone surrogate as
+    U+FFFD: a value that holds one is then refused as non-ASCII before sending, as .NET refuses it)."""
     if isinstance(value, (list, tuple)):
         return "System.Object[]"
-    return dotnet_string(value)
+    return well_formed(dotnet_string(value))
 
 
 def request_headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:
