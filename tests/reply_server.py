@@ -4,7 +4,8 @@ header names: what a gateway, a proxy or a broken service sends instead of Graph
     with ReplyServer() as server:          # server.url, server.requests (method, path, headers, body)
         ...  Add-MgEnvironment -GraphEndpoint $server.url; -Headers @{ 'x-reply' = 'html' }
 
-Replies (status, content type, body): see :data:`REPLIES`; a request without ``x-reply`` gets 204.
+Replies (status, content type, body): see :data:`REPLIES`; ``graph-<status>`` and ``empty-<status>``
+answer that status with Graph's error body or with none; a request without ``x-reply`` gets 204.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ REPLIES: dict[str, tuple[int, str | None, bytes]] = {
 }
 
 
+def _reply(kind: str) -> tuple[int, str | None, bytes]:
+    shape, _, status = kind.partition("-")
+    if status.isdigit() and shape in ("graph", "empty"):
+        return (int(status), "application/json", GRAPH_ERROR.encode()) if shape == "graph" else (int(status), None, b"")
+    return REPLIES.get(kind, (204, None, b""))
+
+
 @dataclass(frozen=True)
 class Received:
     method: str
@@ -56,7 +64,7 @@ class ReplyServer:
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 server.requests.append(Received(self.command, self.path, headers, body))
-                status, content_type, reply = REPLIES.get(headers.get("x-reply", ""), (204, None, b""))
+                status, content_type, reply = _reply(headers.get("x-reply", ""))
                 self.send_response(status)
                 if content_type:
                     self.send_header("Content-Type", content_type)

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from ..commands import command
 from ..conversion import well_formed
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
-from ..graph import connection
+from ..graph import connection, http_status
 from ..hostvalues import HttpResponseMessage, hashtable_from_json
 from ..runtime import CommandRuntime
 
@@ -44,18 +44,6 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OUTPUT_TYPES = ("HashTable", "PSObject", "HttpResponseMessage", "Json")
 # Hosts of the public Graph clouds; an absolute URI on one of them goes to the current environment.
 GRAPH_HOSTS = {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"}
-# System.Net.HttpStatusCode's names of the error statuses (the message names the status by them).
-_STATUS_NAMES = {
-    400: "BadRequest", 401: "Unauthorized", 402: "PaymentRequired", 403: "Forbidden", 404: "NotFound",
-    405: "MethodNotAllowed", 406: "NotAcceptable", 407: "ProxyAuthenticationRequired", 408: "RequestTimeout",
-    409: "Conflict", 410: "Gone", 411: "LengthRequired", 412: "PreconditionFailed", 413: "RequestEntityTooLarge",
-    414: "RequestUriTooLong", 415: "UnsupportedMediaType", 416: "RequestedRangeNotSatisfiable",
-    417: "ExpectationFailed", 421: "MisdirectedRequest", 423: "Locked", 424: "FailedDependency",
-    426: "UpgradeRequired", 428: "PreconditionRequired", 429: "TooManyRequests", 431: "RequestHeaderFieldsTooLarge",
-    451: "UnavailableForLegalReasons", 500: "InternalServerError", 501: "NotImplemented", 502: "BadGateway",
-    503: "ServiceUnavailable", 504: "GatewayTimeout", 505: "HttpVersionNotSupported", 506: "VariantAlsoNegotiates",
-    507: "InsufficientStorage", 508: "LoopDetected", 510: "NotExtended", 511: "NetworkAuthenticationRequired",
-}
 
 
 def _invalid(message: str, error_id: str, target: Any = None) -> TerminatingError:
@@ -207,7 +195,7 @@ def invoke_mg_graph_request(parameter_set: str, bound: dict[str, Any], runtime: 
     if bound.get("StatusCodeVariable"):
         runtime.set_variable(str(bound["StatusCodeVariable"]), response.status_code)
     if response.status_code >= 400 and not bound.get("SkipHttpErrorCheck"):
-        status = _STATUS_NAMES.get(response.status_code, str(response.status_code))
+        status = http_status.dotnet_name(response.status_code)
         record = ErrorRecord(
             f"Response status code does not indicate success: {status} ({response.reason or ''}).",
             "InvokeGraphHttpResponseException", ErrorCategory.InvalidOperation, f"{method} {path}", command=COMMAND_TYPE,

@@ -53,7 +53,7 @@ from typing import Any, Mapping
 
 from .. import cancellation
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
-from . import connection, pacing, request_context, transport
+from . import connection, http_status, pacing, request_context, transport
 from .connection import Connection
 from .headers import CONTENT_HEADERS
 from .transport import Request, Response, Transport, TransportError
@@ -387,12 +387,7 @@ def format_request_log(request: Any) -> str:
 
 def format_response_log(response: AnyResponse) -> str:
     """The ``-Debug`` response block of the original (status name, headers, body)."""
-    from http import HTTPStatus
-
-    try:
-        status = HTTPStatus(response.status_code).phrase.replace(" ", "")
-    except ValueError:
-        status = str(response.status_code)
+    status = http_status.dotnet_name(response.status_code)
     return ("============================ HTTP RESPONSE ============================\n\n"
             f"Status Code:\n{status}\n\nHeaders:\n{format_headers(_without_content_headers(response.headers))}\n\n"
             f"Body:\n{_log_body(response.text)}\n\n")

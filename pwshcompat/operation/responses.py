@@ -5,11 +5,11 @@ Facts: ../shared/research/cmdlet-semantics.md sections 8 and 9, original-observe
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any, Iterable
 
 from ..dotnetvalues import convert_to_string
 from ..errors import ErrorCategory, ErrorRecord
+from ..graph.http_status import dotnet_name
 from .request import CONTENT_HEADERS
 
 __all__ = ["ErrorTarget", "HeaderDict", "RECOMMENDED_ACTION", "autorest_parse_error", "header_pairs", "not_specified",
@@ -73,11 +73,8 @@ def response_headers(response: Any) -> HeaderDict:
 
 
 def status_name(status: int) -> str:
-    """.NET's HttpStatusCode name: ``TooManyRequests``, ``ServiceUnavailable``, ..."""
-    try:
-        return HTTPStatus(status).phrase.replace(" ", "").replace("-", "")
-    except ValueError:
-        return str(status)
+    """.NET's HttpStatusCode name: ``TooManyRequests``, ``RequestUriTooLong``, ``418`` (:mod:`..graph.http_status`)."""
+    return dotnet_name(status)
 
 
 class ErrorTarget:
