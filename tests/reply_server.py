@@ -28,6 +28,12 @@ REPLIES: dict[str, tuple[int, str | None, bytes]] = {
     "empty-server": (500, None, b""),
     "other-json": (400, "application/json", b'{"status": "failed"}'),
     "other-json-server": (502, "application/json", b'{"status": "failed"}'),
+    # Bodies that start as JSON and are not (brief K item 4).
+    "cut-json": (400, "application/json", b'{"error": {"code": "badRequest", "message": "Cut"'),
+    "brace-text": (502, "text/html", b"{ upstream timed out }"),
+    "twice-json": (400, "application/json", b'{"error": {"code": "a", "Code": "b", "message": "m"}}'),
+    "bad-escape": (400, "application/json", b'{"error": "\\q"}'),
+    "bare-words": (400, "application/json", b"{error: {code: badRequest, message: Refused}}"),
     # A response header given twice, and content headers (item 13.20).
     "repeated": (200, "application/json", b'{"value": []}'),
 }

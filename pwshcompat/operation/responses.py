@@ -10,9 +10,10 @@ from typing import Any, Iterable
 from ..dotnetvalues import convert_to_string
 from ..errors import ErrorCategory, ErrorRecord
 from ..graph.http_status import dotnet_name
+from . import autorest_json
 from .request import CONTENT_HEADERS
 
-__all__ = ["ErrorTarget", "HeaderDict", "RECOMMENDED_ACTION", "autorest_parse_error", "header_pairs", "not_specified",
+__all__ = ["ErrorTarget", "HeaderDict", "RECOMMENDED_ACTION", "header_pairs", "not_specified",
            "response_headers", "service_error", "status_name"]
 
 RECOMMENDED_ACTION = "See service error codes: https://learn.microsoft.com/graph/errors"
@@ -102,54 +103,6 @@ class ErrorTarget:
         return f"ErrorTarget({vars(self)!r})"
 
 
-_JSON_TOKENS = {"[": None, "{": None, "]": "RightBracket", "}": "RightBrace", ",": "Comma", ":": "Colon"}
-
-
-def autorest_parse_error(text: str) -> str | None:
-    """The message of the ``ParserException`` AutoRest's JSON reader throws for ``text``, or None
-    when it reads (or may read) a JSON value: empty text and text starting with ``{`` or ``[``.
-
-    The reader takes the first token (``Bad request`` -> ``String: Bad``, ``502 ...`` -> ``Number:
-    502``) and fails with "Expected '{' or '['. Was <token>."; a first character that cannot start
-    a token gives "Expected literal (number, boolean, or null). Was '<c>'." (AutoRest's
-    ``JsonTokenizer``/``JsonParser``).
-    """
-    i, n = 0, len(text)
-    while i < n and text[i].isspace():
-        i += 1
-    if i == n or text[i] in "{[\0":
-        return None
-    c = text[i]
-    if c in _JSON_TOKENS:
-        token = f"{_JSON_TOKENS[c]}: {c}"
-    elif c == '"':
-        j, value = i + 1, []
-        while j < n and text[j] != '"':
-            if text[j] == "\\" and j + 1 < n:
-                value.append({"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}.get(text[j + 1], text[j + 1]))
-                j += 2
-                continue
-            value.append(text[j])
-            j += 1
-        if j >= n:
-            return "Unexpected EOF while reading quoted string."
-        token = "String: " + "".join(value)
-    elif c.isdigit() or c in "-+":
-        j = i
-        while j < n and (text[j].isdigit() or text[j] in ".eE-+"):
-            j += 1
-        token = "Number: " + text[i:j]
-    elif c.isalpha():
-        j = i
-        while j < n and (text[j].isalnum() or text[j] == "_"):
-            j += 1
-        word = text[i:j]
-        token = {"true": "Boolean: true", "false": "Boolean: false", "null": "Null: null"}.get(word, "String: " + word)
-    else:
-        return f"Expected literal (number, boolean, or null). Was '{c}'."
-    return f"Expected '{{' or '['. Was {token}."
-
-
 def _error_details(message: str, status: int, code: str, date: str, headers: Iterable[tuple[str, str]]) -> str:
     """HttpMessageLogFormatter.GetErrorLogAsync's layout (fact sheet 8.1)."""
     lines = [message, "", f"Status: {status} ({status_name(status)})", f"ErrorCode: {code}", f"Date: {date}", "",
@@ -165,45 +118,46 @@ def service_error(response: Any, target: Any, internal_type: str,
 
     * a Graph error envelope (``{"error": {"code", "message"}}``): InvalidOperation, the code as
       error id, "[code] : message", ErrorDetails with the status, code, date and headers;
-    * a body that is not JSON (text, HTML): the original's reader fails on it, and its catch-all
-      writes NotSpecified with no error id and a ``ParserException`` ("Expected '{' or '['. Was
-      String: Bad."); ErrorDetails add the status and the start of the body, which the original
-      leaves out;
+    * a body the original's JSON reader fails on (text, HTML, or text starting with ``{`` that is
+      not JSON: :mod:`.autorest_json`): its catch-all writes NotSpecified with no error id and the
+      reader's exception (a ``ParserException`` "Expected '{' or '['. Was String: Bad.", or .NET's
+      own type for a bad escape or a member given twice); ErrorDetails add the status and the
+      start of the body, which the original leaves out;
     * an empty body or JSON without the envelope: ``RestException`1`` with the status name as error
       id and "The server responded with a Request Error, Status: BadRequest" (Server Error for 5xx).
+
+    The envelope is read as the original's model reads it: member names in any case, ``code``
+    and ``message`` only when they are JSON strings.
     """
     status = response.status_code
     text = response.text
     target_name = str(target) if target is not None else None
-    parse_error = autorest_parse_error(text)
-    if parse_error is not None:
-        shown = text if len(text) <= 2000 else text[:2000] + "..."
-        record = ErrorRecord(
-            parse_error, "", ErrorCategory.NotSpecified, command=internal_type,
-            exception_type=f"{namespace}.Runtime.Json.ParserException",
-            details_message=(f"{parse_error}\n\nStatus: {status} ({status_name(status)})\n"
-                             f"Content-Type: {response.headers.get('Content-Type', '')}\n\nBody:\n{shown}"))
-        return record
     try:
-        envelope = response.json() if text.strip() else None
-    except ValueError:
-        envelope = None
-    error = envelope.get("error") if isinstance(envelope, dict) else None
-    error = error if isinstance(error, dict) else {}
-    code, message = error.get("code"), error.get("message")
+        envelope = autorest_json.parse(text)
+    except autorest_json.ParseError as failure:
+        exception_type = failure.exception_type
+        if exception_type == autorest_json.PARSER_EXCEPTION:
+            exception_type = f"{namespace}.Runtime.Json.ParserException"
+        shown = text if len(text) <= 2000 else text[:2000] + "..."
+        return ErrorRecord(
+            failure.message, "", ErrorCategory.NotSpecified, command=internal_type, exception_type=exception_type,
+            details_message=(f"{failure.message}\n\nStatus: {status} ({status_name(status)})\n"
+                             f"Content-Type: {response.headers.get('Content-Type', '')}\n\nBody:\n{shown}"))
+    error = autorest_json.member(envelope, "error")
+    code, message = (value if isinstance(value, str) else None
+                     for value in (autorest_json.member(error, "code"), autorest_json.member(error, "message")))
     extra = {"target_name": target_name} if target_name is not None else {}
     if code is not None and message is not None:
-        inner = error.get("innerError") or error.get("innererror") or {}
-        date = inner.get("date", "") if isinstance(inner, dict) else ""
+        date = autorest_json.member(autorest_json.member(error, "innerError"), "date")
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in CONTENT_HEADERS]
         return ErrorRecord(
-            f"[{code}] : {message}", str(code), ErrorCategory.InvalidOperation, target=target, command=internal_type,
-            details_message=_error_details(str(message), status, str(code), str(date), headers),
+            f"[{code}] : {message}", code, ErrorCategory.InvalidOperation, target=target, command=internal_type,
+            details_message=_error_details(message, status, code, date if isinstance(date, str) else "", headers),
             recommended_action=RECOMMENDED_ACTION, extra=extra)
     # RestException`1: the code falls back to the status name, the message to a generic text.
-    rest_code = str(code) if code is not None else status_name(status)
+    rest_code = code if code is not None else status_name(status)
     kind = "Server Error" if status >= 500 else "Request Error"
-    rest_message = str(message) if message is not None else f"The server responded with a {kind}, Status: {status_name(status)}"
+    rest_message = message if message is not None else f"The server responded with a {kind}, Status: {status_name(status)}"
     return ErrorRecord(rest_message, rest_code, ErrorCategory.InvalidOperation, target=target, command=internal_type,
                        exception_type=f"{namespace}.Runtime.RestException`1", details_message=rest_message, extra=extra)
 

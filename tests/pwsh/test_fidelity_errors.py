@@ -11,7 +11,10 @@ a broken service would (tests/reply_server.py). Expected values are the original
 * 13.18 a body that is not JSON (text, HTML): NotSpecified, the internal type alone as FQID, a
         ``ParserException`` ("Expected '{' or '['. Was String: Bad."); an empty body or JSON
         without Graph's error: ``RestException`1``, "The server responded with a Request Error,
-        Status: BadRequest" (Server Error for 5xx), the status name as error id.
+        Status: BadRequest" (Server Error for 5xx), the status name as error id;
+* K.4   a body that starts with ``{`` and is not JSON fails in the original's JSON reader too:
+        NotSpecified, its ParserException (or .NET's ArgumentException for a member given twice,
+        System.Exception for an unknown escape), not ``RestException`1``.
 """
 
 from __future__ import annotations
@@ -27,18 +30,25 @@ from tests.family_rows import rows, to_json
 ROWS = rows()
 FIRST_ROWS = list({r.command: r for r in reversed(ROWS)}.values())  # one set per cmdlet
 
-# Reply kind -> (error id or None for the internal type alone, category, exception type name, message).
+# Reply kind -> (error id or None for the internal type alone, category, exception type, message);
+# "{ns}" is the module's namespace. A body that starts as JSON and is not (brief K item 4) fails in
+# the original's own JSON reader (AutoRest's JsonParser) just as text does.
+PARSER = "{ns}.Runtime.Json.ParserException"
+REST = "{ns}.Runtime.RestException`1"
 NOT_GRAPH = {
-    "text": (None, "NotSpecified", "ParserException", "Expected '{' or '['. Was String: Bad."),
-    "html": (None, "NotSpecified", "ParserException", "Expected literal (number, boolean, or null). Was '<'."),
-    "number": (None, "NotSpecified", "ParserException", "Expected '{' or '['. Was Number: 500."),
-    "empty": ("BadRequest", "InvalidOperation", "RestException`1",
-              "The server responded with a Request Error, Status: BadRequest"),
-    "empty-server": ("InternalServerError", "InvalidOperation", "RestException`1",
+    "text": (None, "NotSpecified", PARSER, "Expected '{' or '['. Was String: Bad."),
+    "html": (None, "NotSpecified", PARSER, "Expected literal (number, boolean, or null). Was '<'."),
+    "number": (None, "NotSpecified", PARSER, "Expected '{' or '['. Was Number: 500."),
+    "cut-json": (None, "NotSpecified", PARSER, "Expected String while reading Expected field name). Was Eof: ."),
+    "brace-text": (None, "NotSpecified", PARSER, "Expected Colon while reading field). Was String: timed."),
+    "twice-json": (None, "NotSpecified", "System.ArgumentException",
+                   "An item with the same key has already been added. Key: Code"),
+    "bad-escape": (None, "NotSpecified", "System.Exception", "Unrecognized escape sequence '\\q'"),
+    "empty": ("BadRequest", "InvalidOperation", REST, "The server responded with a Request Error, Status: BadRequest"),
+    "empty-server": ("InternalServerError", "InvalidOperation", REST,
                      "The server responded with a Server Error, Status: InternalServerError"),
-    "other-json": ("BadRequest", "InvalidOperation", "RestException`1",
-                   "The server responded with a Request Error, Status: BadRequest"),
-    "other-json-server": ("BadGateway", "InvalidOperation", "RestException`1",
+    "other-json": ("BadRequest", "InvalidOperation", REST, "The server responded with a Request Error, Status: BadRequest"),
+    "other-json-server": ("BadGateway", "InvalidOperation", REST,
                           "The server responded with a Server Error, Status: BadGateway"),
 }
 
@@ -69,7 +79,7 @@ foreach ($case in (Get-Content -Raw $args[1] | ConvertFrom-Json -AsHashtable -Da
     $out = @(& $case.command @p -ErrorAction SilentlyContinue -ErrorVariable caseErrors)
     $results[$case.id] = @($caseErrors | ForEach-Object { [ordered]@{
         fqid = $_.FullyQualifiedErrorId; category = "$($_.CategoryInfo.Category)"
-        exception = $_.Exception.GetType().Name; exceptionNamespace = $_.Exception.GetType().Namespace
+        exception = "$($_.Exception.GetType().Namespace).$($_.Exception.GetType().Name)"
         message = $_.Exception.Message; details = $_.ErrorDetails.Message
         targetName = $_.CategoryInfo.TargetName; invocationName = $_.InvocationInfo.InvocationName
         members = if ($_.TargetObject) { , @($_.TargetObject.PSObject.Properties.Name) } else { $null }
@@ -145,10 +155,9 @@ def test_an_error_that_is_not_graphs_is_reported_as_the_original(outcome: Any, c
     error_id, category, exception, message = NOT_GRAPH[case["reply"]]
     (error,) = outcome[case["id"]]
     assert error["fqid"] == (f"{error_id},{row.internal_type}" if error_id else row.internal_type)
-    assert (error["category"], error["exception"], error["message"]) == (category, exception, message)
     namespace = specs.load(row.command).graph.namespace  # type: ignore[union-attr]
-    assert error["exceptionNamespace"] == (f"{namespace}.Runtime.Json" if exception == "ParserException" else f"{namespace}.Runtime")
-    if exception == "ParserException":
+    assert (error["category"], error["exception"], error["message"]) == (category, exception.format(ns=namespace), message)
+    if category == "NotSpecified":
         # No target, as the original's catch-all; our ErrorDetails add the status and the body.
         assert error["members"] is None
         assert "Status: " in error["details"] and "Body:" in error["details"]
