@@ -26,6 +26,7 @@ and the model TypeConverters; facts: ../shared/research/original-observed.md, "B
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 from typing import Any
 
 from .conversion import TimeSpan
@@ -78,13 +79,17 @@ class DateTimeOffset(str):
 
 
 class Number(float):
-    """A .NET ``float``, ``double`` or ``decimal`` with ``text``, its invariant ``ToString()``."""
+    """A .NET ``float``, ``double`` or ``decimal`` with ``text``, its invariant ``ToString()``, and
+    ``culture_text``, its ``ToString()`` in the host's culture (``1,5`` in de-DE; the same as
+    ``text`` unless given), which ``Convert.ToString`` gives."""
 
     text: str = ""
+    culture_text: str = ""
 
-    def __new__(cls, value: float, text: str) -> "Number":
+    def __new__(cls, value: float, text: str, culture_text: str | None = None) -> "Number":
         self = super().__new__(cls, value)
         self.text = text
+        self.culture_text = text if culture_text is None else culture_text
         return self
 
 
@@ -160,15 +165,27 @@ def convert_to_string(value: Any) -> str:
 
     Unlike PowerShell's ``[string]`` (which joins an array's items), a collection gives its type
     name: ``System.Object[]``, ``System.Collections.Hashtable``; a ``[pscustomobject]`` gives its
-    string form ``@{a=1}``; ``None`` gives ``""``. A Python object with attributes is taken as a
-    ``[pscustomobject]``, a response model object as the model's type name.
+    string form ``@{a=1}``; ``None`` gives ``""``. .NET values from PowerShell (a ``DateTime``, a
+    ``double``, ...) give their text in the host's culture, as ``Convert.ToString`` writes it. A
+    Python ``datetime`` gives the invariant culture's text of the .NET value it stands for
+    (``01/02/2024 03:04:05``, with `` +02:00`` when it has an offset, as a ``DateTimeOffset``), a
+    ``date`` ``01/02/2024`` and a ``Decimal`` its digits; a Python object with attributes is taken
+    as a ``[pscustomobject]``, a response model object as the model's type name.
     """
     from .conversion import dotnet_string, double_text
 
     if value is None:
         return ""
-    if isinstance(value, (DateTime, DateTimeOffset, Number, PSCustomObject, TypedList, DotNetDictionary)):
+    if isinstance(value, Number):
+        return value.culture_text
+    if isinstance(value, (DateTime, DateTimeOffset, PSCustomObject, TypedList, DotNetDictionary)):
         return value.text
+    if isinstance(value, _dt.datetime):
+        return _invariant_general(value)
+    if isinstance(value, _dt.date):
+        return f"{value.month:02d}/{value.day:02d}/{value.year:04d}"  # DateOnly, invariant culture
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return format(value, "f")
     if isinstance(value, str):
         return value
     if isinstance(value, float):
@@ -183,3 +200,15 @@ def convert_to_string(value: Any) -> str:
     if isinstance(type_name, str) and callable(getattr(value, "to_wire", None)):
         return type_name
     return dotnet_string(value)
+
+
+def _invariant_general(value: _dt.datetime) -> str:
+    """``DateTime``/``DateTimeOffset.ToString()`` in the invariant culture ("G"): ``MM/dd/yyyy HH:mm:ss``,
+    then the offset as `` +hh:mm`` for a datetime that has one."""
+    text = f"{value.month:02d}/{value.day:02d}/{value.year:04d} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    minutes = round(offset.total_seconds() / 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{text} {'-' if minutes < 0 else '+'}{hours:02d}:{rest:02d}"

@@ -286,7 +286,8 @@ namespace PwshCompat.Host
                 switch (property.Kind)
                 {
                     case ModelKind.String:
-                        return value is string s ? s : System.Convert.ToString(value, CultureInfo.InvariantCulture);
+                        // Convert.ToString(object), as the original's converter: the host's culture.
+                        return value is string s ? s : System.Convert.ToString(value, CultureInfo.CurrentCulture);
                     case ModelKind.Boolean:
                         return value is bool b ? b : LanguagePrimitives.ConvertTo<bool>(value);
                     case ModelKind.Int32:
@@ -310,11 +311,11 @@ namespace PwshCompat.Host
                             var list = new List<string>();
                             foreach (object? item in items)
                             {
-                                list.Add(System.Convert.ToString(Unwrap(item), CultureInfo.InvariantCulture) ?? string.Empty);
+                                list.Add(System.Convert.ToString(Unwrap(item), CultureInfo.CurrentCulture) ?? string.Empty);
                             }
                             return list.ToArray();
                         }
-                        return new[] { System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty };
+                        return new[] { System.Convert.ToString(value, CultureInfo.CurrentCulture) ?? string.Empty };
                     case ModelKind.Model:
                         if (property.ModelType is null || property.ModelType.IsInstanceOfType(value))
                         {

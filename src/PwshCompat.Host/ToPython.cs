@@ -58,11 +58,11 @@ namespace PwshCompat.Host
                 case ulong ul:
                     return new PyInt(ul);
                 case float f:
-                    return Number(f, f.ToString(CultureInfo.InvariantCulture));
+                    return Number(f, f.ToString(CultureInfo.InvariantCulture), f.ToString(CultureInfo.CurrentCulture));
                 case double d:
-                    return Number(d, d.ToString(CultureInfo.InvariantCulture));
+                    return Number(d, d.ToString(CultureInfo.InvariantCulture), d.ToString(CultureInfo.CurrentCulture));
                 case decimal m:
-                    return Number((double)m, m.ToString(CultureInfo.InvariantCulture));
+                    return Number((double)m, m.ToString(CultureInfo.InvariantCulture), m.ToString(CultureInfo.CurrentCulture));
                 case TimeSpan ts:
                     using (var ticks = new PyInt(ts.Ticks))
                     {
@@ -184,11 +184,21 @@ namespace PwshCompat.Host
             return items;
         }
 
-        private static PyObject Number(double value, string text)
+        /// <summary>
+        /// A float, double or decimal: its invariant text (what JSON numbers and PowerShell's own
+        /// conversions write) and, when the host's culture writes it differently ("1,5"), that text
+        /// too, which Convert.ToString gives a string member of a model.
+        /// </summary>
+        private static PyObject Number(double value, string text, string cultureText)
         {
             using var number = new PyFloat(value);
             using var pyText = new PyString(text);
-            return Values.Get("Number").Invoke(number, pyText);
+            if (string.Equals(text, cultureText, StringComparison.Ordinal))
+            {
+                return Values.Get("Number").Invoke(number, pyText);
+            }
+            using var pyCultureText = new PyString(cultureText);
+            return Values.Get("Number").Invoke(number, pyText, pyCultureText);
         }
 
         /// <summary>The classes of pwshcompat.dotnetvalues (and bytes.fromhex), looked up once.</summary>

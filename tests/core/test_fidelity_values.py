@@ -147,3 +147,22 @@ def test_both_transports_keep_every_header_line_for_the_response_headers_variabl
     headers = response_headers(response)
     assert headers["x-multi"] == ["one", "two"] and headers["SET-COOKIE"] == ["a=1", "b=2"]
     assert list(headers)[-3:] == ["Content-Type", "Expires", "Content-Length"]
+
+
+def test_python_dates_and_decimals_in_a_string_member_are_their_dotnet_text(emu: Any) -> None:
+    # Brief K item 8: Convert.ToString of the .NET value a Python value stands for, in the invariant
+    # culture (the Python API's culture): a naive datetime is a DateTime, an aware one a DateTimeOffset.
+    cases = {
+        "u1": (dt.datetime(2024, 1, 2, 3, 4, 5, 678000), "01/02/2024 03:04:05"),
+        "u2": (dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone(-dt.timedelta(hours=5, minutes=30))),
+               "01/02/2024 03:04:05 -05:30"),
+        "u3": (dt.date(2024, 1, 2), "01/02/2024"),
+        "u4": (decimal.Decimal("1E+2"), "100"),
+        "u5": (dotnetvalues.Number(1.5, "1.5", "1,5"), "1,5"),  # a .NET double from a German host
+    }
+    for user, (value, _) in cases.items():
+        with pytest.raises(CommandError):  # Graph refuses the availability, as it should
+            call(PresenceId=user, BodyParameter={"availability": value, "activity": "Busy"})
+    for user, (_, text) in cases.items():
+        (request,) = [r for r in emu.requests if r.path == PATH.format(user)]
+        assert request.body.decode() == '{\n  "availability": "' + text + '",\n  "activity": "Busy"\n}'
