@@ -11,6 +11,10 @@
 // is changed, that raw value is what crosses into Python, so the Python core applies the original's
 // conversion rules (and warns where the original drops a member silently). A model made with ::new(),
 // changed after conversion, or written by a cmdlet crosses as its typed values (ToDictionary).
+// RawValue and the bridge's helpers (Load, ToDictionary, ...) are internal, not members PowerShell
+// sees: the original's models have no such members, so Format-List, Get-Member, Export-Csv and
+// ConvertTo-Json show only what the original's show (PowerShell lists even an explicit interface
+// implementation as a property). The bridge reads the raw value with RawValues.Of.
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -24,11 +28,22 @@ using System.Xml;
 
 namespace PwshCompat.Host
 {
-    /// <summary>Implemented by every parameter model type; exposes the value the caller gave.</summary>
+    /// <summary>Implemented by every parameter model type (<see cref="RawModel"/>, <see cref="GraphModel"/>):
+    /// one that can keep the value the caller gave (<see cref="RawValues.Of"/>).</summary>
     public interface IRawModel
     {
+    }
+
+    /// <summary>The bridge's view of a model's caller value.</summary>
+    internal static class RawValues
+    {
         /// <summary>The caller's value (an IDictionary, a PSObject, or JSON text), or null when the model's own values count.</summary>
-        object? RawValue { get; }
+        public static object? Of(IRawModel model) => model switch
+        {
+            GraphModel graph => graph.RawValue,
+            RawModel raw => raw.RawValue,
+            _ => null,
+        };
     }
 
     /// <summary>Base of the generated raw classes (types the Python core interprets whole): one raw value.</summary>
@@ -36,7 +51,7 @@ namespace PwshCompat.Host
     {
         protected RawModel(object? rawValue) => RawValue = rawValue;
 
-        public object? RawValue { get; }
+        internal object? RawValue { get; }
 
         public override string ToString() => RawValue?.ToString() ?? string.Empty;
     }
@@ -101,7 +116,7 @@ namespace PwshCompat.Host
         /// <summary>The members the model does not know, in the order given (the original's AdditionalProperties).</summary>
         protected TrackedDictionary AdditionalPropertiesStore { get; }
 
-        public object? RawValue => modified ? null : raw;
+        internal object? RawValue => modified ? null : raw;
 
         protected T? GetValue<T>(string name) => values.TryGetValue(name, out object? v) && v is T t ? t : default;
 
@@ -119,7 +134,7 @@ namespace PwshCompat.Host
         }
 
         /// <summary>Fills the model from the caller's value (the converter's rules) and keeps it as RawValue.</summary>
-        public void Load(object? source)
+        internal void Load(object? source)
         {
             raw = source is PSObject { BaseObject: not PSCustomObject } wrapped ? wrapped.BaseObject : source;
             foreach (var (key, value) in Members(raw))
@@ -143,7 +158,7 @@ namespace PwshCompat.Host
         }
 
         /// <summary>Sets typed values written by the Python core (already of the right .NET types).</summary>
-        public void LoadValues(IDictionary typed)
+        internal void LoadValues(IDictionary typed)
         {
             foreach (DictionaryEntry entry in typed)
             {
@@ -339,7 +354,7 @@ namespace PwshCompat.Host
         }
 
         /// <summary>The model's values (typed; nested models as dictionaries) then AdditionalProperties: what Python receives.</summary>
-        public OrderedDictionary ToDictionary()
+        internal OrderedDictionary ToDictionary()
         {
             var result = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
             foreach (var (key, value) in AdditionalPropertiesStore.Inner)
@@ -460,7 +475,7 @@ namespace PwshCompat.Host
         public override string ToString() => GetType().FullName ?? GetType().Name;
 
         /// <summary>A model of <paramref name="type"/> from the typed values the Python core wrote (bridge.ModelData).</summary>
-        public static GraphModel FromValues(Type type, IDictionary typed)
+        internal static GraphModel FromValues(Type type, IDictionary typed)
         {
             var model = (GraphModel)Activator.CreateInstance(type)!;
             model.LoadValues(typed);

@@ -95,7 +95,7 @@ namespace PwshCompat.Host
                         ("Pkcs12", ExportPkcs12(certificate)));
                 case IRawModel model:
                     // The caller's value as given, or a model's typed values once it was built or changed in PowerShell.
-                    return Convert(model.RawValue ?? (model as GraphModel)?.ToDictionary(), timeSpanType, depth);
+                    return Convert(RawValues.Of(model) ?? (model as GraphModel)?.ToDictionary(), timeSpanType, depth);
                 case Enum or Guid or Uri:
                     return new PyString(value.ToString()!);
                 case ScriptBlock or Delegate:

@@ -11,8 +11,12 @@ function global:ConvertTo-ParityValue($Value) {
     if ($null -eq $Value) { return $null }
     if ($Value -is [System.Management.Automation.SwitchParameter]) { return $Value.IsPresent }
     if ($Value -is [PwshCompat.Host.IRawModel]) {
-        $raw = $Value.RawValue
-        if ($null -eq $raw -and $Value -is [PwshCompat.Host.GraphModel]) { $raw = $Value.ToDictionary() }
+        # Not public members of the models (the original's have none): read as the bridge reads them.
+        $internal = [Reflection.BindingFlags]'Instance, NonPublic'
+        $raw = $Value.GetType().GetProperty('RawValue', $internal).GetValue($Value)
+        if ($null -eq $raw -and $Value -is [PwshCompat.Host.GraphModel]) {
+            $raw = [PwshCompat.Host.GraphModel].GetMethod('ToDictionary', $internal).Invoke($Value, @())
+        }
         return (ConvertTo-ParityValue $raw)
     }
     if ($Value -is [System.Management.Automation.PSObject] -and $Value.psobject.BaseObject -is [System.Management.Automation.PSCustomObject]) {

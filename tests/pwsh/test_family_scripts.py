@@ -164,8 +164,8 @@ $r = [ordered]@{}
 $identity = [Microsoft.Graph.Beta.PowerShell.Models.ICloudCommunicationsIdentity]@{ presenceid = 'u1'; UserId = 'u2' }
 $r.identity = @($identity.PresenceId, $identity.UserId, $identity.GetType().FullName)
 $r.identityJson = $identity.ToJsonString() | ConvertFrom-Json -AsHashtable
-$r.betaIdentityProperties = @([Microsoft.Graph.Beta.PowerShell.Models.CloudCommunicationsIdentity].GetProperties().Name | Where-Object { $_ -ne 'RawValue' } | Sort-Object)
-$r.v1IdentityProperties = @([Microsoft.Graph.PowerShell.Models.CloudCommunicationsIdentity].GetProperties().Name | Where-Object { $_ -ne 'RawValue' } | Sort-Object)
+$r.betaIdentityProperties = @([Microsoft.Graph.Beta.PowerShell.Models.CloudCommunicationsIdentity].GetProperties().Name | Sort-Object)
+$r.v1IdentityProperties = @([Microsoft.Graph.PowerShell.Models.CloudCommunicationsIdentity].GetProperties().Name | Sort-Object)
 $presence = [Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence]::new()
 $presence.Availability = 'Busy'
 $presence.StatusMessage = @{ Message = @{ Content = 'hi'; ContentType = 'text' } }
