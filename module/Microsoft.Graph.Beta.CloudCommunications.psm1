@@ -148,8 +148,14 @@ function Clear-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -264,8 +270,14 @@ function Clear-MgBetaCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -380,8 +392,14 @@ function Clear-MgBetaCommunicationPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -496,8 +514,14 @@ function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -638,8 +662,14 @@ function Clear-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -754,8 +784,14 @@ function Clear-MgBetaUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -870,8 +906,14 @@ function Clear-MgBetaUserPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -986,8 +1028,14 @@ function Clear-MgBetaUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1175,8 +1223,14 @@ function Get-MgBetaCommunicationPresence {
         [System.String]
         ${CountVariable}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1296,8 +1350,14 @@ function Get-MgBetaCommunicationPresenceByUserId {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1399,8 +1459,14 @@ function Get-MgBetaCommunicationPresenceCount {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1524,8 +1590,14 @@ function Get-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1673,8 +1745,14 @@ function New-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1794,8 +1872,14 @@ function Remove-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1915,8 +1999,14 @@ function Remove-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2090,8 +2180,14 @@ function Set-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2241,8 +2337,14 @@ function Set-MgBetaCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2392,8 +2494,14 @@ function Set-MgBetaCommunicationPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2536,8 +2644,14 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2724,8 +2838,14 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2899,8 +3019,14 @@ function Set-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3050,8 +3176,14 @@ function Set-MgBetaUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3201,8 +3333,14 @@ function Set-MgBetaUserPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3345,8 +3483,14 @@ function Set-MgBetaUserPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3511,8 +3655,14 @@ function Set-MgBetaUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3684,8 +3834,14 @@ function Update-MgBetaCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3857,8 +4013,14 @@ function Update-MgBetaUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 

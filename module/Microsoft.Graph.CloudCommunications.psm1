@@ -148,8 +148,14 @@ function Clear-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -264,8 +270,14 @@ function Clear-MgCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -380,8 +392,14 @@ function Clear-MgCommunicationPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -496,8 +514,14 @@ function Clear-MgCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -638,8 +662,14 @@ function Clear-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -754,8 +784,14 @@ function Clear-MgUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -870,8 +906,14 @@ function Clear-MgUserPresenceLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -986,8 +1028,14 @@ function Clear-MgUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1175,8 +1223,14 @@ function Get-MgCommunicationPresence {
         [System.String]
         ${CountVariable}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1296,8 +1350,14 @@ function Get-MgCommunicationPresenceByUserId {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1399,8 +1459,14 @@ function Get-MgCommunicationPresenceCount {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1524,8 +1590,14 @@ function Get-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1673,8 +1745,14 @@ function New-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1794,8 +1872,14 @@ function Remove-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1915,8 +1999,14 @@ function Remove-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2090,8 +2180,14 @@ function Set-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2241,8 +2337,14 @@ function Set-MgCommunicationPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2392,8 +2494,14 @@ function Set-MgCommunicationPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2536,8 +2644,14 @@ function Set-MgCommunicationPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2702,8 +2816,14 @@ function Set-MgCommunicationPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2877,8 +2997,14 @@ function Set-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3028,8 +3154,14 @@ function Set-MgUserPresenceAutomaticLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3179,8 +3311,14 @@ function Set-MgUserPresenceManualLocation {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3323,8 +3461,14 @@ function Set-MgUserPresenceStatusMessage {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3489,8 +3633,14 @@ function Set-MgUserPresenceUserPreferredPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3662,8 +3812,14 @@ function Update-MgCommunicationPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3835,8 +3991,14 @@ function Update-MgUserPresence {
         [switch]
         ${ProxyUseDefaultCredentials}
     )
+    begin {
+        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)
+    }
     process {
         [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+    end {
+        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)
     }
 }
 

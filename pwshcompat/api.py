@@ -217,6 +217,8 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
     runtime = CommandRuntime(cmd.name, want_debug=bool(bound.get("Debug")))
     runtime.should_process_hook = _should_process_hook(bound, spec, runtime)
     errors: list[ErrorRecord] = []
+    if cmd.begin is not None:  # once per invocation, as PowerShell calls BeginProcessing
+        cmd.begin(records[0].parameter_set if records else cmd.default_parameter_set, runtime)
     try:
         for record in records:
             before = len(runtime.errors)
@@ -231,6 +233,8 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
                     f"The running command stopped because the preference variable \"WarningPreference\" or common "
                     f"parameter is set to Stop: {runtime.warnings[0]}", "ActionPreferenceStop",
                     ErrorCategory.OperationStopped, command=cmd.name))
+        if cmd.end is not None:  # EndProcessing: not after a terminating error or a stop
+            cmd.end(runtime)
     except _Stop:
         pass
     except PSError as exc:

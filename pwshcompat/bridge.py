@@ -42,7 +42,8 @@ from .errors import ErrorRecord, PSError
 from .hostvalues import Hashtable, HttpResponseMessage
 from .runtime import CommandRuntime
 
-__all__ = ["HeaderDictionary", "ModelData", "PSObjectData", "invoke", "invoke_host", "invoke_json", "update_environment"]
+__all__ = ["HeaderDictionary", "ModelData", "PSObjectData", "invoke", "invoke_host", "invoke_json", "processing_host",
+           "update_environment"]
 
 # Nested objects deeper than this are passed as their text (cycles end here too).
 _MAX_DEPTH = 32
@@ -183,14 +184,39 @@ def _variable(value: Any) -> Any:
 
 def _run(name: str, parameter_set: str, bound: dict[str, Any],
          should_process: Callable[[str, str], bool] | None,
-         want_debug: bool = True) -> tuple[CommandRuntime, ErrorRecord | None]:
+         want_debug: bool = True, whole: bool = False) -> tuple[CommandRuntime, ErrorRecord | None]:
+    """One record of command ``name``; ``whole``: a whole invocation of that one record (its begin
+    and end records too, which the PowerShell host asks for apart, :func:`processing_host`)."""
     cmd = commands.get(name)
     runtime = CommandRuntime(cmd.name, should_process_hook=should_process, want_debug=want_debug)
     try:
+        if whole and cmd.begin is not None:
+            cmd.begin(parameter_set, runtime)
         cmd.run(parameter_set, bound, runtime)
+        if whole and cmd.end is not None:
+            cmd.end(runtime)
     except PSError as exc:
         return runtime, exc.record
     return runtime, None
+
+
+def processing_host(name: str, parameter_set: str, phase: str) -> dict[str, Any]:
+    """What command ``name`` writes once per invocation, for the PowerShell host: ``phase`` "Begin"
+    (BeginProcessing, in ``parameter_set``) or "End" (EndProcessing). The host asks only when the
+    caller's debug stream is on (these are the original's ``-Debug`` begin and end records); the
+    result has the shape of :func:`invoke_host`'s."""
+    cmd = commands.get(name)
+    runtime = CommandRuntime(cmd.name, want_debug=True)
+    if phase == "Begin":
+        if cmd.begin is not None:
+            cmd.begin(parameter_set, runtime)
+    elif phase == "End":
+        if cmd.end is not None:
+            cmd.end(runtime)
+    else:
+        raise ValueError(f"phase must be 'Begin' or 'End', not {phase!r}")
+    return {"output": [], "errors": [], "warnings": [], "verbose": [], "debug": list(runtime.debug),
+            "information": [], "variables": {}, "terminating": None}
 
 
 def invoke_host(name: str, parameter_set: str, bound: dict[str, Any], want_debug: bool = True,
@@ -222,8 +248,9 @@ def invoke_host(name: str, parameter_set: str, bound: dict[str, Any], want_debug
 
 def invoke(name: str, parameter_set: str, bound: dict[str, Any],
            should_process: Callable[[str, str], bool] | None = None) -> dict[str, Any]:
-    """Run command ``name`` and return its streams as Python values (objects left as they are)."""
-    runtime, terminating = _run(name, parameter_set, bound, should_process)
+    """Run command ``name`` (one record, a whole invocation) and return its streams as Python
+    values (objects left as they are)."""
+    runtime, terminating = _run(name, parameter_set, bound, should_process, whole=True)
     return {
         "output": runtime.output,
         "errors": [_record(r) for r in runtime.errors],

@@ -44,12 +44,16 @@ class Command:
     """A command: its name, its default parameter set and what it does once bound.
 
     ``run(parameter_set, bound, runtime)`` receives already-bound parameters (PowerShell's binder
-    or ours did that) and writes its results through ``runtime``.
+    or ours did that) for one record and writes its results through ``runtime``. ``begin(parameter_set,
+    runtime)`` and ``end(runtime)``, when a command has them, run once per invocation around its
+    records (BeginProcessing, EndProcessing; ``end`` not after a terminating error).
     """
 
     name: str
     run: Implementation
     default_parameter_set: str = "__AllParameterSets"
+    begin: Callable[[str, CommandRuntime], None] | None = None
+    end: Callable[[CommandRuntime], None] | None = None
 
 
 def command(name: str, default_parameter_set: str = "__AllParameterSets") -> Callable[[Implementation], Implementation]:
@@ -82,7 +86,8 @@ def _graph_command(name: str) -> Command | None:
     if found.graph is None:
         return None
     runner = importlib.import_module(RUNNER_MODULE)
-    cmd = Command(found.name, runner.runner_for(found.name), found.default_parameter_set)
+    begin, end = runner.processing_for(found.name)
+    cmd = Command(found.name, runner.runner_for(found.name), found.default_parameter_set, begin, end)
     _REGISTRY[name.lower()] = cmd
     return cmd
 

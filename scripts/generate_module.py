@@ -28,8 +28,10 @@ Usage::
   parameters named as the cmdlet's, Python types, the return type and a docstring.
 
 Each function is its ``param()`` block (PowerShell's own binder resolves the parameter set and pipeline
-input) plus one host call, ``[PwshCompat.Host.GeneratedFunction]::Run``, which asks ShouldProcess with
-the original's text (``CommandTable`` in Generated.g.cs) and runs the command in Python.
+input) plus one host call per record, ``[PwshCompat.Host.GeneratedFunction]::Run``, which asks
+ShouldProcess with the original's text (``CommandTable`` in Generated.g.cs) and runs the command in
+Python; a Graph cmdlet also calls ``::Begin`` and ``::End`` once per invocation (its ``-Debug``
+begin and end records).
 """
 
 from __future__ import annotations
@@ -574,10 +576,19 @@ def function(s: CommandSpec) -> str:
     body.append(",\n\n".join(params))
     body.append("    )")
     # Everything after binding (stale pipeline values, the test hook, ShouldProcess, the call into
-    # Python, its output and errors) is one host call.
+    # Python, its output and errors) is one host call per record; a Graph cmdlet's -Debug begin and
+    # end records are written once per invocation, as the original's BeginProcessing/EndProcessing do.
+    if s.graph:
+        body.append("    begin {")
+        body.append("        [PwshCompat.Host.GeneratedFunction]::Begin($PSCmdlet, $PSBoundParameters)")
+        body.append("    }")
     body.append("    process {")
     body.append("        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)")
     body.append("    }")
+    if s.graph:
+        body.append("    end {")
+        body.append("        [PwshCompat.Host.GeneratedFunction]::End($PSCmdlet, $PSBoundParameters)")
+        body.append("    }")
     body.append("}")
     return "\n".join(body)
 

@@ -18,9 +18,9 @@ from typing import Any
 from .. import spec as spec_module
 from ..runtime import CommandRuntime
 from .models import GraphObject
-from .runner import run
+from .runner import begin_processing, end_processing, run
 
-__all__ = ["GraphObject", "is_graph_command", "run", "runner_for"]
+__all__ = ["GraphObject", "is_graph_command", "processing_for", "run", "runner_for"]
 
 
 def is_graph_command(name: str) -> bool:
@@ -40,3 +40,18 @@ def runner_for(name: str) -> Any:
 
     implementation.__name__ = spec.name.replace("-", "_")
     return implementation
+
+
+def processing_for(name: str) -> tuple[Any, Any]:
+    """``(begin, end)`` of the Graph cmdlet ``name``: ``begin(parameter_set, runtime)`` and
+    ``end(runtime)`` write what the original's BeginProcessing and EndProcessing write, once per
+    invocation around its records."""
+    spec = spec_module.load(name)
+
+    def begin(parameter_set: str, runtime: CommandRuntime) -> None:
+        begin_processing(spec, parameter_set, runtime)
+
+    def end(runtime: CommandRuntime) -> None:
+        end_processing(spec, runtime)
+
+    return begin, end

@@ -40,7 +40,7 @@ from . import jsontext, models, steps
 from .request import MAX_PAGE_SIZE, escape_data_string, expand_path, query_string, request_headers
 from .responses import ErrorTarget, not_specified, response_headers, service_error
 
-__all__ = ["MAX_BODY_BYTES", "run"]
+__all__ = ["MAX_BODY_BYTES", "begin_processing", "end_processing", "run"]
 
 # Microsoft Graph takes at most 4 MB in one request body; bigger ones would only come back as 413.
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -50,18 +50,33 @@ class _Stop(Exception):
     """The runner wrote its error record; the invocation ends."""
 
 
-# Set by the PowerShell host when it asked ShouldProcess itself and was told no (-WhatIf, a declined
-# -Confirm): the command only writes what the original writes around a skipped call.
-DECLINED = "__ShouldProcessDeclined"
+def begin_processing(spec: spec_module.CommandSpec, parameter_set: str, runtime: CommandRuntime) -> None:
+    """What the original's ``BeginProcessing`` writes, once per invocation (not per piped record):
+    with ``-Debug``, the begin record and the two ``[Authentication]`` lines (original-observed.md,
+    "Errors"; AutoRest's ``Events.CmdletBeginProcessing``), also before a ``-WhatIf`` call."""
+    if not runtime.want_debug:
+        return
+    runtime.write_debug(f"[CmdletBeginProcessing]: - {spec.name} begin processing with parameterSet '{parameter_set}'.")
+    try:
+        _debug_auth(runtime, graph_client.require_context())
+    except AuthenticationNeededError:
+        pass  # not connected: the call fails later, as the original's does
+
+
+def end_processing(spec: spec_module.CommandSpec, runtime: CommandRuntime) -> None:
+    """What the original's ``EndProcessing`` writes, once per invocation: the ``-Debug`` end record.
+    Not called after a terminating error (PowerShell skips EndProcessing then)."""
+    if runtime.want_debug:
+        runtime.write_debug(f"[CmdletEndProcessing]: - {spec.name} end processing.")
 
 
 def run(spec: spec_module.CommandSpec, parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> None:
-    """Run the Graph cmdlet ``spec`` in ``parameter_set`` with ``bound`` parameters, writing to ``runtime``.
+    """Run the Graph cmdlet ``spec`` in ``parameter_set`` with ``bound`` parameters, writing to
+    ``runtime``: one record (the original's ProcessRecord). The caller writes the invocation's
+    begin and end records (:func:`begin_processing`, :func:`end_processing`).
 
-    With ``-Debug`` it writes the original's records around the call (original-observed.md,
-    "Errors"): the begin record and the two ``[Authentication]`` lines first, then ShouldProcess
-    (so ``-WhatIf`` still gets them), ``[CmdletException]`` for a call that fails before or while
-    sending, and the end record last.
+    Under ``-Debug`` it writes ``[CmdletException]`` for a call that fails before or while
+    sending, and the request and response dumps.
 
     Raises :class:`~pwshcompat.errors.TerminatingError` for the errors the original throws
     (an identity without its key property, a model value that cannot be converted); everything
@@ -70,23 +85,12 @@ def run(spec: spec_module.CommandSpec, parameter_set: str, bound: dict[str, Any]
     graph = spec.graph
     assert graph is not None, f"{spec.name} has no graph operation"
     internal = graph.internal_command_for(parameter_set)
-    declined = bool(bound.pop(DECLINED, False))
-    debug = runtime.want_debug
-    if debug:
-        runtime.write_debug(f"[CmdletBeginProcessing]: - {spec.name} begin processing with parameterSet '{parameter_set}'.")
-        try:
-            _debug_auth(runtime, graph_client.require_context())
-        except AuthenticationNeededError:
-            pass  # not connected: the call fails below, as the original's does
+    if spec.supports_should_process and not runtime.should_process(graph.what_if_target(parameter_set), internal):
+        return
     try:
-        if declined or spec.supports_should_process and not runtime.should_process(graph.what_if_target(parameter_set), internal):
-            return
         _Invocation(spec, graph, parameter_set, bound, runtime).run()
     except _Stop:
         pass
-    finally:
-        if debug:
-            runtime.write_debug(f"[CmdletEndProcessing]: - {spec.name} end processing.")
 
 
 def _transformation_error(parameter: str, exc: ConversionError, value: Any, command: str) -> TerminatingError:

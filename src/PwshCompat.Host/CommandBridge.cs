@@ -31,6 +31,7 @@ namespace PwshCompat.Host
 
         private static readonly object Gate = new();
         private static PyObject? invokeHost;
+        private static PyObject? processingHost;
         private static PyObject? updateEnvironment;
         private static PyObject? tokenType;
         private static PythonTypes? types;
@@ -148,6 +149,7 @@ namespace PwshCompat.Host
                 using PyObject conversion = Py.Import("pwshcompat.conversion");
                 types = new PythonTypes(bridge, conversion);
                 invokeHost = bridge.GetAttr("invoke_host");
+                processingHost = bridge.GetAttr("processing_host");
                 updateEnvironment = bridge.GetAttr("update_environment");
                 using PyObject cancellation = Py.Import("pwshcompat.cancellation");
                 tokenType = cancellation.GetAttr("CancellationToken");
@@ -304,6 +306,54 @@ namespace PwshCompat.Host
                 // A bug, not a command error (those come back as records): say where it happened.
                 cmdlet.ThrowTerminatingError(new ErrorRecord(
                     new InvalidOperationException($"pwshcompat failed inside Python running {name}: {failure}"),
+                    "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
+                return;
+            }
+            result.Replay(cmdlet);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="phase"/> ("Begin" or "End") of command <paramref name="name"/> in
+        /// Python, what the original writes once per invocation (its -Debug begin and end records),
+        /// and replays it into the cmdlet's streams. Nothing here blocks, so no stop watch is needed.
+        /// </summary>
+        public static void Processing(PSCmdlet cmdlet, string name, string phase)
+        {
+            PythonTypes types;
+            try
+            {
+                (_, types) = Ready();
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException($"pwshcompat could not start Python: {ex.Message}", ex),
+                    "PwshCompatPythonStartFailed", ErrorCategory.ResourceUnavailable, null));
+                return;
+            }
+            InvocationResult? result = null;
+            string? failure = null;
+            PythonThreads.KeepForCurrentThread();
+            using (Py.GIL())
+            {
+                try
+                {
+                    SessionEnvironment.Sync(updateEnvironment!);
+                    using var pyName = new PyString(name);
+                    using var pySet = new PyString(cmdlet.ParameterSetName);
+                    using var pyPhase = new PyString(phase);
+                    using var raw = processingHost!.Invoke(pyName, pySet, pyPhase);
+                    result = InvocationResult.From(raw, types);
+                }
+                catch (PythonException ex)
+                {
+                    failure = ex.Format();
+                }
+            }
+            if (result is null)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException($"pwshcompat failed inside Python running {name} ({phase}): {failure}"),
                     "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
                 return;
             }

@@ -2,7 +2,8 @@
 //
 //     process { [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters) }
 //
-// so each generated function is its param() block plus this line. Run drops values PowerShell left
+// so each generated function is its param() block plus this line (and, for a Graph cmdlet, a begin
+// and an end block calling Begin and End, which write its -Debug begin and end records once). Run drops values PowerShell left
 // in $PSBoundParameters from an earlier pipeline record, answers the binder-parity test hook, asks
 // ShouldProcess with the original's target and action (Generated.g.cs, CommandTable) and runs the
 // command in Python (CommandBridge.Invoke), which writes its output and errors and throws a
@@ -46,21 +47,35 @@ namespace PwshCompat.Host
                     : cmdlet.ShouldProcess(name);
                 if (!go)
                 {
-                    if (internalCommand is not null && CommandBridge.WantsDebug(cmdlet, current))
-                    {
-                        // The original still writes its -Debug begin, authentication and end records (13.19).
-                        var declined = new Hashtable(StringComparer.OrdinalIgnoreCase);
-                        foreach (DictionaryEntry entry in current)
-                        {
-                            declined[entry.Key] = entry.Value;
-                        }
-                        declined["__ShouldProcessDeclined"] = true;
-                        CommandBridge.Invoke(cmdlet, name, declined);
-                    }
-                    return;
+                    return; // -WhatIf or a declined -Confirm: Begin and End still write the -Debug records (13.19)
                 }
             }
             CommandBridge.Invoke(cmdlet, name, current);
+        }
+
+        /// <summary>
+        /// The begin block of a Graph cmdlet's function: what the original's BeginProcessing writes,
+        /// once per invocation, in the parameter set PowerShell resolved before any piped record
+        /// (the -Debug begin and [Authentication] records; nothing, and no call into Python, without -Debug).
+        /// </summary>
+        public static void Begin(PSCmdlet cmdlet, IDictionary bound)
+        {
+            if (CommandBridge.WantsDebug(cmdlet, bound))
+            {
+                CommandBridge.Processing(cmdlet, cmdlet.MyInvocation.MyCommand.Name, "Begin");
+            }
+        }
+
+        /// <summary>
+        /// The end block of a Graph cmdlet's function: what the original's EndProcessing writes, once
+        /// per invocation (the -Debug end record). PowerShell does not run it after a terminating error.
+        /// </summary>
+        public static void End(PSCmdlet cmdlet, IDictionary bound)
+        {
+            if (CommandBridge.WantsDebug(cmdlet, bound))
+            {
+                CommandBridge.Processing(cmdlet, cmdlet.MyInvocation.MyCommand.Name, "End");
+            }
         }
 
         /// <summary>

@@ -320,6 +320,26 @@ def test_debug_with_what_if_writes_begin_authentication_and_end(emu: Any, caplog
     assert lines[3:] == [f"[CmdletEndProcessing]: - {CMD} end processing."] and emu.requests == []
 
 
+def test_debug_begin_and_end_are_written_once_for_a_pipeline(emu: Any, caplog: Any) -> None:
+    # Brief K item 3: BeginProcessing/EndProcessing run once per invocation, ProcessRecord per record.
+    with caplog.at_level(logging.DEBUG, logger="pwshcompat"):
+        pwshcompat.invoke_pipeline(CMD, [{"PresenceId": "u1"}, {"PresenceId": "u2"}], **BUSY, Debug=True)
+    lines = _debug_lines(caplog)
+    begin = f"[CmdletBeginProcessing]: - {CMD} begin processing with parameterSet 'SetViaIdentityExpanded'."
+    assert lines[0] == begin and lines[-1] == f"[CmdletEndProcessing]: - {CMD} end processing."
+    assert lines.count(begin) == 1 and sum(line.startswith("[Cmdlet") for line in lines) == 2
+    assert sum(line.startswith("[Authentication]") for line in lines) == 2 and len(emu.requests) == 2
+
+
+def test_no_end_record_after_a_terminating_error(emu: Any, caplog: Any) -> None:
+    # PowerShell skips EndProcessing when a record stops the pipeline (here ErrorAction Stop).
+    with caplog.at_level(logging.DEBUG, logger="pwshcompat"), pytest.raises(CommandError):
+        pwshcompat.invoke_pipeline(CMD, [{"PresenceId": "u1"}, {"PresenceId": "."}], **BUSY, Debug=True,
+                                   ErrorAction="Stop")
+    lines = _debug_lines(caplog)
+    assert lines[0].startswith("[CmdletBeginProcessing]") and not any(line.startswith("[CmdletEndProcessing]") for line in lines)
+
+
 def test_a_call_failing_before_it_sends_writes_cmdlet_exception(emu: Any, caplog: Any) -> None:
     with caplog.at_level(logging.DEBUG, logger="pwshcompat"), pytest.raises(CommandError):
         call(PresenceId="u1", **BUSY, AdditionalProperties={"Availability": "Away"}, Debug=True)

@@ -222,3 +222,71 @@ def test_debug_with_what_if_and_a_call_failing_before_it_sends(debug_outcome: An
     (exception,) = [line for line in got["failed"] if line.startswith("[CmdletException]")]
     assert exception.startswith("[CmdletException]: Received exception with message '")
     assert "Misused header name, 'Content-Type'." in exception
+
+
+# --- K.3: the -Debug begin and end records once per invocation, not per piped record ---------------
+
+PIPED = [next(r for r in ROWS if r.command == c and not specs.load(c).graph.operation_for(r.parameter_set).via_identity)  # type: ignore[union-attr]
+         for c in dict.fromkeys(r.command for r in ROWS)]
+
+PIPED_SCRIPT = r"""
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+Import-Module ./Microsoft.Graph.CloudCommunications.psd1
+Add-MgEnvironment -Name Replies -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
+Connect-MgGraph -Environment Replies -AccessToken (ConvertTo-SecureString 'not-checked' -AsPlainText -Force) -NoWelcome
+function ConvertTo-Argument($Value) {
+    if ($Value -is [System.Collections.IDictionary]) {
+        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
+        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
+    }
+    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
+    return $Value
+}
+$results = [ordered]@{}
+foreach ($case in (Get-Content -Raw $args[1] | ConvertFrom-Json -AsHashtable -DateKind String)) {
+    $p = ConvertTo-Argument $case.parameters
+    # Two records: each piped hashtable binds to -Headers (ValueFromPipeline in every set).
+    $piped = @(@{ 'x-case' = "$($case.id):1" }, @{ 'x-case' = "$($case.id):2" } | & $case.command @p -Debug -ErrorAction SilentlyContinue 5>&1 6>$null |
+        Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object { "$_" })
+    $whatIf = @()
+    if ((Get-Command $case.command).Parameters.ContainsKey('WhatIf')) {
+        $whatIf = @(@{ 'x-case' = 'none' }, @{ 'x-case' = 'none' } | & $case.command @p -Debug -WhatIf 5>&1 6>$null |
+            Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object { "$_" })
+    }
+    $results[$case.id] = [ordered]@{ piped = $piped; whatIf = $whatIf }
+}
+$results | ConvertTo-Json -Depth 4 -Compress
+"""
+
+
+@pytest.fixture(scope="module")
+def piped_outcome(tmp_path_factory: Any) -> Any:
+    from tests.conftest import run_pwsh
+    from tests.reply_server import ReplyServer
+
+    path = tmp_path_factory.mktemp("piped") / "cases.json"
+    path.write_text(json.dumps([{"id": r.id, "command": r.command, "parameters": to_json(r.parameters)} for r in PIPED]),
+                    encoding="utf-8")
+    with ReplyServer() as server:
+        run = run_pwsh(PIPED_SCRIPT, server.url, str(path), timeout=600)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout.strip().splitlines()[-1]), list(server.requests)
+
+
+@pytest.mark.parametrize("row", PIPED, ids=[r.id for r in PIPED])
+def test_debug_begin_and_end_are_written_once_per_invocation(piped_outcome: Any, row: Any) -> None:
+    # AutoRest's BeginProcessing/EndProcessing signal CmdletBeginProcessing/CmdletEndProcessing once;
+    # ProcessRecord runs per piped record (and so does each request's dump).
+    results, requests = piped_outcome
+    got = results[row.id]
+    assert [r.headers["x-case"] for r in requests if r.headers.get("x-case", "").startswith(row.id + ":")] == \
+        [f"{row.id}:1", f"{row.id}:2"]
+    begin = f"[CmdletBeginProcessing]: - {row.command} begin processing with parameterSet '{row.parameter_set}'."
+    end = f"[CmdletEndProcessing]: - {row.command} end processing."
+    for lines in (got["piped"], got["whatIf"]) if got["whatIf"] else (got["piped"],):
+        assert lines[0] == begin and lines[1].startswith("[Authentication]: - AuthType: ")
+        assert lines[2].startswith("[Authentication]: - Scopes: ") and lines[-1] == end
+        assert lines.count(begin) == 1 and lines.count(end) == 1
+        assert sum(line.startswith("[Authentication]") for line in lines) == 2
+    assert sum("HTTP REQUEST" in line for line in got["piped"]) == 2
+    assert not any(r.headers.get("x-case") == "none" for r in requests)
