@@ -276,7 +276,7 @@ namespace PwshCompat.Host
                     using var pySet = new PyString(cmdlet.ParameterSetName);
                     using var pyDebug = WantsDebug(cmdlet, bound).ToPython();
                     // Ctrl+C: the watcher cancels this token when the pipeline is told to stop.
-                    watch = StopWatcher.Watch(cmdlet, tokenType!);
+                    watch = StopWatcher.Watch(cmdlet, tokenType!, steps is null ? null : steps.Stop);
                     using var raw = invokeHost.Invoke(pyName, pySet, kwargs, pyDebug, watch.Token);
                     if (!cmdlet.Stopping)
                     {

@@ -13,6 +13,10 @@
 // The steps run on the calling pipeline thread, inside the command's call into Python: Python calls
 // Send (pythonnet releases the GIL for it), which takes the GIL only to read and make Python values
 // and to call back into Python for the send.
+//
+// A step's $callback.Token is the call's: cancelled when the pipeline stops (Ctrl+C,
+// PowerShell.Stop(); StopWatcher calls Stop), as the original's is its cmdlet's token, which
+// StopProcessing cancels; $callback.Cancel cancels it too.
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -57,6 +61,19 @@ namespace PwshCompat.Host
         private readonly CancellationTokenSource cancellation = new();
 
         private HttpPipelineSteps(PipelineStep[] steps) => this.steps = steps;
+
+        /// <summary>Cancels the steps' token ($callback.Token): the pipeline is stopping.</summary>
+        internal void Stop()
+        {
+            try
+            {
+                cancellation.Cancel();
+            }
+            catch (AggregateException)
+            {
+                // Callbacks registered on the token failed; it is cancelled all the same.
+            }
+        }
 
         /// <summary>The steps of -HttpPipelinePrepend and -HttpPipelineAppend; null when there are none.</summary>
         public static HttpPipelineSteps? From(object? prepend, object? append)

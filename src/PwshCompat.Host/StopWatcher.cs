@@ -6,6 +6,8 @@
 // every WatchInterval and cancels the Python CancellationToken (pwshcompat/cancellation.py) of each
 // call whose pipeline is stopping: the request's socket is shut down, retry waits and sign-in
 // polling end, and the call returns, after which CommandBridge throws PipelineStoppedException.
+// A call may also name something to stop on the .NET side (its -HttpPipelinePrepend/-Append steps'
+// CancellationToken, $callback.Token), which the watcher stops first.
 //
 // Kept cheap for the warm path: a thread reuses its token until one is cancelled, a call is a list
 // insertion under a lock, and the watcher is woken only when it went idle (no call in flight at
@@ -35,15 +37,19 @@ namespace PwshCompat.Host
         /// <summary>One call into Python: its cmdlet and its token (a Python CancellationToken).</summary>
         internal sealed class Call
         {
-            public Call(PSCmdlet cmdlet, PyObject token)
+            public Call(PSCmdlet cmdlet, PyObject token, Action? onStop)
             {
                 Cmdlet = cmdlet;
                 Token = token;
+                OnStop = onStop;
             }
 
             public PSCmdlet Cmdlet { get; }
 
             public PyObject Token { get; }
+
+            /// <summary>Run when the pipeline stops, before the Python token is cancelled (no GIL held).</summary>
+            public Action? OnStop { get; }
 
             // Guarded by Gate. A cancelled token is disposed by whichever side is last: the calling
             // thread when the call ends, or the watcher once it has cancelled it.
@@ -54,11 +60,12 @@ namespace PwshCompat.Host
 
         /// <summary>
         /// Watches <paramref name="cmdlet"/> until <see cref="Finish"/>; the call's token is made
-        /// with <paramref name="newToken"/> when this thread has none to reuse. GIL held.
+        /// with <paramref name="newToken"/> when this thread has none to reuse; <paramref name="onStop"/>
+        /// runs when the pipeline stops (on the watcher's thread). GIL held.
         /// </summary>
-        public static Call Watch(PSCmdlet cmdlet, PyObject newToken)
+        public static Call Watch(PSCmdlet cmdlet, PyObject newToken, Action? onStop = null)
         {
-            var call = new Call(cmdlet, threadToken ??= newToken.Invoke());
+            var call = new Call(cmdlet, threadToken ??= newToken.Invoke(), onStop);
             lock (Gate)
             {
                 Calls.Add(call);
@@ -123,6 +130,14 @@ namespace PwshCompat.Host
                 }
                 foreach (Call call in stopping)
                 {
+                    try
+                    {
+                        call.OnStop?.Invoke();
+                    }
+                    catch (Exception)
+                    {
+                        // A callback a step registered on its token failed; the stop goes on.
+                    }
                     Cancel(call);
                 }
                 stopping.Clear();

@@ -9,6 +9,11 @@ a TcpListener in the script itself, so the script knows when the request has bee
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import pytest
+
 SCRIPT = r"""
 $Graph, $Token, $Login, $Tenant = $args[0..3]
 $manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
@@ -127,3 +132,101 @@ def test_stop_ends_requests_retries_and_device_code_sign_in(emulator, pwsh_json,
     assert r["contextAfterSignIn"] is True and r["afterSignIn"] is True
     sent = [req.path.split("/")[4] for req in emulator.requests if "/presences/" in req.path]
     assert sent == ["after", "again", "last"]
+
+
+# --- Brief K item 6: a pipeline step's $callback.Token is the call's, cancelled by a stop -----------
+
+STEP_SCRIPT = r"""
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$v1 = (Resolve-Path ./Microsoft.Graph.CloudCommunications.psd1).Path
+$runspace = [runspacefactory]::CreateRunspace()
+$runspace.Open()
+$setup = [powershell]::Create()
+$setup.Runspace = $runspace
+$null = $setup.AddScript({
+    param($m, $v1, $graph, $token)
+    Import-Module $m; Import-Module $v1
+    $null = Add-MgEnvironment -Name Steps -GraphEndpoint $graph -AzureADEndpoint https://login.microsoftonline.com
+    Connect-MgGraph -Environment Steps -AccessToken (ConvertTo-SecureString $token -AsPlainText -Force) -NoWelcome
+}).AddArgument($manifest).AddArgument($v1).AddArgument($args[0]).AddArgument($args[1])
+$null = $setup.Invoke()
+function ConvertTo-Argument($Value) {
+    if ($Value -is [System.Collections.IDictionary]) {
+        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
+        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
+    }
+    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
+    return $Value
+}
+$results = [ordered]@{}
+$stuck = $false
+foreach ($case in (Get-Content -Raw $args[2] | ConvertFrom-Json -AsHashtable -DateKind String)) {
+    if ($stuck) { $results[$case.id] = [ordered]@{ started = $false; skipped = 'an earlier stop did not complete' }; continue }
+    $shared = [hashtable]::Synchronized(@{ started = $false })
+    $ps = [powershell]::Create()
+    $ps.Runspace = $runspace
+    $null = $ps.AddScript({
+        param($command, $parameters, $shared)
+        # The step waits on its token, as a step awaiting $next.SendAsync with it (or a Task.Delay) would.
+        $step = {
+            param($request, $callback, $next)
+            $shared.started = $true
+            $shared.signalled = $callback.Token.WaitHandle.WaitOne(120000)
+            $shared.cancelled = $callback.Token.IsCancellationRequested
+            $next.SendAsync($request, $callback)
+        }.GetNewClosure()
+        & $command @parameters -HttpPipelinePrepend $step
+    }).AddArgument($case.command).AddArgument((ConvertTo-Argument $case.parameters)).AddArgument($shared)
+    $async = $ps.BeginInvoke()
+    $deadline = [datetime]::UtcNow.AddSeconds(60)
+    while (-not $shared.started -and -not $async.IsCompleted -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+    $o = [ordered]@{ started = $shared.started }
+    $stop = $ps.BeginStop($null, $null)
+    $o.stopped = $stop.AsyncWaitHandle.WaitOne(60000)
+    $o.state = "$($ps.InvocationStateInfo.State)"
+    try { $null = $ps.EndInvoke($async); $o.error = 'none' } catch { $o.error = $_.Exception.InnerException.GetType().FullName }
+    $o.signalled = $shared.signalled; $o.cancelled = $shared.cancelled
+    $results[$case.id] = $o
+    $stuck = -not $o.stopped  # one stuck stop is enough to fail; the rest would each wait as long
+}
+$results | ConvertTo-Json -Compress
+"""
+
+
+def _step_rows() -> list[Any]:
+    from pwshcompat import spec as specs
+    from tests.family_rows import rows
+
+    out = {}
+    for r in rows():
+        graph = specs.load(r.command).graph
+        assert graph is not None
+        if r.command not in out and not graph.operation_for(r.parameter_set).via_identity:
+            out[r.command] = r
+    return list(out.values())
+
+
+STEP_ROWS = _step_rows()
+
+
+@pytest.fixture(scope="module")
+def step_outcome(tmp_path_factory: Any) -> Any:
+    from pwshcompat.emulator import Emulator
+    from tests.conftest import run_pwsh
+    from tests.family_rows import to_json
+
+    path = tmp_path_factory.mktemp("steps") / "cases.json"
+    path.write_text(json.dumps([{"id": r.id, "command": r.command, "parameters": to_json(r.parameters)} for r in STEP_ROWS]),
+                    encoding="utf-8")
+    with Emulator() as emu:
+        run = run_pwsh(STEP_SCRIPT, emu.graph_url, emu.issue_token(), str(path), timeout=900)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("row", STEP_ROWS, ids=[r.id for r in STEP_ROWS])
+def test_a_stop_cancels_a_pipeline_steps_token(step_outcome: Any, row: Any) -> None:
+    got = step_outcome[row.id]
+    assert got["started"] is True
+    assert {k: got[k] for k in ("stopped", "state", "error")} == STOPPED
+    assert got["signalled"] is True and got["cancelled"] is True
