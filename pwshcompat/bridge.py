@@ -18,8 +18,10 @@ pipeline record. The result holds only values the host converts back without gue
   case-insensitive ``Dictionary[string, IEnumerable[string]]`` the original stores in
   ``-ResponseHeadersVariable``;
 * the values of :mod:`pwshcompat.hostvalues`: a :class:`~pwshcompat.hostvalues.Hashtable`
-  becomes a case-insensitive ``Hashtable`` (its values read as JSON values), an
-  :class:`~pwshcompat.hostvalues.HttpResponseMessage` a ``System.Net.Http.HttpResponseMessage``.
+  becomes a case-insensitive ``Hashtable`` (its values read as JSON values), a
+  :class:`~pwshcompat.hostvalues.JsonObject` (:class:`JsonObjectData`) a ``PSCustomObject`` whose
+  values read as JSON values, an :class:`~pwshcompat.hostvalues.HttpResponseMessage` a
+  ``System.Net.Http.HttpResponseMessage``.
 
 An error record may carry the HTTP response it reports (``record.extra["response"]``, an
 ``HttpResponseMessage``): the host gives its exception that response (``HttpResponseException``).
@@ -39,10 +41,10 @@ from . import cancellation, commands
 from .cancellation import CancellationToken
 from .conversion import TimeSpan
 from .errors import ErrorRecord, PSError
-from .hostvalues import Hashtable, HttpResponseMessage
+from .hostvalues import Hashtable, HttpResponseMessage, JsonObject
 from .runtime import CommandRuntime
 
-__all__ = ["HeaderDictionary", "ModelData", "PSObjectData", "invoke", "invoke_host", "invoke_json", "processing_host",
+__all__ = ["HeaderDictionary", "JsonObjectData", "ModelData", "PSObjectData", "invoke", "invoke_host", "invoke_json", "processing_host",
            "update_environment"]
 
 # Nested objects deeper than this are passed as their text (cycles end here too).
@@ -55,6 +57,10 @@ class PSObjectData(dict):  # type: ignore[type-arg]
     def __init__(self, properties: Mapping[str, Any], type_names: list[str]) -> None:
         super().__init__(properties)
         self.type_names = type_names
+
+
+class JsonObjectData(PSObjectData):
+    """A :class:`~pwshcompat.hostvalues.JsonObject`: a PSCustomObject whose values take the JSON reader's .NET types."""
 
 
 class ModelData(PSObjectData):
@@ -153,6 +159,8 @@ def _plain(value: Any, depth: int = 0, output_type: str | None = None) -> Any:
         return value
     if isinstance(value, Hashtable):
         return Hashtable({k: _plain(v, depth + 1) for k, v in value.items()})
+    if isinstance(value, JsonObject):
+        return JsonObjectData({k: _plain(v, depth + 1) for k, v in vars(value).items()}, [])
     if isinstance(value, Mapping):
         return {str(k) if not isinstance(k, (str, int)) else k: _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

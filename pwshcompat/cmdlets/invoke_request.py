@@ -7,10 +7,14 @@ NationalCloudHandler); ``-Body`` as a string or as a hashtable/object serialised
 ``application/json`` by default for POST/PUT/PATCH; ``-OutputType`` HashTable (default), PSObject,
 HttpResponseMessage or Json; ``-OutputFilePath`` writes the body to a file and nothing to the
 pipeline unless ``-PassThru``; HTTP errors are terminating ``InvokeGraphHttpResponseException``
-errors whose ErrorDetails is the response body, unless ``-SkipHttpErrorCheck``. No paging.
+errors whose ErrorDetails is the whole response as the original's ``HttpMessageFormatter`` writes
+it (status line, headers, empty line, body), unless ``-SkipHttpErrorCheck``. No paging.
 
 The output takes the original's .NET types in PowerShell (:mod:`pwshcompat.hostvalues`): a JSON
-object is a case-insensitive ``Hashtable`` (nested objects too, ``StringUtil.ConvertFromJson``),
+object is a case-insensitive ``Hashtable`` (nested objects too, ``StringUtil.ConvertFromJson``;
+names that differ only in case are its terminating InvokeGraphRequestDuplicateKeysInJsonString
+error), with ``-OutputType PSObject`` a ``PSCustomObject``; values are ``Int64``, ``Double``,
+``DateTime`` for ISO 8601 text, as the original's Newtonsoft.Json reader gives them;
 ``-OutputType HttpResponseMessage`` a real ``System.Net.Http.HttpResponseMessage``, and an HTTP
 error's exception ``Microsoft.Graph.PowerShell.Authentication.Helpers.HttpResponseException`` (an
 ``HttpRequestException``) whose ``Response`` is the response, with the message
@@ -27,7 +31,6 @@ from __future__ import annotations
 
 import json
 import re
-import types
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +39,7 @@ from ..commands import command
 from ..conversion import well_formed
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 from ..graph import connection, http_status
-from ..hostvalues import HttpResponseMessage, hashtable_from_json
+from ..hostvalues import HttpResponseMessage, JsonKeysError, object_from_json
 from ..runtime import CommandRuntime
 
 COMMAND_TYPE = "Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest"
@@ -124,14 +127,6 @@ def _headers(bound: dict[str, Any], content_type: str | None) -> dict[str, str]:
     return headers
 
 
-def _to_psobject(value: Any) -> Any:
-    if isinstance(value, dict):
-        return types.SimpleNamespace(**{str(k): _to_psobject(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_to_psobject(v) for v in value]
-    return value
-
-
 def _response_message(response: Any, method: str) -> HttpResponseMessage:
     """The response as the original hands it out (``-OutputType HttpResponseMessage``, ``.Response``
     of an HTTP error); the body is already decoded, so Content-Encoding goes, as in .NET's
@@ -139,6 +134,40 @@ def _response_message(response: Any, method: str) -> HttpResponseMessage:
     headers = tuple((str(k), str(v)) for k, v in response.headers.items() if k.lower() != "content-encoding")
     return HttpResponseMessage(response.status_code, response.reason or "", headers, bytes(response.content or b""),
                                method, str(response.url or ""))
+
+
+# Header fields the original's HttpMessageFormatter writes one line per value, and the ones it joins with a space.
+_ONE_LINE_PER_VALUE = frozenset({"cookie", "set-cookie", "x-powered-by"})
+_SPACE_JOINED = frozenset({"user-agent"})
+
+
+def _formatted_response(response: Any) -> str:
+    """The response as the original's HttpMessageFormatter writes it for an HTTP error's ErrorDetails:
+    the status line, the response headers then the content headers (``Name: v1, v2``; Set-Cookie
+    one line per value), an empty line, then the body. Content-Encoding (and the length of the
+    encoded body) are gone, as .NET's automatic decompression removes them."""
+    from ..operation.responses import header_pairs
+    from ..graph.headers import CONTENT_HEADERS
+
+    general: dict[str, tuple[str, list[str]]] = {}
+    content: dict[str, tuple[str, list[str]]] = {}
+    pairs = header_pairs(response)
+    encoded = any(name.lower() == "content-encoding" for name, _ in pairs)
+    for name, value in pairs:
+        key = name.lower()
+        if key == "content-encoding" or (encoded and key == "content-length"):
+            continue
+        group = content if key in CONTENT_HEADERS else general
+        group.setdefault(key, (name, []))[1].append(value)
+    lines = [f"HTTP/1.1 {response.status_code} {response.reason or ''}"]
+    for name, values in [*general.values(), *content.values()]:
+        key = name.lower()
+        if key in _ONE_LINE_PER_VALUE:
+            lines += [f"{name}: {value}" for value in values]
+        else:
+            lines.append(f"{name}: {(' ' if key in _SPACE_JOINED else ', ').join(values)}")
+    body = bytes(response.content or b"").decode("utf-8", errors="replace")
+    return "\r\n".join(lines) + "\r\n\r\n" + body
 
 
 def _decode(response: Any, output_type: str, method: str) -> Any:
@@ -152,9 +181,11 @@ def _decode(response: Any, output_type: str, method: str) -> Any:
     if "json" not in response.headers.get("Content-Type", "application/json").lower():
         return text
     try:
-        if output_type == "PSObject":
-            return _to_psobject(json.loads(text))
-        return hashtable_from_json(text)
+        return object_from_json(text, as_hashtable=output_type != "PSObject")
+    except JsonKeysError as refused:
+        # StringUtil.ConvertFromJson's error record (names that differ only in case in a Hashtable).
+        raise TerminatingError(ErrorRecord(refused.message, refused.error_id, ErrorCategory.InvalidOperation,
+                                           command=COMMAND_TYPE, exception_type="System.InvalidOperationException")) from None
     except ValueError:
         return text
 
@@ -200,7 +231,7 @@ def invoke_mg_graph_request(parameter_set: str, bound: dict[str, Any], runtime: 
             f"Response status code does not indicate success: {status} ({response.reason or ''}).",
             "InvokeGraphHttpResponseException", ErrorCategory.InvalidOperation, f"{method} {path}", command=COMMAND_TYPE,
             exception_type="Microsoft.Graph.PowerShell.Authentication.Helpers.HttpResponseException",
-            details_message=response.text or None)
+            details_message=_formatted_response(response))
         record.extra["response"] = _response_message(response, method)
         raise TerminatingError(record)
     if bound.get("ResponseHeadersVariable"):

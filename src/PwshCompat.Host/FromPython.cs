@@ -24,6 +24,7 @@ namespace PwshCompat.Host
             Dict = builtins.GetAttr("dict");
             TimeSpan = conversion.GetAttr("TimeSpan");
             ObjectData = bridge.GetAttr("PSObjectData");
+            JsonObjectData = bridge.GetAttr("JsonObjectData");
             ModelData = bridge.GetAttr("ModelData");
             using var datetime = Py.Import("datetime");
             DateTime = datetime.GetAttr("datetime");
@@ -42,6 +43,7 @@ namespace PwshCompat.Host
         public PyObject Dict { get; }
         public PyObject TimeSpan { get; }
         public PyObject ObjectData { get; }
+        public PyObject JsonObjectData { get; }
         public PyObject ModelData { get; }
         public PyObject DateTime { get; }
         public PyObject HeaderDictionary { get; }
@@ -145,6 +147,24 @@ namespace PwshCompat.Host
                     }
                 }
                 return GraphModel.FromValues(modelType, typed);
+            }
+            if (value.IsInstance(types.JsonObjectData))
+            {
+                // Invoke-MgGraphRequest -OutputType PSObject: a note property per JSON member, its
+                // value as the original's JSON reader types it (a later member whose name differs
+                // only in case replaces the earlier one, as PowerShell's member collection does).
+                var result = new PSObject();
+                using var items = value.InvokeMethod("items");
+                foreach (PyObject pair in items.Each())
+                {
+                    using (pair)
+                    using (var key = pair[0])
+                    using (var v = pair[1])
+                    {
+                        result.Properties.Add(new PSNoteProperty(key.ToString()!, Convert(v, types, json: true)));
+                    }
+                }
+                return result;
             }
             if (value.IsInstance(types.ObjectData))
             {

@@ -69,12 +69,15 @@ def test_bad_requests_fail_before_anything_is_sent(connected, bound, error_id):
     assert connected.requests == []
 
 
-def test_http_error_is_terminating_with_the_body_as_details(connected):
+def test_http_error_is_terminating_with_the_response_as_details(connected):
     result = _invoke(Uri="/v1.0/nothing/here", StatusCodeVariable="code")
     error = result["terminating"]
     assert error["fully_qualified_error_id"] == FQID
     assert error["message"] == "Response status code does not indicate success: BadRequest (Bad Request)."
-    assert json.loads(error["details_message"])["error"]["code"]
+    # The whole response, as the original's HttpMessageFormatter writes it (status line, headers, body).
+    head, _, body = error["details_message"].partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 400 Bad Request\r\n") and "\r\nContent-Type: application/json" in head
+    assert json.loads(body)["error"]["code"]
     assert result["variables"]["code"] == 400
     response = bridge.invoke_host("Invoke-MgGraphRequest", "__AllParameterSets", {"Uri": "/v1.0/nothing/here"})[
         "terminating"]["response"]
