@@ -146,8 +146,7 @@ def _formatted_response(response: Any) -> str:
     the status line, the response headers then the content headers (``Name: v1, v2``; Set-Cookie
     one line per value), an empty line, then the body. Content-Encoding (and the length of the
     encoded body) are gone, as .NET's automatic decompression removes them."""
-    from ..operation.responses import header_pairs
-    from ..graph.headers import CONTENT_HEADERS
+    from ..graph.headers import CONTENT_HEADERS, header_pairs
 
     general: dict[str, tuple[str, list[str]]] = {}
     content: dict[str, tuple[str, list[str]]] = {}

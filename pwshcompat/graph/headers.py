@@ -17,6 +17,9 @@ Names that differ only in case (a case-sensitive ``Dictionary[string,string]``) 
 whose values are joined with ", ", spelled as the first one, as ``HttpHeaders`` stores them.
 A non-ASCII value passes here and is refused when the request is sent
 (:func:`pwshcompat.graph.transport.validate_headers`), as .NET refuses it only then.
+
+:func:`header_pairs` reads the other way: a response's header lines as received, for the cmdlets'
+response-headers variable and Invoke-MgGraphRequest's ErrorDetails.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-__all__ = ["CONTENT_HEADERS", "HeaderError", "from_parameter"]
+__all__ = ["CONTENT_HEADERS", "HeaderError", "from_parameter", "header_pairs"]
 
 #: .NET's HttpContent headers: adding one to a request's headers throws "Misused header name".
 CONTENT_HEADERS = frozenset({"allow", "content-disposition", "content-encoding", "content-language", "content-length",
@@ -80,3 +83,16 @@ def from_parameter(headers: Mapping[Any, Any] | None, to_text: Callable[[Any], s
         first = spelled.setdefault(name.lower(), name)
         out[first] = f"{out[first]}, {text}" if first in out else text
     return out
+
+
+def header_pairs(response: Any) -> list[tuple[str, str]]:
+    """Every header line of ``response`` as received, a repeated header once per line: from the
+    transport's headers when they keep the lines, from urllib3's for a ``requests`` response."""
+    pairs = getattr(response.headers, "pairs", None)
+    if pairs is not None:
+        return list(pairs)
+    raw = getattr(getattr(response, "raw", None), "headers", None)
+    lines = getattr(raw, "iteritems", None) or getattr(raw, "items", None)
+    if callable(lines):
+        return [(str(k), str(v)) for k, v in lines()]
+    return list(response.headers.items())

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 from ..dotnetvalues import convert_to_string
 from ..errors import ErrorCategory, ErrorRecord
+from ..graph.headers import header_pairs
 from ..graph.http_status import dotnet_name
 from . import autorest_json
 from .request import CONTENT_HEADERS
@@ -41,19 +42,6 @@ class HeaderDict(dict):  # type: ignore[type-arg]
 
     def get(self, key: object, default: Any = None) -> Any:
         return dict.get(self, self._key(key), default)
-
-
-def header_pairs(response: Any) -> list[tuple[str, str]]:
-    """Every header line of ``response`` as received, a repeated header once per line: from the
-    transport's headers when they keep the lines, from urllib3's for a ``requests`` response."""
-    pairs = getattr(response.headers, "pairs", None)
-    if pairs is not None:
-        return list(pairs)
-    raw = getattr(getattr(response, "raw", None), "headers", None)
-    lines = getattr(raw, "iteritems", None) or getattr(raw, "items", None)
-    if callable(lines):
-        return [(str(k), str(v)) for k, v in lines()]
-    return list(response.headers.items())
 
 
 def response_headers(response: Any) -> HeaderDict:

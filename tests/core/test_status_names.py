@@ -75,4 +75,6 @@ def test_invoke_mg_graph_request_names_the_status_as_dotnet(server: ReplyServer)
     with pytest.raises(TerminatingError) as failure:
         pwshcompat.invoke("Invoke-MgGraphRequest", Uri="/v1.0/me", Headers={"x-reply": "graph-422"})
     assert failure.value.record.message.startswith("Response status code does not indicate success: UnprocessableEntity (")
-    assert json.loads(failure.value.record.details_message or "{}")["error"]["code"] == "itemNotFound"
+    details = failure.value.record.details_message or ""
+    assert details.startswith("HTTP/1.1 422 ")
+    assert json.loads(details.partition("\r\n\r\n")[2])["error"]["code"] == "itemNotFound"
