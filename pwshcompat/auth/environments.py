@@ -6,14 +6,16 @@ case-insensitive; user-defined environments are saved to ``~/.mg/mg.context.json
 JSON of the environment table with the built-ins left out, so they survive the process.
 
 One built-in is ours: ``Emulator`` stands for the process-wide local emulator
-(:func:`pwshcompat.emulator.embedded.shared`). Its endpoints are only known once that emulator runs,
-so it is listed with empty endpoints until :func:`resolve` starts it.
+(:func:`pwshcompat.emulator.embedded.shared`, or the one an ``embedded.serving`` block names). Its
+endpoints are only known once that emulator runs, so it is listed with empty endpoints until
+:func:`resolve` starts it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Iterator
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator
 from . import paths
 
 if TYPE_CHECKING:
+    from ..emulator.server import Emulator
     from ..errors import ErrorRecord
 
 __all__ = [
@@ -88,13 +91,18 @@ BUILT_IN: dict[str, Environment] = {
 }
 
 
-# The Emulator environment with its endpoints, once resolve() has started the embedded emulator.
-_running_emulator: Environment | None = None
+def _emulator_environment(emu: "Emulator") -> Environment:
+    return Environment(EMULATOR, emu.login_url, emu.graph_url, BUILT_IN_TYPE, ca_bundle=emu.ca_bundle)
 
 
 def _built_in(key: str) -> Environment | None:
-    if key == EMULATOR.lower() and _running_emulator is not None:
-        return _running_emulator
+    if key == EMULATOR.lower():
+        # The emulator the environment stands for now (pwshcompat.emulator.embedded.current), if one
+        # runs; the module is only loaded once something started an emulator through it.
+        embedded = sys.modules.get("pwshcompat.emulator.embedded")
+        emu = embedded.current() if embedded is not None else None
+        if emu is not None:
+            return _emulator_environment(emu)
     return BUILT_IN.get(key)
 
 
@@ -197,10 +205,7 @@ def resolve(env: Environment) -> Environment:
         return env
     from ..emulator import embedded  # imported here: only the emulator environment needs it
 
-    global _running_emulator
-    emu = embedded.shared()
-    _running_emulator = Environment(EMULATOR, emu.login_url, emu.graph_url, BUILT_IN_TYPE, ca_bundle=emu.ca_bundle)
-    return _running_emulator
+    return _emulator_environment(embedded.shared())
 
 
 def _host(url: str) -> str:
