@@ -193,7 +193,7 @@ def test_cli_output_to_a_reader_that_stops_early_is_quiet(graph: Any, cli_env: d
     proc = subprocess.Popen([PYTHON, "-m", "pwshcompat", "Get-MgCommunicationPresenceByUserId", "-Ids", ids], cwd=ROOT,
                             env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline().strip() == "{"
+    assert proc.stdout.readline().strip() == "["  # the array of 600 presences
     proc.stdout.close()  # as `head -1` does after its line
     stderr = proc.stderr.read()
     assert proc.wait(timeout=120) == 141
