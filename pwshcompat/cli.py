@@ -24,6 +24,9 @@ environment says (reusing the auth module's ``Connect-MgGraph``):
 * otherwise the connection an earlier ``Connect-MgGraph -ContextScope CurrentUser`` persisted
   (``pwshcompat.auth.connect.restore()``: silent, no prompt).
 
+A variable that cannot work (``PWSHCOMPAT_ACCESS_TOKEN`` set but empty, an endpoint variable that is
+not an absolute http or https URL) is an error naming that variable, before anything is sent.
+
 ``install-module [DIR]``, ``uninstall-module [DIR]`` and ``module-path [DIR]`` manage the PowerShell
 modules this package carries (:mod:`pwshcompat.install`).
 """
@@ -363,12 +366,47 @@ def command_help(spec: spec_module.CommandSpec) -> str:
     return "\n".join(out) + "\n"
 
 
+def _variable_error(name: str, message: str, action: str) -> PSError:
+    from .errors import ErrorCategory, TerminatingError
+
+    return TerminatingError(ErrorRecord(message, "InvalidEnvironmentVariable", ErrorCategory.InvalidArgument, name,
+                                        recommended_action=action))
+
+
+def _check_connection_variables() -> None:
+    """The variables the connection comes from, checked before anything is sent: a set but empty
+    ``PWSHCOMPAT_ACCESS_TOKEN``, or an endpoint variable that is not an absolute http(s) URL, is an
+    error that names the variable (a ``TerminatingError``, id ``InvalidEnvironmentVariable``)."""
+    from urllib.parse import urlsplit
+
+    token = os.environ.get("PWSHCOMPAT_ACCESS_TOKEN")
+    if token is not None and not token.strip():
+        raise _variable_error("PWSHCOMPAT_ACCESS_TOKEN", "PWSHCOMPAT_ACCESS_TOKEN is set but empty, so there is no "
+                              "bearer token to send.", "Set PWSHCOMPAT_ACCESS_TOKEN to an access token for Graph, or "
+                              "unset it to sign in another way (python3 -m pwshcompat --help lists them).")
+    for name, example in (("PWSHCOMPAT_GRAPH_ENDPOINT", "http://127.0.0.1:PORT for the local emulator"),
+                          ("PWSHCOMPAT_AZUREAD_ENDPOINT", "https://127.0.0.1:PORT for the local emulator's sign-in")):
+        value = os.environ.get(name)
+        if not value:
+            continue
+        try:
+            parts = urlsplit(value.strip())
+            _ = parts.port  # ValueError for a port that is not a number in 0-65535
+            ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        except ValueError:  # that port, or an unbalanced [
+            ok = False
+        if not ok:
+            raise _variable_error(name, f"{name} is '{value}', which is not an absolute http or https URL.",
+                                  f"Set {name} to a URL such as {example}, or unset it.")
+
+
 def _connect_from_environment() -> None:
     """Connect this process the way the environment says; nothing when it says nothing."""
     from .auth import context as auth_context
 
     if auth_context.current() is not None:
         return
+    _check_connection_variables()
     token = os.environ.get("PWSHCOMPAT_ACCESS_TOKEN")
     endpoint = os.environ.get("PWSHCOMPAT_GRAPH_ENDPOINT")
     environment = os.environ.get("PWSHCOMPAT_ENVIRONMENT")
