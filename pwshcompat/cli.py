@@ -24,6 +24,10 @@ environment says (reusing the auth module's ``Connect-MgGraph``):
 * otherwise the connection an earlier ``Connect-MgGraph -ContextScope CurrentUser`` persisted
   (``pwshcompat.auth.connect.restore()``: silent, no prompt).
 
+``Connect-MgGraph -Environment Emulator`` (or ``PWSHCOMPAT_ENVIRONMENT=Emulator``) is refused with
+what to do instead (:data:`EMULATOR_HELP`): the built-in environment's emulator would live in this
+process only and end with the command.
+
 A variable that cannot work (``PWSHCOMPAT_ACCESS_TOKEN`` set but empty, an endpoint variable that is
 not an absolute http or https URL) is an error naming that variable, before anything is sent.
 
@@ -400,6 +404,36 @@ def _check_connection_variables() -> None:
                                   f"Set {name} to a URL such as {example}, or unset it.")
 
 
+EMULATOR_HELP = (
+    "Start one that stays: python3 -m pwshcompat.emulator (it prints its Graph URL, Login URL, CA bundle and "
+    "Tenant). Then, for the commands: PWSHCOMPAT_GRAPH_ENDPOINT=<Graph URL>, PWSHCOMPAT_AZUREAD_ENDPOINT=<Login "
+    "URL>, REQUESTS_CA_BUNDLE=<CA bundle>, AZURE_TENANT_ID=<Tenant>, and any AZURE_CLIENT_ID and "
+    "AZURE_CLIENT_SECRET (its tenant is open).")
+
+
+def _emulator_in_this_process() -> PSError:
+    """The error for the built-in ``Emulator`` environment from the command line: its emulator would
+    live in this process only, so no later command could reach it."""
+    from .errors import ErrorCategory, TerminatingError
+
+    return TerminatingError(ErrorRecord(
+        "The Emulator environment starts an emulator inside this process, and it ends when this command does: no "
+        "later command could use it.", "EmulatorEndsWithTheCommand", ErrorCategory.InvalidOperation, "Emulator",
+        recommended_action=EMULATOR_HELP))
+
+
+def _names_the_emulator(spec: spec_module.CommandSpec | None, parsed: list[tuple[str | None, Any]]) -> bool:
+    """Whether these Connect-MgGraph arguments ask for the built-in ``Emulator`` environment (by the
+    parameter or one of its aliases, as the binder reads them)."""
+    if spec is None:
+        return False
+    try:
+        result = binder.bind(spec, parsed)
+    except PSError:
+        return False
+    return any(str(r.bound.get("Environment") or "").strip().lower() == "emulator" for r in result.records)
+
+
 def _connect_from_environment() -> None:
     """Connect this process the way the environment says; nothing when it says nothing."""
     from .auth import context as auth_context
@@ -410,6 +444,8 @@ def _connect_from_environment() -> None:
     token = os.environ.get("PWSHCOMPAT_ACCESS_TOKEN")
     endpoint = os.environ.get("PWSHCOMPAT_GRAPH_ENDPOINT")
     environment = os.environ.get("PWSHCOMPAT_ENVIRONMENT")
+    if environment and environment.strip().lower() == "emulator":
+        raise _emulator_in_this_process()
     if token:
         if endpoint:
             environment = environment or "PwshCompatCli"
@@ -550,6 +586,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cmdlet_log.setLevel(logging.DEBUG)
     warnings.showwarning = lambda message, category, *a, **k: print(  # type: ignore[assignment]
         f"WARNING: {message}" if issubclass(category, PSWarning) else f"{category.__name__}: {message}", file=sys.stderr)
+
+    if cmd.name == "Connect-MgGraph" and _names_the_emulator(spec, parsed):
+        for record in _emulator_in_this_process().errors:
+            _print_error(cmd.name, record)
+        return 1
 
     errors: list[ErrorRecord] = []
     kwargs = [(k, v) for k, v in parsed]
