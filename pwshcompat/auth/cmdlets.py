@@ -95,7 +95,7 @@ def add_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
     if name.lower() in environments.BUILT_IN:
         raise _built_in_error(name)
     if runtime.should_process(name, "Add environment"):
-        env = environments.add(environments.Environment(name, aad or "", graph or ""))
+        env = environments.add(environments.Environment(name, aad or "", graph or ""), runtime.write_warning)
         runtime.write_object(env.to_output())
 
 
@@ -109,7 +109,7 @@ def set_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
     if environments.find(name) is None:
         raise TerminatingError(_not_found(name))
     if runtime.should_process(name, "Update environment"):
-        runtime.write_object(environments.update(name, aad, graph).to_output())
+        runtime.write_object(environments.update(name, aad, graph, runtime.write_warning).to_output())
 
 
 @command("Remove-MgEnvironment")
@@ -120,4 +120,4 @@ def remove_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Co
     if environments.find(name) is None:
         raise TerminatingError(_not_found(name))
     if runtime.should_process(name, "Remove environment"):
-        environments.remove(name)
+        environments.remove(name, runtime.write_warning)
