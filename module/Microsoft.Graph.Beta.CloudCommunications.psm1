@@ -149,7 +149,7 @@ function Clear-MgBetaCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -265,7 +265,7 @@ function Clear-MgBetaCommunicationPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -381,7 +381,7 @@ function Clear-MgBetaCommunicationPresenceLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -497,7 +497,7 @@ function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -639,7 +639,7 @@ function Clear-MgBetaUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -755,7 +755,7 @@ function Clear-MgBetaUserPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -871,7 +871,7 @@ function Clear-MgBetaUserPresenceLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -987,7 +987,7 @@ function Clear-MgBetaUserPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1176,7 +1176,7 @@ function Get-MgBetaCommunicationPresence {
         ${CountVariable}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1297,7 +1297,7 @@ function Get-MgBetaCommunicationPresenceByUserId {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1400,7 +1400,7 @@ function Get-MgBetaCommunicationPresenceCount {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1525,7 +1525,7 @@ function Get-MgBetaUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1674,7 +1674,7 @@ function New-MgBetaCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1795,7 +1795,7 @@ function Remove-MgBetaCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1916,7 +1916,7 @@ function Remove-MgBetaUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2091,7 +2091,7 @@ function Set-MgBetaCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2242,7 +2242,7 @@ function Set-MgBetaCommunicationPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2393,7 +2393,7 @@ function Set-MgBetaCommunicationPresenceManualLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2537,7 +2537,7 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2725,7 +2725,7 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2900,7 +2900,7 @@ function Set-MgBetaUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3051,7 +3051,7 @@ function Set-MgBetaUserPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3202,7 +3202,7 @@ function Set-MgBetaUserPresenceManualLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3346,7 +3346,7 @@ function Set-MgBetaUserPresenceStatusMessage {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3512,7 +3512,7 @@ function Set-MgBetaUserPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3685,7 +3685,7 @@ function Update-MgBetaCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3858,7 +3858,7 @@ function Update-MgBetaUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 

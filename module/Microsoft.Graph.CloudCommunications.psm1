@@ -149,7 +149,7 @@ function Clear-MgCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -265,7 +265,7 @@ function Clear-MgCommunicationPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -381,7 +381,7 @@ function Clear-MgCommunicationPresenceLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -497,7 +497,7 @@ function Clear-MgCommunicationPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -639,7 +639,7 @@ function Clear-MgUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -755,7 +755,7 @@ function Clear-MgUserPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -871,7 +871,7 @@ function Clear-MgUserPresenceLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -987,7 +987,7 @@ function Clear-MgUserPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1176,7 +1176,7 @@ function Get-MgCommunicationPresence {
         ${CountVariable}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1297,7 +1297,7 @@ function Get-MgCommunicationPresenceByUserId {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1400,7 +1400,7 @@ function Get-MgCommunicationPresenceCount {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1525,7 +1525,7 @@ function Get-MgUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1674,7 +1674,7 @@ function New-MgCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1795,7 +1795,7 @@ function Remove-MgCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -1916,7 +1916,7 @@ function Remove-MgUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2091,7 +2091,7 @@ function Set-MgCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2242,7 +2242,7 @@ function Set-MgCommunicationPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2393,7 +2393,7 @@ function Set-MgCommunicationPresenceManualLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2537,7 +2537,7 @@ function Set-MgCommunicationPresenceStatusMessage {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2703,7 +2703,7 @@ function Set-MgCommunicationPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -2878,7 +2878,7 @@ function Set-MgUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3029,7 +3029,7 @@ function Set-MgUserPresenceAutomaticLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3180,7 +3180,7 @@ function Set-MgUserPresenceManualLocation {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3324,7 +3324,7 @@ function Set-MgUserPresenceStatusMessage {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3490,7 +3490,7 @@ function Set-MgUserPresenceUserPreferredPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3663,7 +3663,7 @@ function Update-MgCommunicationPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -3836,7 +3836,7 @@ function Update-MgUserPresence {
         ${ProxyUseDefaultCredentials}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 

@@ -422,11 +422,12 @@ def _variable_name_ok(text: str) -> bool:
     return not colon or scope.lower() in _VARIABLE_SCOPES and rest != "" and ":" not in rest
 
 
-def _properties(obj: Any) -> dict[str, Any] | None:
+def _properties(obj: Any) -> dict[str, Any]:
     """A pipeline object's properties by lower-case name, for binding by property name: an object's
-    attributes. A hashtable's keys are not properties (pwsh 7.6 binds nothing from them)."""
+    attributes (none for a value without them). A hashtable's keys are not properties (pwsh 7.6
+    binds nothing from them)."""
     if isinstance(obj, (dict, str, int, float, list, tuple)) or obj is None or not hasattr(obj, "__dict__"):
-        return None
+        return {}
     return {str(k).lower(): v for k, v in vars(obj).items() if not str(k).startswith("_")}
 
 
@@ -577,7 +578,7 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
         t = copy.copy(t)
         t.python_values = True
     splatted = isinstance(args, dict)
-    items = list(args.items()) if splatted else list(args)
+    items: list[tuple[str | None, Any]] = list(args.items()) if isinstance(args, dict) else list(args)
     # Pass 1 (pwsh 7.6 order): a name written apart from its value (-Name value, -Switch) is
     # matched first, since the parser must know whether it takes the next token: an ambiguous one
     # fails at once. -Name:value and splatted names are matched when their turn comes. An unknown
@@ -599,11 +600,11 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, Any]] | dict[str, A
                 raise
             resolved.append((name, value, exc, False))
             continue
-        if value is NO_ARGUMENT and not p.is_switch and not splatted and index < len(items) and items[index][0]:
+        following, following_value = items[index] if index < len(items) else (None, None)
+        if value is NO_ARGUMENT and not p.is_switch and not splatted and following:
             # A parameter that needs a value and is followed by another -Name: PowerShell looks that
             # name up first (an ambiguous one fails as such), and a bare unknown -Name becomes the
             # value itself ("-Proxy -Zzz" binds Proxy to "-Zzz"); checked against pwsh 7.6.
-            following, following_value = items[index]
             try:
                 t.match(following.rstrip(":"))
             except ParameterBindingError as exc:
@@ -695,7 +696,7 @@ def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: l
     bound = dict(line_bound)
     sets = list(candidates)
     bound_any = False
-    properties = _properties(obj) if t.any_by_property else None
+    properties = _properties(obj) if t.any_by_property else {}
     for coerce in (False, True):
         if bound_any and t.default in sets:
             sets = [t.default]  # PowerShell latches on to a still-valid default set once input bound

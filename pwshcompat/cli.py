@@ -116,7 +116,7 @@ class _HashtableParser:
             return self.table()
         if text.startswith("@(", self.i):
             self.i += 2
-            items = []
+            items: list[Any] = []
             while True:
                 self.skip(",")
                 if self.i >= len(text):
@@ -436,9 +436,9 @@ def _names_the_emulator(spec: spec_module.CommandSpec | None, parsed: list[tuple
 
 def _connect_from_environment() -> None:
     """Connect this process the way the environment says; nothing when it says nothing."""
-    from .auth import context as auth_context
+    from .graph import connection
 
-    if auth_context.current() is not None:
+    if connection.current() is not None:
         return
     _check_connection_variables()
     token = os.environ.get("PWSHCOMPAT_ACCESS_TOKEN")
@@ -466,9 +466,7 @@ def _connect_from_environment() -> None:
         # A CurrentUser sign-in persisted by an earlier Connect-MgGraph: reuse it silently.
         from .auth import connect
 
-        restore = getattr(connect, "restore", None)
-        if callable(restore):
-            restore()
+        connect.restore()
 
 
 def _environment_exists(name: str) -> bool:

@@ -27,10 +27,10 @@ Implementation = Callable[[str, dict[str, Any], CommandRuntime], None]
 
 # The modules that define commands, and what each defines (a test pins this to the registrations).
 _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "pwshcompat.auth.cmdlets": ("Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
-                                "Add-MgEnvironment", "Set-MgEnvironment", "Remove-MgEnvironment"),
-    "pwshcompat.graph.request_context": ("Get-MgRequestContext", "Set-MgRequestContext"),
-    "pwshcompat.auth.invoke_request": ("Invoke-MgGraphRequest",),
+    "pwshcompat.cmdlets.connection": ("Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
+                                      "Add-MgEnvironment", "Set-MgEnvironment", "Remove-MgEnvironment"),
+    "pwshcompat.cmdlets.request_context": ("Get-MgRequestContext", "Set-MgRequestContext"),
+    "pwshcompat.cmdlets.invoke_request": ("Invoke-MgGraphRequest",),
 }
 # The generic runner of the Graph cmdlets (their names are the specs with a graph section).
 RUNNER_MODULE = "pwshcompat.operation"

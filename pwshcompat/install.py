@@ -31,10 +31,11 @@ import re
 import shutil
 import site
 import sys
+import subprocess
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 __all__ = [
     "install_modules",
@@ -43,6 +44,7 @@ __all__ = [
     "packaged_modules",
     "payload",
     "python_info",
+    "record_python",
     "uninstall_modules",
     "user_module_folder",
 ]
@@ -110,28 +112,64 @@ def user_module_folder() -> Path:
     return Path(data) / "powershell" / "Modules"
 
 
-def python_info() -> dict[str, object]:
-    """What the modules need to host this interpreter: its shared libpython and the folders to put
-    first on ``sys.path`` (the one this package is imported from, then its site-packages).
+def python_info(*, standard_library: bool = False) -> dict[str, Any]:
+    """How the PowerShell modules start this interpreter in-process (``python.json``; the host's
+    discovery, ``src/PwshCompat.Host/PythonLocator.cs``, asks an interpreter the same):
 
-    Raises :class:`InstallError` when the interpreter has no shared libpython (Debian:
-    ``apt-get install libpython3.11``), which an in-process host needs."""
+    * ``python``: ``sys.executable``; ``version``: ``"3.11.2"``;
+    * ``pythonDll``: its shared libpython, ``""`` when it has none (an in-process host needs one);
+    * ``pythonHome``: ``sys.base_prefix``, or ``"prefix:exec_prefix"`` when the two differ;
+    * ``sitePackages``: the folders put first on ``sys.path``: the one this package is imported
+      from, then the interpreter's site-packages (the user's too, when Python enables it);
+    * with ``standard_library=True``, ``stdlib``: the standard library's ``sys.path`` entries, as
+      ``python -I -S`` has them (a child process; for people and tests, the host does not read it).
+    """
     libdir = sysconfig.get_config_var("LIBDIR") or ""
     candidates = [os.path.join(libdir, sysconfig.get_config_var("LDLIBRARY") or ""),
                   os.path.join(libdir, "libpython%d.%d.so.1.0" % sys.version_info[:2])]
     if os.name == "nt":
         candidates.append(os.path.join(sys.base_prefix, "python%d%d.dll" % sys.version_info[:2]))
     dll = next((c for c in candidates if c.endswith((".so", ".so.1.0", ".dylib", ".dll")) and os.path.isfile(c)), "")
-    if not dll:
-        raise InstallError(f"{sys.executable} has no shared libpython, which PowerShell needs to host it "
-                           f"(Debian: apt-get install libpython{sys.version_info[0]}.{sys.version_info[1]})")
     paths = [str(PACKAGE_DIR.parent)]
     user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
     for p in site.getsitepackages() + ([user_site] if user_site else []):
         if os.path.isdir(p) and p not in paths:
             paths.append(p)
-    return {"python": sys.executable, "pythonDll": dll, "pythonHome": sys.base_prefix,
-            "version": "%d.%d.%d" % sys.version_info[:3], "sitePackages": paths}
+    home = sys.base_prefix
+    if sys.base_exec_prefix != sys.base_prefix:
+        home += os.pathsep + sys.base_exec_prefix
+    info: dict[str, Any] = {"python": sys.executable, "pythonDll": dll, "pythonHome": home,
+                            "version": "%d.%d.%d" % sys.version_info[:3]}
+    if standard_library:
+        isolated = subprocess.run([sys.executable, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.path))"],
+                                  capture_output=True, text=True, check=True)
+        info["stdlib"] = [p for p in json.loads(isolated.stdout) if p]
+    info["sitePackages"] = paths
+    return info
+
+
+def record_python(bin_dir: Path, info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``python.json`` and ``python.paths`` into the modules' ``bin_dir``: the interpreter
+    they host, ``info`` (default :func:`python_info`). ``python.paths`` says the same as key=value
+    lines (``dll=``, ``python=``, ``home=``, one ``site=`` per folder), which the host reads first:
+    no JSON parser on the module's cold path. Returns ``info``.
+
+    Raises :class:`InstallError` when the interpreter has no shared libpython (Debian:
+    ``apt-get install libpython3.11``)."""
+    info = python_info() if info is None else info
+    _require_libpython(info)
+    (bin_dir / "python.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    lines = [f"dll={info['pythonDll']}", f"python={info['python']}", f"home={info['pythonHome']}",
+             *(f"site={folder}" for folder in info["sitePackages"])]
+    (bin_dir / "python.paths").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return info
+
+
+def _require_libpython(info: dict[str, Any]) -> None:
+    if not info["pythonDll"]:
+        major_minor = ".".join(str(info["version"]).split(".")[:2])
+        raise InstallError(f"{info['python']} has no shared libpython, which PowerShell needs to host it "
+                           f"(Debian: apt-get install libpython{major_minor})")
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -164,6 +202,7 @@ def install_modules(target: Path | None = None) -> list[Path]:
     for this interpreter; returns the module folders written."""
     target = (target or user_module_folder()).expanduser().resolve()
     info = python_info()
+    _require_libpython(info)  # before anything is written
     runtime = pythonnet_runtime()
     written = []
     with payload() as source:
@@ -173,9 +212,7 @@ def install_modules(target: Path | None = None) -> list[Path]:
             shutil.rmtree(staging, ignore_errors=True)
             lay_out_module(source, name, staging)
             bin_dir = staging / "module" / "bin"
-            (bin_dir / "python.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-            (bin_dir / "python.paths").write_text("\n".join([str(info["pythonDll"]), *info["sitePackages"]]) + "\n",  # type: ignore[list-item]
-                                                  encoding="utf-8")
+            record_python(bin_dir, info)
             if runtime is not None:
                 shutil.copy2(runtime, bin_dir / "Python.Runtime.dll")
             final = home / version

@@ -311,7 +311,7 @@ def csharp(all_specs_: list[CommandSpec]) -> str:
         namespace, _, name = full.rpartition(".")
         verb, _, noun = command.partition("-")
         by_namespace.setdefault(namespace, []).append(
-            "    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>\n"
+            "    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>\n"
             f"    [System.Management.Automation.Cmdlet({json.dumps(verb)}, {json.dumps(noun)})]\n"
             f"    public sealed class {name} : global::PwshCompat.Host.InternalCommand\n    {{\n    }}")
     out = [header("//"), "#nullable enable\n"]
@@ -325,21 +325,6 @@ def csharp(all_specs_: list[CommandSpec]) -> str:
 _KINDS: dict[str, Any] | None = None
 
 
-def kind_of(s: CommandSpec) -> str | None:
-    """Which help template a Graph cmdlet takes: its action's name, or get/list/count/create/update/delete."""
-    if not s.graph:
-        return None
-    op = s.graph.operation_for(s.default_parameter_set)
-    last = op.path.rsplit("/", 1)[-1]
-    if last.startswith("microsoft.graph."):
-        return last[len("microsoft.graph."):]
-    if last == "$count":
-        return "count"
-    if op.method == "GET":
-        return "list" if len(s.graph.operations) > 2 else "get"
-    return {"POST": "create", "PATCH": "update", "DELETE": "delete"}[op.method]
-
-
 def load_help(name: str) -> dict[str, Any]:
     """The help text of command ``name``: module/help/<name>.json, else its kind's template filled in."""
     global _KINDS
@@ -350,7 +335,7 @@ def load_help(name: str) -> dict[str, Any]:
         s = specs.load(name)
     except KeyError:
         return {}
-    kind = kind_of(s)
+    kind = s.kind  # which help template a Graph cmdlet takes
     if kind is None or s.graph is None:
         return {}
     if _KINDS is None:
@@ -507,9 +492,9 @@ def function(s: CommandSpec) -> str:
     body.append(",\n\n".join(params))
     body.append("    )")
     # Everything after binding (stale pipeline values, the test hook, ShouldProcess, the call into
-    # Python, a terminating error thrown by the internal cmdlet) is one host call.
+    # Python, its output and errors) is one host call.
     body.append("    process {")
-    body.append("        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))")
+    body.append("        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)")
     body.append("    }")
     body.append("}")
     return "\n".join(body)

@@ -84,26 +84,20 @@ class Row:
     def id(self) -> str:
         return f"{self.command}:{self.parameter_set}"
 
+    def prepare(self) -> None:
+        """Run the row's setup commands through the Python API (what the emulator must hold first)."""
+        import pwshcompat
 
-def kind_of(s: specs.CommandSpec) -> str:
-    """The action's name, or get/list/count/create/update/delete."""
-    assert s.graph is not None
-    op = s.graph.operation_for(s.default_parameter_set)
-    last = op.path.rsplit("/", 1)[-1]
-    if last.startswith("microsoft.graph."):
-        return last[len("microsoft.graph."):]
-    if last == "$count":
-        return "count"
-    if op.method == "GET":
-        return "list" if len(s.graph.operations) > 2 else "get"
-    return {"POST": "create", "PATCH": "update", "DELETE": "delete"}[op.method]
+        for command, parameters in self.setup:
+            pwshcompat.invoke(command, **parameters)
 
 
 def _row(s: specs.CommandSpec, set_name: str) -> Row:
     assert s.graph is not None
     graph = s.graph
     op = graph.operation_for(set_name)
-    kind = kind_of(s)
+    kind = s.kind
+    assert kind is not None
     parameters: dict[str, Any] = {}
     for p in graph.path_parameters:
         if "{" + p.name + "}" not in op.path:

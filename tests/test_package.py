@@ -46,6 +46,8 @@ Connect-MgGraph -Environment Packaged -AccessToken (ConvertTo-SecureString $args
 $r.call = {NAME} -PresenceId packaged1 -Availability Busy -Activity Busy -PassThru
 $r.context = (Get-MgContext).Environment
 $r.bases = @(Get-Module Microsoft.Graph.* | ForEach-Object ModuleBase | Sort-Object)  # loaded by command autoloading
+$gil = [Python.Runtime.Py]::GIL()  # the interpreter the module started (its recorded setup, not python3 on PATH)
+try {{ $r.python = [Python.Runtime.PythonEngine]::Eval("__import__('sys').executable").ToString() }} finally {{ $gil.Dispose() }}
 $r | ConvertTo-Json -Compress
 """
 
@@ -145,6 +147,9 @@ def test_install_module_from_the_wheel_then_a_script_elsewhere_sets_a_presence(b
         recorded = json.loads((folder / "module/bin/python.json").read_text())
         assert recorded["python"] == venv_python
         assert recorded["sitePackages"][0].startswith(str(built["venv"]))  # this pwshcompat first
+        # The host reads python.paths first: the same interpreter setup, not only its libpython.
+        assert (folder / "module/bin/python.paths").read_text().splitlines()[:3] == [
+            f"dll={recorded['pythonDll']}", f"python={venv_python}", f"home={recorded['pythonHome']}"]
     site = next(built["venv"].glob("lib/python3*/site-packages"))
     assert files_naming_the_checkout(modules, site) == []
 
@@ -155,7 +160,8 @@ def test_install_module_from_the_wheel_then_a_script_elsewhere_sets_a_presence(b
     result = pwsh_script(elsewhere, USE_GRAPH, emulator.graph_url, emulator.issue_token(), env=env)
     assert result.returncode == 0, result.stderr
     r = json.loads(result.stdout.strip().splitlines()[-1])
-    assert r == {"call": True, "context": "Packaged", "bases": [str(modules / m / MODULE_VERSION) for m in SEED_MODULES]}
+    assert r == {"call": True, "context": "Packaged", "bases": [str(modules / m / MODULE_VERSION) for m in SEED_MODULES],
+                 "python": venv_python}
     (request,) = emulator.requests
     assert request.path.endswith("/presences/packaged1/microsoft.graph.setUserPreferredPresence")
 
@@ -218,5 +224,6 @@ Get-InstalledPSResource | ForEach-Object { "$($_.Name) $($_.Version)" } | Sort-O
     result = pwsh_script(tmp_path, USE_GRAPH, emulator.graph_url, emulator.issue_token(), env=with_python)
     assert result.returncode == 0, result.stderr
     r = json.loads(result.stdout.strip().splitlines()[-1])
-    assert r == {"call": True, "context": "Packaged", "bases": [str(user_modules / m / MODULE_VERSION) for m in SEED_MODULES]}
+    assert r == {"call": True, "context": "Packaged", "bases": [str(user_modules / m / MODULE_VERSION) for m in SEED_MODULES],
+                 "python": str(built["venv"] / "bin/python")}
     assert len(emulator.requests) == 1

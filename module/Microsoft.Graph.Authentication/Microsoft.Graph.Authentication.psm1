@@ -52,7 +52,7 @@ function Add-MgEnvironment {
         ${GraphEndpoint}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -220,7 +220,7 @@ function Connect-MgGraph {
         ${Break}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -246,7 +246,7 @@ function Disconnect-MgGraph {
 
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -275,7 +275,7 @@ function Get-MgContext {
 
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -306,7 +306,7 @@ function Get-MgEnvironment {
         ${Name}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -329,7 +329,7 @@ function Get-MgRequestContext {
 
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -467,7 +467,7 @@ function Invoke-MgGraphRequest {
         ${OutputType}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -498,7 +498,7 @@ function Remove-MgEnvironment {
         ${Name}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -543,7 +543,7 @@ function Set-MgEnvironment {
         ${GraphEndpoint}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 
@@ -592,7 +592,7 @@ function Set-MgRequestContext {
         ${ClientTimeout}
     )
     process {
-        & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters))
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
     }
 }
 

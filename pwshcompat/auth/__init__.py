@@ -3,10 +3,11 @@
 Public surface for the rest of pwshcompat:
 
 * :func:`pwshcompat.auth.context.current` -> the :class:`~pwshcompat.auth.context.GraphContext` of
-  the last Connect-MgGraph, or None; ``.environment.graph_endpoint`` and
-  ``.get_token(force_refresh=False)`` are what the Graph client uses.
+  the last Connect-MgGraph, or None. Connect-MgGraph installs it as the process's connection
+  (:mod:`pwshcompat.graph.connection`), where the Graph client finds it: this package sits above
+  ``pwshcompat.graph``, which never imports it.
 * The commands (Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, the environment cmdlets,
-  Invoke-MgGraphRequest) register themselves from :mod:`.cmdlets` and :mod:`.invoke_request`.
+  Invoke-MgGraphRequest) are in :mod:`pwshcompat.cmdlets`; Connect-MgGraph runs :func:`.connect.connect`.
 
 * :func:`pwshcompat.auth.connect.restore` reconnects a new process silently from a
   ``-ContextScope CurrentUser`` sign-in (for hosts such as the command line).

@@ -83,6 +83,7 @@ def _build(key: Any, cert: x509.Certificate | None, origin: str) -> ClientCertif
 
 def _load_bytes(data: bytes, password: str | None, origin: str) -> ClientCertificate:
     secret = password.encode() if password else None
+    cert: x509.Certificate | None
     if b"-----BEGIN" in data:
         try:
             key = serialization.load_pem_private_key(data, secret)

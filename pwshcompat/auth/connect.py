@@ -22,6 +22,7 @@ import sys
 from typing import Any, Callable
 
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+from ..graph import request_context
 from ..runtime import CommandRuntime
 from . import context as ctx
 from . import environments, paths
@@ -129,17 +130,6 @@ def _timeout(bound: dict[str, Any]) -> float | None:
     return seconds
 
 
-def _apply_client_timeout(seconds: float) -> None:
-    """-ClientTimeout sets the request context's timeout, which every Graph call uses (core owns it)."""
-    try:
-        from ..graph import request_context
-    except ImportError:
-        return
-    setter = getattr(request_context, "set_client_timeout", None)
-    if callable(setter):
-        setter(seconds)
-
-
 SETS = (USER, CERT, IDENTITY, SECRET, TOKEN, ENV_VARS)
 
 
@@ -182,7 +172,7 @@ def connect(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) 
     context.prime(token)
     ctx.set_current(context)
     if timeout is not None:
-        _apply_client_timeout(timeout)
+        request_context.set_client_timeout(timeout)  # every following Graph call's timeout
     if not bound.get("NoWelcome"):
         runtime.write_information(WELCOME.format(auth_type=context.auth_type.lower(), client_id=context.client_id or ""))
     return context
@@ -407,7 +397,7 @@ def _user(bound: dict[str, Any], env: environments.Environment, scope: str,
             token = provider.sign_in_interactively(AUTH_TIMEOUT_SECONDS, opener, login_hint)
         except BrowserUnavailable:
             use_device_code = True  # as the original does when a browser cannot be opened
-    if token is None and use_device_code:
+    if token is None:  # -UseDeviceCode, no browser, or the browser could not be opened
         def show(message: str) -> None:
             if emulator:
                 message += " (This is the local emulator: its open tenant approves the code by itself.)"

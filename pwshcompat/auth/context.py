@@ -1,8 +1,9 @@
-"""The process-wide connection context that Connect-MgGraph creates and Graph commands use.
+"""The connection context that Connect-MgGraph creates and Graph commands use.
 
-Core's Graph client asks :func:`current` for the context and calls
-``context.get_token(force_refresh=False)`` before each request; on a 401 it calls it once more with
-``force_refresh=True`` and retries once. The context hands out a cached token until it is within
+Connect-MgGraph installs its :class:`GraphContext` as the process's connection
+(:mod:`pwshcompat.graph.connection`, through :func:`set_current`); the Graph client reads it from
+there and calls ``context.get_token(force_refresh=False)`` before each request; on a 401 it calls it
+once more with ``force_refresh=True`` and retries once. The context hands out a cached token until it is within
 :data:`REFRESH_MARGIN_SECONDS` of expiry (msal's own margin), then asks its token provider for a
 new one, so tokens refresh before they expire. A ``-AccessToken`` connection has no provider
 behind it: it is never refreshed (auth-and-pain.md §A.2), and ``force_refresh`` returns the same token.
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from ..graph import connection
 from .environments import Environment
 
 __all__ = ["AccessToken", "AuthContextInfo", "GraphContext", "TokenProvider", "current", "set_current",
@@ -107,6 +109,11 @@ class GraphContext:
     _token: AccessToken | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def graph_endpoint(self) -> str:
+        """The environment's Graph endpoint (what :class:`pwshcompat.graph.connection.Connection` asks)."""
+        return self.environment.graph_endpoint
+
     def get_token(self, force_refresh: bool = False) -> str:
         """A bearer token for Graph, refreshed when it is close to expiry or when asked to."""
         with self._lock:
@@ -135,18 +142,15 @@ class GraphContext:
                 f"client_id={self.client_id!r}, tenant_id={self.tenant_id!r})")
 
 
-_current: GraphContext | None = None
-_current_lock = threading.Lock()
-
-
 def current() -> GraphContext | None:
-    """The context of the last Connect-MgGraph in this process, or None."""
-    return _current
+    """The context of the last Connect-MgGraph in this process, or None (also when the process's
+    connection was installed by other code and is no :class:`GraphContext`)."""
+    found = connection.current()
+    return found if isinstance(found, GraphContext) else None
 
 
 def set_current(context: GraphContext | None) -> GraphContext | None:
-    """Install ``context`` (None disconnects); returns the one it replaced."""
-    global _current
-    with _current_lock:
-        previous, _current = _current, context
-    return previous
+    """Install ``context`` as the process's connection (None disconnects); returns the
+    :class:`GraphContext` it replaced, if it replaced one."""
+    previous = connection.set_current(context)
+    return previous if isinstance(previous, GraphContext) else None

@@ -118,8 +118,8 @@ def open_system_browser(url: str, environ: Mapping[str, str] | None = None) -> b
     for the URL, a trailing ``&`` to run it in the background.
     """
     variables = os.environ if environ is None else environ
-    choices = [c for c in (variables.get("BROWSER") or "").split(os.pathsep) if c.strip()]
-    for choice in choices or [None]:
+    choices: list[str | None] = [c for c in (variables.get("BROWSER") or "").split(os.pathsep) if c.strip()]
+    for choice in choices or [None]:  # None: the browser webbrowser finds by itself
         try:
             if choice is None:
                 browser = webbrowser.get()

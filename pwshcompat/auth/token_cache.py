@@ -30,6 +30,8 @@ class PersistentTokenCache(msal.SerializableTokenCache):
     Lookups re-read the file when it changed since it was last read.
     """
 
+    has_state_changed: bool  # msal's: set when the in-memory cache changed since it was last saved
+
     def __init__(self) -> None:
         super().__init__()
         self._path = paths.token_cache()

@@ -43,7 +43,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from .clock import Clock
-from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE, TokenError, signing_key
+from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE, TokenError, jwt_decode, signing_key
 
 PRESENCE_ROLES = ("Presence.Read.All", "Presence.ReadWrite.All")
 DEFAULT_USER_ID = "6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70"
@@ -397,7 +397,7 @@ class Tenant:
                 raise OAuthError(401, "invalid_client", "The certificate thumbprint in the client assertion does "
                                  "not match the registered certificate.", 700027)
             try:
-                jwt.decode(assertion, certificate.public_key(), algorithms=["RS256", "PS256", "ES256"],
+                jwt_decode(assertion, certificate.public_key(), algorithms=["RS256", "PS256", "ES256"],
                            options={"verify_aud": False, "verify_exp": False, "verify_nbf": False,
                                     "verify_iat": False})
             except jwt.PyJWTError as exc:

@@ -1,7 +1,7 @@
 """Managed identity token endpoints on loopback, minting tokens from an emulator's tenant.
 
-Added by the auth owner (the emulator proper has no managed identity yet). It serves the two
-protocols ``Connect-MgGraph -Identity`` speaks (see :mod:`pwshcompat.auth.managed_identity`):
+A server of its own beside the emulator (the emulator's ports serve Graph and sign-in only). It
+serves the two protocols ``Connect-MgGraph -Identity`` speaks (see :mod:`pwshcompat.auth.managed_identity`):
 
 * IMDS: ``GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=...[&client_id=...]``
   with the header ``Metadata: true``; point ``AZURE_POD_IDENTITY_AUTHORITY_HOST`` at :attr:`url`.
@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import parse_qs, urlsplit
 
+from . import wire
 from .identity import PRESENCE_ROLES
 
 if TYPE_CHECKING:
@@ -47,8 +48,7 @@ class ManagedIdentityEndpoint:
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return wire.url("http", self._httpd)
 
     @property
     def app_service_endpoint(self) -> str:
@@ -87,10 +87,10 @@ class ManagedIdentityEndpoint:
         resource = query.get("resource", [""])[0]
         if not resource:
             return 400, {"error": "invalid_request", "error_description": "Required query variable 'resource' is missing."}
-        client_id = query.get("client_id", [None])[0]
-        if client_id is not None and client_id not in self.user_assigned:
+        requested = query.get("client_id")
+        if requested and requested[0] not in self.user_assigned:
             return 400, {"error": "invalid_request", "error_description": "Identity not found"}
-        client_id = client_id or SYSTEM_ASSIGNED_CLIENT_ID
+        client_id = requested[0] if requested else SYSTEM_ASSIGNED_CLIENT_ID
         token = self.emulator.tenant.issue_access_token(client_id=client_id, audience=resource, roles=PRESENCE_ROLES)
         expires_on = int(self.emulator.clock.timestamp()) + LIFETIME_SECONDS
         return 200, {"access_token": token, "expires_on": str(max(expires_on, int(time.time()) + LIFETIME_SECONDS)),

@@ -163,19 +163,16 @@ class Emulator:
     def http_session(self) -> "requests.Session":
         """A ``requests.Session`` that trusts this emulator's CA on every call (e.g. msal's ``http_client``).
 
-        ``verify`` is forced per request because requests lets ``REQUESTS_CA_BUNDLE`` from the
-        environment override ``Session.verify``.
+        The environment's settings are not read (``trust_env`` off): requests would let
+        ``REQUESTS_CA_BUNDLE`` override ``Session.verify``, and a proxy variable would send the
+        emulator's loopback traffic elsewhere.
         """
         import requests  # lazy: the server itself does not need it
 
-        ca_bundle = self.ca_bundle
-
-        class _TrustingSession(requests.Session):
-            def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
-                kwargs["verify"] = ca_bundle
-                return super().request(method, url, *args, **kwargs)
-
-        return _TrustingSession()
+        session = requests.Session()
+        session.verify = self.ca_bundle
+        session.trust_env = False
+        return session
 
     @property
     def tenant_id(self) -> str:

@@ -25,6 +25,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from cryptography import x509
@@ -186,7 +187,9 @@ def _write_leaf(ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certificate, ca_bun
         except ValueError:
             alt_names.append(x509.DNSName(name))
     alt_names.append(x509.UniformResourceIdentifier(ca_bundle.as_uri()))
-    key = ec.generate_private_key(ec.SECP256R1())
+    # The key is written out below: cryptography's own name for a key with private_bytes (the same
+    # class since 3.4; python3-typeshed's stubs still describe the older split).
+    key = cast(ec.EllipticCurvePrivateKeyWithSerialization, ec.generate_private_key(ec.SECP256R1()))
     leaf = (
         x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())

@@ -13,10 +13,15 @@ import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+# PyJWT encodes and decodes with cryptography's key objects, as its documentation says, but before
+# 2.8 its annotations ask for a str key (Debian ships 2.6); these names carry the calls as they are.
+jwt_encode: Callable[..., str] = jwt.encode
+jwt_decode: Callable[..., dict[str, Any]] = jwt.decode
 
 #: Graph's application id; Entra ID accepts it as an audience alias of https://graph.microsoft.com.
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -48,7 +53,7 @@ class SigningKey:
         return {**key, "kid": self.kid, "use": "sig", "alg": "RS256"}
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
+        return jwt_encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims (a fresh dict) if this key signed it; raises :class:`TokenError`
@@ -73,7 +78,7 @@ class SigningKey:
         if header.get("kid") != self.kid:
             raise TokenError("Access token validation failure: the signing key is not known to this tenant.")
         try:
-            return jwt.decode(token, self.private.public_key(), algorithms=["RS256"],
+            return jwt_decode(token, self.private.public_key(), algorithms=["RS256"],
                               options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
                                        "verify_aud": False})
         except jwt.PyJWTError as exc:

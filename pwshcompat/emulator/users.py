@@ -92,6 +92,7 @@ def _find(tenant: Tenant, presence_users: Iterable[str], key: str) -> User:
 
 
 def _authorize(claims: dict[str, Any], *, own: bool) -> None:
+    needed: tuple[str, ...]
     if claims.get("scp") is None:
         granted = set(claims.get("roles") or [])
         needed = _APP_ROLES

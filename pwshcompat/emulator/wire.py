@@ -25,6 +25,7 @@ on the Graph port, OAuth's ``{"error", "error_description"}`` on the sign-in por
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
@@ -34,7 +35,7 @@ import sys
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 #: Request bodies above this many bytes are refused with 413 (*unconfirmed*: Graph's own cap for JSON
 #: bodies is not documented for presence; 4 MiB is the request limit Graph documents for its uploads).
@@ -244,7 +245,7 @@ def _handler(serve: Serve) -> type[BaseHTTPRequestHandler]:
             parts, received = [], 0
             while received < length:
                 try:
-                    part = self.rfile.read1(min(length - received, 1 << 16))
+                    part = cast(io.BufferedReader, self.rfile).read1(min(length - received, 1 << 16))
                 except TimeoutError:
                     raise self._timed_out(f"{received} of the {length} bytes declared by Content-Length") from None
                 if not part:

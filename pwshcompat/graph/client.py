@@ -52,9 +52,10 @@ import uuid
 from typing import Any, Mapping
 
 from .. import __version__, cancellation
-from ..auth import context as auth_context
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
-from . import pacing, request_context, transport
+from . import connection, pacing, request_context, transport
+from .connection import Connection
+from .headers import CONTENT_HEADERS
 from .transport import Request, Response, Transport, TransportError
 
 # What a request returns, whichever transport sent it.
@@ -200,17 +201,19 @@ _DEFAULT_PACER: Any = object()  # "look up the shared pacer" (None means no paci
 
 
 class GraphClient:
-    """Sends requests for one connection context.
+    """Sends requests for one connection (:class:`~.connection.Connection`: its Graph endpoint, tenant,
+    application and tokens).
 
     ``transport``: what sends each request (default: :class:`~.transport.DefaultTransport` for
-    the context's Graph endpoint, with the environment's proxy and CA settings); ``pacer``: the
+    the connection's Graph endpoint, with the environment's proxy and CA settings); ``pacer``: the
     :class:`~.pacing.Pacer` every attempt asks first (default: the one shared by the process for
     this endpoint, tenant and application; None sends without pacing).
     """
 
-    def __init__(self, ctx: Any, *, transport: Transport | None = None, pacer: pacing.Pacer | None = _DEFAULT_PACER) -> None:
+    def __init__(self, ctx: Connection, *, transport: Transport | None = None,
+                 pacer: pacing.Pacer | None = _DEFAULT_PACER) -> None:
         self.context = ctx
-        endpoint = ctx.environment.graph_endpoint
+        endpoint = ctx.graph_endpoint
         # Proxy and CA settings are read from the environment once, here, rather than on every call.
         self.verify: bool | str = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         # Sent with every request, in requests' order, unless the caller's headers replace them.
@@ -225,28 +228,16 @@ class GraphClient:
             endpoint, self.verify, _environment_proxies(endpoint))
         if pacer is _DEFAULT_PACER:
             origin = urllib.parse.urlsplit(endpoint)
-            pacer = pacing.shared((origin.scheme, origin.netloc.lower(), getattr(ctx, "tenant_id", None),
-                                   getattr(ctx, "client_id", None) or f"context-{id(ctx)}"))
+            pacer = pacing.shared((origin.scheme, origin.netloc.lower(), ctx.tenant_id,
+                                   ctx.client_id or f"context-{id(ctx)}"))
         self.pacer: pacing.Pacer | None = pacer
-        self._force_refresh_supported: bool | None = None
 
     def close(self) -> None:
         """Close the transport's connections."""
         self.transport.close()
 
     def _token(self, force_refresh: bool = False) -> str:
-        if not force_refresh:
-            return str(self.context.get_token())
-        if self._force_refresh_supported is None:
-            try:
-                token = self.context.get_token(force_refresh=True)
-                self._force_refresh_supported = True
-                return str(token)
-            except TypeError:
-                self._force_refresh_supported = False
-        if self._force_refresh_supported:
-            return str(self.context.get_token(force_refresh=True))
-        return str(self.context.get_token())
+        return self.context.get_token(force_refresh=force_refresh)
 
     def request(self, method: str, path: str, *, data: bytes | None = None,
                 headers: Mapping[str, str] | None = None, timeout: float | None = None) -> AnyResponse:
@@ -258,7 +249,7 @@ class GraphClient:
         Returns the final response, whatever its status (callers turn non-2xx into errors).
         Raises :class:`GraphRequestError` when there is no usable response.
         """
-        endpoint = self.context.environment.graph_endpoint.rstrip("/")
+        endpoint = self.context.graph_endpoint.rstrip("/")
         url = path if path.startswith(("http://", "https://")) else endpoint + path
         _check_transport(url)
         settings = request_context.current()
@@ -390,7 +381,8 @@ def format_request_log(request: Any) -> str:
     body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else (request.body or "")
     return ("============================ HTTP REQUEST ============================\n\n"
             f"HTTP Method:\n{request.method}\n\nAbsolute Uri:\n{request.url}\n\n"
-            f"Headers:\n{format_headers(_request_headers(request.headers))}\n\nBody:\n{_log_body(body)}\n\n")
+            f"Headers:\n{format_headers(_without_content_headers(request.headers))}\n\n"
+            f"Body:\n{_log_body(body)}\n\n")
 
 
 def format_response_log(response: AnyResponse) -> str:
@@ -402,25 +394,19 @@ def format_response_log(response: AnyResponse) -> str:
     except ValueError:
         status = str(response.status_code)
     return ("============================ HTTP RESPONSE ============================\n\n"
-            f"Status Code:\n{status}\n\nHeaders:\n{format_headers(_response_headers(response.headers))}\n\n"
+            f"Status Code:\n{status}\n\nHeaders:\n{format_headers(_without_content_headers(response.headers))}\n\n"
             f"Body:\n{_log_body(response.text)}\n\n")
 
 
-_CONTENT_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language",
-                              "content-location", "content-md5", "content-range", "content-disposition",
-                              "expires", "last-modified", "allow"})
+def _without_content_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The message's own headers: the original's log lists the content's (HttpContent) apart."""
+    return {k: v for k, v in headers.items() if k.lower() not in CONTENT_HEADERS}
 
 
-def _request_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() not in _CONTENT_HEADERS}
-
-
-def _response_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() not in _CONTENT_HEADERS}
-
-
-def require_context() -> Any:
-    ctx = auth_context.current()
+def require_context() -> Connection:
+    """The current connection; raises :class:`AuthenticationNeededError` (the original's
+    "Authentication needed" error) when there is none."""
+    ctx = connection.current()
     if ctx is None:
         raise AuthenticationNeededError(
             ErrorRecord("Authentication needed. Please call Connect-MgGraph.", "", ErrorCategory.NotSpecified,
@@ -455,7 +441,7 @@ def for_current_context() -> GraphClient:
         with _clients_lock:
             client = _clients.get(id(ctx))
             if client is None or client.context is not ctx:
-                for key in [k for k, c in _clients.items() if c.context is not auth_context.current()]:
+                for key in [k for k, c in _clients.items() if c.context is not connection.current()]:
                     _clients.pop(key).close()
                 client = _clients[id(ctx)] = GraphClient(ctx)
     return client

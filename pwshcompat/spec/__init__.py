@@ -208,6 +208,24 @@ class CommandSpec:
     graph: GraphSpec | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def kind(self) -> str | None:
+        """What the Graph cmdlet does, as its help and tests group the family: the action's name
+        (``setUserPreferredPresence``, ...), else ``get``, ``list``, ``count``, ``create``, ``update``
+        or ``delete``, from its default parameter set's operation; None for a command without a
+        ``graph`` section."""
+        if self.graph is None:
+            return None
+        op = self.graph.operation_for(self.default_parameter_set)
+        last = op.path.rsplit("/", 1)[-1]
+        if last.startswith("microsoft.graph."):
+            return last[len("microsoft.graph."):]
+        if last == "$count":
+            return "count"
+        if op.method == "GET":
+            return "list" if len(self.graph.operations) > 2 else "get"
+        return {"POST": "create", "PATCH": "update", "DELETE": "delete"}[op.method]
+
     def parameter(self, name: str) -> ParameterSpec:
         """The parameter named ``name`` or aliased so (case-insensitive, no prefixes)."""
         wanted = name.lower()

@@ -218,10 +218,9 @@ namespace PwshCompat.Host
         /// Runs command <paramref name="name"/> in Python with <paramref name="bound"/> (normally
         /// $PSBoundParameters) in the cmdlet's resolved parameter set, and replays its streams.
         /// A terminating error is thrown here, pointing at the caller's line (ErrorRecords.Throw);
-        /// a stopped pipeline (Ctrl+C) ends the call with PipelineStoppedException. Returns null
-        /// (the PendingTermination the generated functions still check for is no longer used).
+        /// a stopped pipeline (Ctrl+C) ends the call with PipelineStoppedException.
         /// </summary>
-        public static PendingTermination? Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
+        public static void Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {
             PyObject invokeHost;
             PythonTypes types;
@@ -234,7 +233,7 @@ namespace PwshCompat.Host
                 cmdlet.ThrowTerminatingError(new ErrorRecord(
                     new InvalidOperationException($"pwshcompat could not start Python: {ex.Message}", ex),
                     "PwshCompatPythonStartFailed", ErrorCategory.ResourceUnavailable, null));
-                return null;
+                return;
             }
             InvocationResult? result = null;
             string? failure = null;
@@ -292,9 +291,9 @@ namespace PwshCompat.Host
                 cmdlet.ThrowTerminatingError(new ErrorRecord(
                     new InvalidOperationException($"pwshcompat failed inside Python running {name}: {failure}"),
                     "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
-                return null;
+                return;
             }
-            return result.Replay(cmdlet);
+            result.Replay(cmdlet);
         }
 
         /// <summary>

@@ -78,10 +78,9 @@ namespace PwshCompat.Host
         /// InvocationName and the internal command in MyCommand (so FullyQualifiedErrorId ends with
         /// its type), and -ErrorVariable gets it once (issue 13.14). ThrowTerminatingError stamps the
         /// record with the function's invocation; the record is the one PowerShell rethrows at the
-        /// caller, so it is stamped again on the way out. Never returns normally (a PendingTermination
-        /// is no longer handed back; the generated functions still accept one).
+        /// caller, so it is stamped again on the way out. Never returns normally.
         /// </summary>
-        public static PendingTermination? Throw(PSCmdlet cmdlet, PendingError error)
+        public static void Throw(PSCmdlet cmdlet, PendingError error)
         {
             InvocationInfo? invocation = Invocation(cmdlet, error);
             try
@@ -95,7 +94,6 @@ namespace PwshCompat.Host
                     SetInvocationInfo!.Invoke(error.Record, new object[] { invocation });
                 }
             }
-            return null;
         }
 
         private static ErrorRecord Attribute(PSCmdlet cmdlet, PendingError error)

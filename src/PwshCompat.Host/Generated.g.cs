@@ -30,493 +30,493 @@ namespace Microsoft.Graph.Beta.PowerShell
 
 namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
 {
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresenceAutomaticLocation_Clear")]
     public sealed class ClearMgBetaCommunicationPresenceAutomaticLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresenceAutomaticLocation_ClearViaIdentity")]
     public sealed class ClearMgBetaCommunicationPresenceAutomaticLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresenceLocation_Clear")]
     public sealed class ClearMgBetaCommunicationPresenceLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresenceLocation_ClearViaIdentity")]
     public sealed class ClearMgBetaCommunicationPresenceLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresenceUserPreferredPresence_Clear")]
     public sealed class ClearMgBetaCommunicationPresenceUserPreferredPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresenceUserPreferredPresence_ClearViaIdentity")]
     public sealed class ClearMgBetaCommunicationPresenceUserPreferredPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresence_Clear")]
     public sealed class ClearMgBetaCommunicationPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresence_ClearExpanded")]
     public sealed class ClearMgBetaCommunicationPresence_ClearExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresence_ClearViaIdentity")]
     public sealed class ClearMgBetaCommunicationPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaCommunicationPresence_ClearViaIdentityExpanded")]
     public sealed class ClearMgBetaCommunicationPresence_ClearViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresenceAutomaticLocation_Clear")]
     public sealed class ClearMgBetaUserPresenceAutomaticLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresenceAutomaticLocation_ClearViaIdentity")]
     public sealed class ClearMgBetaUserPresenceAutomaticLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresenceLocation_Clear")]
     public sealed class ClearMgBetaUserPresenceLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresenceLocation_ClearViaIdentity")]
     public sealed class ClearMgBetaUserPresenceLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresenceUserPreferredPresence_Clear")]
     public sealed class ClearMgBetaUserPresenceUserPreferredPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresenceUserPreferredPresence_ClearViaIdentity")]
     public sealed class ClearMgBetaUserPresenceUserPreferredPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresence_Clear")]
     public sealed class ClearMgBetaUserPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresence_ClearExpanded")]
     public sealed class ClearMgBetaUserPresence_ClearExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresence_ClearViaIdentity")]
     public sealed class ClearMgBetaUserPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgBetaUserPresence_ClearViaIdentityExpanded")]
     public sealed class ClearMgBetaUserPresence_ClearViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaCommunicationPresenceByUserId_Get")]
     public sealed class GetMgBetaCommunicationPresenceByUserId_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaCommunicationPresenceByUserId_GetExpanded")]
     public sealed class GetMgBetaCommunicationPresenceByUserId_GetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaCommunicationPresenceCount_Get")]
     public sealed class GetMgBetaCommunicationPresenceCount_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaCommunicationPresence_Get")]
     public sealed class GetMgBetaCommunicationPresence_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaCommunicationPresence_GetViaIdentity")]
     public sealed class GetMgBetaCommunicationPresence_GetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaCommunicationPresence_List")]
     public sealed class GetMgBetaCommunicationPresence_List : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaUserPresence_Get")]
     public sealed class GetMgBetaUserPresence_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgBetaUserPresence_GetViaIdentity")]
     public sealed class GetMgBetaUserPresence_GetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("New", "MgBetaCommunicationPresence_Create")]
     public sealed class NewMgBetaCommunicationPresence_Create : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("New", "MgBetaCommunicationPresence_CreateExpanded")]
     public sealed class NewMgBetaCommunicationPresence_CreateExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgBetaCommunicationPresence_Delete")]
     public sealed class RemoveMgBetaCommunicationPresence_Delete : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgBetaCommunicationPresence_DeleteViaIdentity")]
     public sealed class RemoveMgBetaCommunicationPresence_DeleteViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgBetaUserPresence_Delete")]
     public sealed class RemoveMgBetaUserPresence_Delete : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgBetaUserPresence_DeleteViaIdentity")]
     public sealed class RemoveMgBetaUserPresence_DeleteViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceAutomaticLocation_Set")]
     public sealed class SetMgBetaCommunicationPresenceAutomaticLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceAutomaticLocation_SetExpanded")]
     public sealed class SetMgBetaCommunicationPresenceAutomaticLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceAutomaticLocation_SetViaIdentity")]
     public sealed class SetMgBetaCommunicationPresenceAutomaticLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceAutomaticLocation_SetViaIdentityExpanded")]
     public sealed class SetMgBetaCommunicationPresenceAutomaticLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceManualLocation_Set")]
     public sealed class SetMgBetaCommunicationPresenceManualLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceManualLocation_SetExpanded")]
     public sealed class SetMgBetaCommunicationPresenceManualLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceManualLocation_SetViaIdentity")]
     public sealed class SetMgBetaCommunicationPresenceManualLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceManualLocation_SetViaIdentityExpanded")]
     public sealed class SetMgBetaCommunicationPresenceManualLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceStatusMessage_Set")]
     public sealed class SetMgBetaCommunicationPresenceStatusMessage_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceStatusMessage_SetExpanded")]
     public sealed class SetMgBetaCommunicationPresenceStatusMessage_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceStatusMessage_SetViaIdentity")]
     public sealed class SetMgBetaCommunicationPresenceStatusMessage_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceStatusMessage_SetViaIdentityExpanded")]
     public sealed class SetMgBetaCommunicationPresenceStatusMessage_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_Set")]
     public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_SetExpanded")]
     public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentity")]
     public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentityExpanded")]
     public sealed class SetMgBetaCommunicationPresenceUserPreferredPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresence_Set")]
     public sealed class SetMgBetaCommunicationPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresence_SetExpanded")]
     public sealed class SetMgBetaCommunicationPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresence_SetViaIdentity")]
     public sealed class SetMgBetaCommunicationPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaCommunicationPresence_SetViaIdentityExpanded")]
     public sealed class SetMgBetaCommunicationPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceAutomaticLocation_Set")]
     public sealed class SetMgBetaUserPresenceAutomaticLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceAutomaticLocation_SetExpanded")]
     public sealed class SetMgBetaUserPresenceAutomaticLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceAutomaticLocation_SetViaIdentity")]
     public sealed class SetMgBetaUserPresenceAutomaticLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceAutomaticLocation_SetViaIdentityExpanded")]
     public sealed class SetMgBetaUserPresenceAutomaticLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceManualLocation_Set")]
     public sealed class SetMgBetaUserPresenceManualLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceManualLocation_SetExpanded")]
     public sealed class SetMgBetaUserPresenceManualLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceManualLocation_SetViaIdentity")]
     public sealed class SetMgBetaUserPresenceManualLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceManualLocation_SetViaIdentityExpanded")]
     public sealed class SetMgBetaUserPresenceManualLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceStatusMessage_Set")]
     public sealed class SetMgBetaUserPresenceStatusMessage_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceStatusMessage_SetExpanded")]
     public sealed class SetMgBetaUserPresenceStatusMessage_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceStatusMessage_SetViaIdentity")]
     public sealed class SetMgBetaUserPresenceStatusMessage_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceStatusMessage_SetViaIdentityExpanded")]
     public sealed class SetMgBetaUserPresenceStatusMessage_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceUserPreferredPresence_Set")]
     public sealed class SetMgBetaUserPresenceUserPreferredPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceUserPreferredPresence_SetExpanded")]
     public sealed class SetMgBetaUserPresenceUserPreferredPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceUserPreferredPresence_SetViaIdentity")]
     public sealed class SetMgBetaUserPresenceUserPreferredPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresenceUserPreferredPresence_SetViaIdentityExpanded")]
     public sealed class SetMgBetaUserPresenceUserPreferredPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresence_Set")]
     public sealed class SetMgBetaUserPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresence_SetExpanded")]
     public sealed class SetMgBetaUserPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresence_SetViaIdentity")]
     public sealed class SetMgBetaUserPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgBetaUserPresence_SetViaIdentityExpanded")]
     public sealed class SetMgBetaUserPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaCommunicationPresence_Update")]
     public sealed class UpdateMgBetaCommunicationPresence_Update : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaCommunicationPresence_UpdateExpanded")]
     public sealed class UpdateMgBetaCommunicationPresence_UpdateExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaCommunicationPresence_UpdateViaIdentity")]
     public sealed class UpdateMgBetaCommunicationPresence_UpdateViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaCommunicationPresence_UpdateViaIdentityExpanded")]
     public sealed class UpdateMgBetaCommunicationPresence_UpdateViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaUserPresence_Update")]
     public sealed class UpdateMgBetaUserPresence_Update : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaUserPresence_UpdateExpanded")]
     public sealed class UpdateMgBetaUserPresence_UpdateExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaUserPresence_UpdateViaIdentity")]
     public sealed class UpdateMgBetaUserPresence_UpdateViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgBetaUserPresence_UpdateViaIdentityExpanded")]
     public sealed class UpdateMgBetaUserPresence_UpdateViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
@@ -1317,61 +1317,61 @@ namespace Microsoft.Graph.PowerShell.Authentication
 
 namespace Microsoft.Graph.PowerShell.Authentication.Cmdlets
 {
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Add", "MgEnvironment")]
     public sealed class AddMgEnvironment : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Connect", "MgGraph")]
     public sealed class ConnectMgGraph : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Disconnect", "MgGraph")]
     public sealed class DisconnectMgGraph : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgContext")]
     public sealed class GetMgContext : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgEnvironment")]
     public sealed class GetMgEnvironment : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgRequestContext")]
     public sealed class GetMgRequestContext : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Invoke", "MgGraphRequest")]
     public sealed class InvokeMgGraphRequest : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgEnvironment")]
     public sealed class RemoveMgEnvironment : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgEnvironment")]
     public sealed class SetMgEnvironment : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgRequestContext")]
     public sealed class SetMgRequestContext : global::PwshCompat.Host.InternalCommand
     {
@@ -1413,493 +1413,493 @@ namespace Microsoft.Graph.PowerShell.Authentication.Models
 
 namespace Microsoft.Graph.PowerShell.Cmdlets
 {
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresenceAutomaticLocation_Clear")]
     public sealed class ClearMgCommunicationPresenceAutomaticLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresenceAutomaticLocation_ClearViaIdentity")]
     public sealed class ClearMgCommunicationPresenceAutomaticLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresenceLocation_Clear")]
     public sealed class ClearMgCommunicationPresenceLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresenceLocation_ClearViaIdentity")]
     public sealed class ClearMgCommunicationPresenceLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresenceUserPreferredPresence_Clear")]
     public sealed class ClearMgCommunicationPresenceUserPreferredPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresenceUserPreferredPresence_ClearViaIdentity")]
     public sealed class ClearMgCommunicationPresenceUserPreferredPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresence_Clear")]
     public sealed class ClearMgCommunicationPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresence_ClearExpanded")]
     public sealed class ClearMgCommunicationPresence_ClearExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresence_ClearViaIdentity")]
     public sealed class ClearMgCommunicationPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgCommunicationPresence_ClearViaIdentityExpanded")]
     public sealed class ClearMgCommunicationPresence_ClearViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresenceAutomaticLocation_Clear")]
     public sealed class ClearMgUserPresenceAutomaticLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresenceAutomaticLocation_ClearViaIdentity")]
     public sealed class ClearMgUserPresenceAutomaticLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresenceLocation_Clear")]
     public sealed class ClearMgUserPresenceLocation_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresenceLocation_ClearViaIdentity")]
     public sealed class ClearMgUserPresenceLocation_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresenceUserPreferredPresence_Clear")]
     public sealed class ClearMgUserPresenceUserPreferredPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresenceUserPreferredPresence_ClearViaIdentity")]
     public sealed class ClearMgUserPresenceUserPreferredPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresence_Clear")]
     public sealed class ClearMgUserPresence_Clear : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresence_ClearExpanded")]
     public sealed class ClearMgUserPresence_ClearExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresence_ClearViaIdentity")]
     public sealed class ClearMgUserPresence_ClearViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Clear", "MgUserPresence_ClearViaIdentityExpanded")]
     public sealed class ClearMgUserPresence_ClearViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgCommunicationPresenceByUserId_Get")]
     public sealed class GetMgCommunicationPresenceByUserId_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgCommunicationPresenceByUserId_GetExpanded")]
     public sealed class GetMgCommunicationPresenceByUserId_GetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgCommunicationPresenceCount_Get")]
     public sealed class GetMgCommunicationPresenceCount_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgCommunicationPresence_Get")]
     public sealed class GetMgCommunicationPresence_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgCommunicationPresence_GetViaIdentity")]
     public sealed class GetMgCommunicationPresence_GetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgCommunicationPresence_List")]
     public sealed class GetMgCommunicationPresence_List : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgUserPresence_Get")]
     public sealed class GetMgUserPresence_Get : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgUserPresence_GetViaIdentity")]
     public sealed class GetMgUserPresence_GetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("New", "MgCommunicationPresence_Create")]
     public sealed class NewMgCommunicationPresence_Create : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("New", "MgCommunicationPresence_CreateExpanded")]
     public sealed class NewMgCommunicationPresence_CreateExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgCommunicationPresence_Delete")]
     public sealed class RemoveMgCommunicationPresence_Delete : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgCommunicationPresence_DeleteViaIdentity")]
     public sealed class RemoveMgCommunicationPresence_DeleteViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgUserPresence_Delete")]
     public sealed class RemoveMgUserPresence_Delete : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Remove", "MgUserPresence_DeleteViaIdentity")]
     public sealed class RemoveMgUserPresence_DeleteViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceAutomaticLocation_Set")]
     public sealed class SetMgCommunicationPresenceAutomaticLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceAutomaticLocation_SetExpanded")]
     public sealed class SetMgCommunicationPresenceAutomaticLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceAutomaticLocation_SetViaIdentity")]
     public sealed class SetMgCommunicationPresenceAutomaticLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceAutomaticLocation_SetViaIdentityExpanded")]
     public sealed class SetMgCommunicationPresenceAutomaticLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceManualLocation_Set")]
     public sealed class SetMgCommunicationPresenceManualLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceManualLocation_SetExpanded")]
     public sealed class SetMgCommunicationPresenceManualLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceManualLocation_SetViaIdentity")]
     public sealed class SetMgCommunicationPresenceManualLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceManualLocation_SetViaIdentityExpanded")]
     public sealed class SetMgCommunicationPresenceManualLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceStatusMessage_Set")]
     public sealed class SetMgCommunicationPresenceStatusMessage_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceStatusMessage_SetExpanded")]
     public sealed class SetMgCommunicationPresenceStatusMessage_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceStatusMessage_SetViaIdentity")]
     public sealed class SetMgCommunicationPresenceStatusMessage_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceStatusMessage_SetViaIdentityExpanded")]
     public sealed class SetMgCommunicationPresenceStatusMessage_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceUserPreferredPresence_Set")]
     public sealed class SetMgCommunicationPresenceUserPreferredPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceUserPreferredPresence_SetExpanded")]
     public sealed class SetMgCommunicationPresenceUserPreferredPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceUserPreferredPresence_SetViaIdentity")]
     public sealed class SetMgCommunicationPresenceUserPreferredPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresenceUserPreferredPresence_SetViaIdentityExpanded")]
     public sealed class SetMgCommunicationPresenceUserPreferredPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresence_Set")]
     public sealed class SetMgCommunicationPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresence_SetExpanded")]
     public sealed class SetMgCommunicationPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresence_SetViaIdentity")]
     public sealed class SetMgCommunicationPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgCommunicationPresence_SetViaIdentityExpanded")]
     public sealed class SetMgCommunicationPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceAutomaticLocation_Set")]
     public sealed class SetMgUserPresenceAutomaticLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceAutomaticLocation_SetExpanded")]
     public sealed class SetMgUserPresenceAutomaticLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceAutomaticLocation_SetViaIdentity")]
     public sealed class SetMgUserPresenceAutomaticLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceAutomaticLocation_SetViaIdentityExpanded")]
     public sealed class SetMgUserPresenceAutomaticLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceManualLocation_Set")]
     public sealed class SetMgUserPresenceManualLocation_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceManualLocation_SetExpanded")]
     public sealed class SetMgUserPresenceManualLocation_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceManualLocation_SetViaIdentity")]
     public sealed class SetMgUserPresenceManualLocation_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceManualLocation_SetViaIdentityExpanded")]
     public sealed class SetMgUserPresenceManualLocation_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceStatusMessage_Set")]
     public sealed class SetMgUserPresenceStatusMessage_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceStatusMessage_SetExpanded")]
     public sealed class SetMgUserPresenceStatusMessage_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceStatusMessage_SetViaIdentity")]
     public sealed class SetMgUserPresenceStatusMessage_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceStatusMessage_SetViaIdentityExpanded")]
     public sealed class SetMgUserPresenceStatusMessage_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceUserPreferredPresence_Set")]
     public sealed class SetMgUserPresenceUserPreferredPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceUserPreferredPresence_SetExpanded")]
     public sealed class SetMgUserPresenceUserPreferredPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceUserPreferredPresence_SetViaIdentity")]
     public sealed class SetMgUserPresenceUserPreferredPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresenceUserPreferredPresence_SetViaIdentityExpanded")]
     public sealed class SetMgUserPresenceUserPreferredPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresence_Set")]
     public sealed class SetMgUserPresence_Set : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresence_SetExpanded")]
     public sealed class SetMgUserPresence_SetExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresence_SetViaIdentity")]
     public sealed class SetMgUserPresence_SetViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgUserPresence_SetViaIdentityExpanded")]
     public sealed class SetMgUserPresence_SetViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgCommunicationPresence_Update")]
     public sealed class UpdateMgCommunicationPresence_Update : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgCommunicationPresence_UpdateExpanded")]
     public sealed class UpdateMgCommunicationPresence_UpdateExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgCommunicationPresence_UpdateViaIdentity")]
     public sealed class UpdateMgCommunicationPresence_UpdateViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgCommunicationPresence_UpdateViaIdentityExpanded")]
     public sealed class UpdateMgCommunicationPresence_UpdateViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgUserPresence_Update")]
     public sealed class UpdateMgUserPresence_Update : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgUserPresence_UpdateExpanded")]
     public sealed class UpdateMgUserPresence_UpdateExpanded : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgUserPresence_UpdateViaIdentity")]
     public sealed class UpdateMgUserPresence_UpdateViaIdentity : global::PwshCompat.Host.InternalCommand
     {
     }
 
-    /// <summary>The original's internal cmdlet: named in error records, throws terminating ones.</summary>
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Update", "MgUserPresence_UpdateViaIdentityExpanded")]
     public sealed class UpdateMgUserPresence_UpdateViaIdentityExpanded : global::PwshCompat.Host.InternalCommand
     {

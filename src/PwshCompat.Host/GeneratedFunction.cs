@@ -1,15 +1,14 @@
 // What a generated function does once PowerShell's binder has bound its parameters, in one call:
 //
-//     process { & ([PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)) }
+//     process { [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters) }
 //
 // so each generated function is its param() block plus this line. Run drops values PowerShell left
 // in $PSBoundParameters from an earlier pipeline record, answers the binder-parity test hook, asks
-// ShouldProcess with the original's target and action (Generated.g.cs, CommandTable), runs the
-// command in Python (CommandBridge.Invoke) and returns what the function must invoke next: nothing,
-// or the internal cmdlet that throws a terminating error as the original's does. (CommandBridge now
-// throws terminating errors itself, re-stamped to point at the caller's line, see
-// ErrorRecords.Throw, and a ShouldProcess that cannot ask is the internal cmdlet's non-terminating
-// error, see CommandBridge.ShouldProcess; the Rethrow path stays for a PendingTermination.)
+// ShouldProcess with the original's target and action (Generated.g.cs, CommandTable) and runs the
+// command in Python (CommandBridge.Invoke), which writes its output and errors and throws a
+// terminating error itself, re-stamped to point at the caller's line (ErrorRecords.Throw); a
+// ShouldProcess that cannot ask is the internal cmdlet's non-terminating error
+// (CommandBridge.ShouldProcess).
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -19,23 +18,11 @@ namespace PwshCompat.Host
 {
     public static class GeneratedFunction
     {
-        private static readonly ScriptBlock Nothing = ScriptBlock.Create(string.Empty);
-
-        // Invoked by the function right after Run returned it, on the same thread.
-        private static readonly ScriptBlock Rethrow = ScriptBlock.Create(
-            "& ([PwshCompat.Host.GeneratedFunction]::Pending.Command) -TerminatingError ([PwshCompat.Host.GeneratedFunction]::Pending.Record)");
-
-        [ThreadStatic]
-        private static PendingTermination? pending;
-
-        /// <summary>The terminating error Run handed to the function's Rethrow script block (this thread's).</summary>
-        public static PendingTermination? Pending => pending;
-
         /// <summary>
         /// Runs the generated function <paramref name="cmdlet"/> with <paramref name="bound"/> (its
-        /// $PSBoundParameters); returns the script block the function invokes next.
+        /// $PSBoundParameters).
         /// </summary>
-        public static ScriptBlock Run(PSCmdlet cmdlet, IDictionary bound)
+        public static void Run(PSCmdlet cmdlet, IDictionary bound)
         {
             string name = cmdlet.MyInvocation.MyCommand.Name;
             // The function's own variables: $PSCmdlet.SessionState of a script function is not the
@@ -49,7 +36,7 @@ namespace PwshCompat.Host
                 {
                     cmdlet.WriteObject(o);
                 }
-                return Nothing;
+                return;
             }
             if (CommandTable.ShouldProcessTargets.TryGetValue(name, out IReadOnlyDictionary<string, string>? targets))
             {
@@ -59,16 +46,10 @@ namespace PwshCompat.Host
                     : cmdlet.ShouldProcess(name);
                 if (!go)
                 {
-                    return Nothing;
+                    return;
                 }
             }
-            PendingTermination? failure = CommandBridge.Invoke(cmdlet, name, current);
-            if (failure is null)
-            {
-                return Nothing;
-            }
-            pending = failure;
-            return Rethrow;
+            CommandBridge.Invoke(cmdlet, name, current);
         }
 
         /// <summary>

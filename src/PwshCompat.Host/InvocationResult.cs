@@ -81,8 +81,8 @@ namespace PwshCompat.Host
             }
         }
 
-        /// <summary>Writes everything to <paramref name="cmdlet"/>; returns a terminating error its function must raise.</summary>
-        public PendingTermination? Replay(PSCmdlet cmdlet)
+        /// <summary>Writes everything to <paramref name="cmdlet"/>; throws its terminating error, if any (ErrorRecords.Throw).</summary>
+        public void Replay(PSCmdlet cmdlet)
         {
             foreach (string m in debug)
             {
@@ -106,7 +106,8 @@ namespace PwshCompat.Host
             }
             if (terminating is not null)
             {
-                return ErrorRecords.Throw(cmdlet, terminating);
+                ErrorRecords.Throw(cmdlet, terminating);
+                return;
             }
             foreach (object? o in output)
             {
@@ -117,7 +118,6 @@ namespace PwshCompat.Host
             {
                 cmdlet.SessionState.PSVariable.Set(new PSVariable("global:" + name, value));
             }
-            return null;
         }
     }
 }

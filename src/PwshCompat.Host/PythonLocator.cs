@@ -2,8 +2,8 @@
 // with (executable, home, site-packages). First match wins:
 //   1. PYTHONNET_PYDLL (pythonnet's own variable), with PWSHCOMPAT_PYTHON naming the interpreter
 //      whose setup to use (optional);
-//   2. module/bin/python.paths or python.json, written by scripts/setup from the Python that has
-//      the dependencies;
+//   2. module/bin/python.paths or python.json, written by scripts/setup (or install-module) from
+//      the Python that has the dependencies;
 //   3. discovery: PWSHCOMPAT_PYTHON, then python3 on PATH, then /usr/bin/python3: the first that
 //      imports requests, msal and pwshcompat (from its site-packages, or the folder above the
 //      module's, a checkout) is asked where its shared libpython is, and for its setup. A module
@@ -52,17 +52,14 @@ namespace PwshCompat.Host
 
     public static class PythonLocator
     {
-        // The setup as scripts/setup records it; keep the two in step.
+        // The interpreter's setup as pwshcompat.install.python_info gives it: the same that
+        // scripts/setup and `pwshcompat install-module` record in python.json.
         private const string Probe =
-            "import json, os, site, sys, sysconfig\n" +
+            "import json, sys\n" +
             "sys.path.append(sys.argv[1])\n" +
-            "import requests, msal, pwshcompat\n" +
-            "libdir, name = sysconfig.get_config_var('LIBDIR') or '', sysconfig.get_config_var('LDLIBRARY') or ''\n" +
-            "cands = [os.path.join(libdir, name), os.path.join(libdir, 'libpython%d.%d.so.1.0' % sys.version_info[:2])]\n" +
-            "dll = next((c for c in cands if c.endswith(('.so', '.so.1.0', '.dylib')) and os.path.exists(c)), '')\n" +
-            "paths = [p for p in site.getsitepackages() + [site.getusersitepackages()] if os.path.isdir(p)]\n" +
-            "home = sys.base_prefix if sys.base_exec_prefix == sys.base_prefix else sys.base_prefix + os.pathsep + sys.base_exec_prefix\n" +
-            "print(json.dumps({'python': sys.executable, 'pythonDll': dll, 'pythonHome': home, 'sitePackages': paths}))\n";
+            "import requests, msal\n" +
+            "from pwshcompat.install import python_info\n" +
+            "print(json.dumps(python_info()))\n";
 
         /// <summary>The Python to host, or null when none qualifies.</summary>
         public static PythonLocation? Find(string moduleDirectory) => Find(moduleDirectory, out _);
@@ -161,8 +158,9 @@ namespace PwshCompat.Host
 
         /// <summary>
         /// python.paths: "key=value" lines (dll, python, home, then one site= line per folder), as
-        /// scripts/setup writes it; other keys are skipped. The older form (libpython, then site-packages, one a
-        /// line) is still read.
+        /// pwshcompat.install.record_python writes it (scripts/setup, install-module); other keys are
+        /// skipped. The older form install-module wrote (libpython, then site-packages, one a line) is
+        /// still read.
         /// </summary>
         private static PythonLocation? ParseLines(string[] entries)
         {

@@ -8,18 +8,12 @@ import pytest
 
 import pwshcompat
 from pwshcompat.emulator import Emulator
-from pwshcompat.graph import request_context
+
+from conftest import connected
 
 CMD = "Set-MgBetaCommunicationPresenceUserPreferredPresence"
 PATH = "/beta/communications/presences/{}/microsoft.graph.setUserPreferredPresence"
 INTERNAL = "Microsoft.Graph.Beta.PowerShell.Cmdlets.SetMgBetaCommunicationPresenceUserPreferredPresence_"
-
-
-def connect(emu: Emulator, name: str = "CoreTests") -> str:
-    token = emu.issue_token()
-    pwshcompat.Add_MgEnvironment(Name=name, GraphEndpoint=emu.graph_url, AzureADEndpoint="https://login.local")
-    pwshcompat.Connect_MgGraph(Environment=name, AccessToken=token, NoWelcome=True)
-    return token
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +25,8 @@ def graph() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emu(graph: Emulator) -> Iterator[Emulator]:
-    graph.reset()
-    connect(graph)
-    # Retries without waiting, so fault tests stay fast; restored afterwards.
-    request_context.update(retry_delay=0.0)
-    try:
+    with connected(graph, "CoreTests"):
         yield graph
-    finally:
-        request_context.reset()
-        graph.reset()
 
 
 def call(**kwargs: Any) -> Any:

@@ -17,9 +17,9 @@ import pwshcompat
 from pwshcompat import spec
 from pwshcompat.emulator import Emulator
 from pwshcompat.errors import CommandError
-from pwshcompat.graph import request_context
 from pwshcompat.operation import GraphObject
 
+from conftest import connected
 from tests.family_rows import APP, OTHER, SCOPES, UNDOCUMENTED, USER, Row, check_request, rows
 
 ROWS = rows()
@@ -33,16 +33,8 @@ def family() -> Any:
 
 @pytest.fixture
 def emu(family: Emulator) -> Any:
-    family.reset()
-    token = family.issue_token(scp=SCOPES, oid=USER)
-    pwshcompat.Add_MgEnvironment(Name="FamilyTable", GraphEndpoint=family.graph_url, AzureADEndpoint="https://login.local")
-    pwshcompat.Connect_MgGraph(Environment="FamilyTable", AccessToken=token, NoWelcome=True)
-    request_context.update(retry_delay=0.0)
-    try:
+    with connected(family, "FamilyTable", scp=SCOPES, oid=USER):
         yield family
-    finally:
-        request_context.reset()
-        family.reset()
 
 
 def test_there_is_a_row_for_every_set_of_all_54_cmdlets() -> None:
@@ -52,8 +44,7 @@ def test_there_is_a_row_for_every_set_of_all_54_cmdlets() -> None:
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
 def test_every_parameter_set_sends_what_the_original_sends(emu: Any, row: Row) -> None:
-    for setup_command, setup_parameters in row.setup:
-        pwshcompat.invoke(setup_command, **setup_parameters)
+    row.prepare()
     before = len(emu.requests)
     errors: list[Any] = []
     output = pwshcompat.invoke(row.command, **row.parameters, ErrorAction="SilentlyContinue", ErrorVariable=errors)

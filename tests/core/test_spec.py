@@ -153,6 +153,16 @@ def test_the_graph_section_of_an_update_and_an_action() -> None:
     assert count is not None and count.operation_for("Get").response == "count"
 
 
+@pytest.mark.parametrize(("name", "kind"), [
+    ("Set-MgBetaCommunicationPresenceUserPreferredPresence", "setUserPreferredPresence"),
+    ("Get-MgBetaCommunicationPresenceByUserId", "getPresencesByUserId"),
+    ("Get-MgCommunicationPresence", "list"), ("Get-MgUserPresence", "get"),
+    ("Get-MgCommunicationPresenceCount", "count"), ("New-MgBetaCommunicationPresence", "create"),
+    ("Update-MgUserPresence", "update"), ("Remove-MgBetaUserPresence", "delete"), ("Connect-MgGraph", None)])
+def test_the_kind_of_a_command(name: str, kind: str | None) -> None:
+    assert spec.load(name).kind == kind
+
+
 def test_models_are_defined_once_and_name_existing_models() -> None:
     for name in spec.model_names():
         for p in spec.model(name).properties:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -40,25 +37,6 @@ function Capture([scriptblock] $Block) {
     }
 }
 """
-
-
-# The user's HOME, for what must see the real one (scripts/setup finds pwsh's files under it).
-REAL_HOME = Path.home()
-
-
-@pytest.fixture(autouse=True)
-def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's pwsh gets a HOME of its own: ~/.mg (the environments CONNECT adds, the token
-    cache) is otherwise shared with every other test run on the machine, and a parallel run that
-    adds "PwshTests" for its own emulator sends this test's requests there."""
-    pwsh = shutil.which("pwsh") or str(Path.home() / ".dotnet/tools/pwsh")
-    monkeypatch.setenv("PATH", os.path.dirname(pwsh) + os.pathsep + os.environ.get("PATH", ""))
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    # NuGet's package folder stays the user's (dotnet would otherwise look for it under HOME).
-    if not os.environ.get("NUGET_PACKAGES"):
-        monkeypatch.setenv("NUGET_PACKAGES", str(REAL_HOME / ".nuget" / "packages"))
-    return home
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .conftest import REAL_HOME
+from conftest import REAL_HOME
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "Set-MgBetaCommunicationPresenceUserPreferredPresence"

@@ -11,6 +11,6 @@ loses no update and leaks nothing.
 =====================  ===========================================================================
 
 Everything runs against emulators and small servers on 127.0.0.1, seeded, with a private HOME
-(``conftest.private_home``). Run with ``scripts/test -q tests/reliability`` (about a minute);
+(``tests/conftest.py``: ``session_home``, ``private_home``). Run with ``scripts/test -q tests/reliability`` (about a minute);
 ``-s`` prints the soak and concurrency figures.
 """

@@ -16,6 +16,8 @@ from typing import Any
 
 from pwshcompat.emulator import Emulator
 
+from conftest import connect
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 MARK_PREFIX = "/beta/communications/presences/mark-"
@@ -29,11 +31,8 @@ Connect-MgGraph -Environment Reliability -AccessToken (ConvertTo-SecureString $a
 
 def connect_python(emulator: Emulator, name: str = "Reliability", token: str | None = None) -> str:
     """Point the in-process Python API at ``emulator``; returns the bearer token it uses."""
-    import pwshcompat
-
     token = token or emulator.issue_token()
-    pwshcompat.Add_MgEnvironment(Name=name, GraphEndpoint=emulator.graph_url, AzureADEndpoint="https://login.local")
-    pwshcompat.Connect_MgGraph(Environment=name, AccessToken=token, NoWelcome=True)
+    connect(emulator.graph_url, name, token)
     return token
 
 

@@ -25,13 +25,14 @@ from pwshcompat.graph import client as graph_client
 from pwshcompat.graph import keepalive
 from pwshcompat.graph.requests_transport import RequestsTransport
 
+from conftest import connect
+
 from .bad_input import PATH
 from .harness import Loopback, reply
 
 
 def _connect(url: str, name: str, token: str = "opaque-test-token") -> graph_client.GraphClient:
-    pwshcompat.Add_MgEnvironment(Name=name, GraphEndpoint=url, AzureADEndpoint="https://login.local")
-    pwshcompat.Connect_MgGraph(Environment=name, AccessToken=token, NoWelcome=True)
+    connect(url, name, token)
     return graph_client.GraphClient(auth_context.current())
 
 

@@ -25,6 +25,8 @@ from pwshcompat.graph import client as graph_client
 from pwshcompat.graph import pacing
 from pwshcompat.graph.transport import DefaultTransport
 
+from conftest import connect
+
 from .bad_input import PATH
 from .harness import PS_CONNECT, last_json_line
 
@@ -134,8 +136,7 @@ def _until(condition: Callable[[], bool], what: str) -> None:
 
 
 def _client(emulator: Emulator, name: str, pacer: pacing.Pacer | None) -> graph_client.GraphClient:
-    pwshcompat.Add_MgEnvironment(Name=name, GraphEndpoint=emulator.graph_url, AzureADEndpoint="https://login.local")
-    pwshcompat.Connect_MgGraph(Environment=name, AccessToken=emulator.issue_token(), NoWelcome=True)
+    connect(emulator.graph_url, name, emulator.issue_token())
     return graph_client.GraphClient(auth_context.current(), transport=DefaultTransport(emulator.graph_url), pacer=pacer)
 
 

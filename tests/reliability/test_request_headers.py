@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import run_pwsh
+from conftest import connected, run_pwsh
 
 from .harness import PS_CONNECT, Loopback, connect_python, last_json_line, reply
 
@@ -197,29 +197,17 @@ def family_emulator() -> Iterator[Any]:
 
 @pytest.fixture
 def family(family_emulator: Any) -> Iterator[Any]:
-    import pwshcompat
-    from pwshcompat.graph import request_context
-
     from tests.family_rows import SCOPES, USER
 
-    family_emulator.reset()
-    pwshcompat.Add_MgEnvironment(Name="HeadersFamily", GraphEndpoint=family_emulator.graph_url,
-                                 AzureADEndpoint="https://login.local")
-    pwshcompat.Connect_MgGraph(Environment="HeadersFamily", AccessToken=family_emulator.issue_token(scp=SCOPES, oid=USER),
-                               NoWelcome=True)
-    request_context.update(retry_delay=0.0)
-    try:
+    with connected(family_emulator, "HeadersFamily", scp=SCOPES, oid=USER):
         yield family_emulator
-    finally:
-        request_context.reset()
 
 
 @pytest.mark.parametrize("row", FAMILY, ids=[r.command for r in FAMILY])
 def test_every_cmdlet_sends_a_fresh_client_request_id_and_joins_names_differing_in_case(family: Any, row: Any) -> None:
     import pwshcompat
 
-    for setup_command, setup_parameters in row.setup:
-        pwshcompat.invoke(setup_command, **setup_parameters)
+    row.prepare()
     before = len(family.requests)
     pwshcompat.invoke(row.command, **row.parameters, Headers={"client-request-id": "mine", "X-Dup": "1", "x-dup": "2"},
                       ErrorAction="SilentlyContinue")
@@ -235,8 +223,7 @@ def test_every_cmdlet_sends_a_fresh_client_request_id_and_joins_names_differing_
 def test_every_cmdlet_refuses_a_non_ascii_header_value_before_sending(family: Any, row: Any) -> None:
     import pwshcompat
 
-    for setup_command, setup_parameters in row.setup:
-        pwshcompat.invoke(setup_command, **setup_parameters)
+    row.prepare()
     before = len(family.requests)
     errors: list[Any] = []
     pwshcompat.invoke(row.command, **row.parameters, Headers={"x-uni": "caf\u00e9"}, ErrorAction="SilentlyContinue",

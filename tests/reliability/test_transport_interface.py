@@ -66,15 +66,21 @@ STDLIB_CLASSES = _exception_classes(socket, ssl, http.client, zlib, select)
 OS_ERRORS: list[type[BaseException]] = [c for c in _exception_classes(builtins) if issubclass(c, OSError)]
 
 
-@pytest.mark.parametrize("cls", STDLIB_CLASSES + OS_ERRORS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
-def test_every_exception_of_the_standard_library_is_mapped_by_the_keep_alive_transport(cls: type[BaseException]) -> None:
-    assert issubclass(cls, keepalive.FOREIGN_EXCEPTIONS), f"{cls} would escape the keep-alive transport's boundary"
+def _check_mapped(cls: type[BaseException], foreign: tuple[type[BaseException], ...],
+                  map_error: Callable[[BaseException, Request], TransportError | None]) -> None:
+    """A transport's boundary catches ``cls`` (``foreign``) and maps it to a TransportError with .NET's type."""
+    assert issubclass(cls, foreign), f"{cls} would escape the transport's boundary"
     exc = _instance(cls)
     if exc is None:
         pytest.skip(f"{cls} cannot be made outside its library")
-    mapped = keepalive.map_error(exc, REQUEST)
+    mapped = map_error(exc, REQUEST)
     assert isinstance(mapped, TransportError) and mapped.message, cls
     assert mapped.exception_type in DOTNET_TYPES, (cls, mapped.exception_type)
+
+
+@pytest.mark.parametrize("cls", STDLIB_CLASSES + OS_ERRORS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_every_exception_of_the_standard_library_is_mapped_by_the_keep_alive_transport(cls: type[BaseException]) -> None:
+    _check_mapped(cls, keepalive.FOREIGN_EXCEPTIONS, keepalive.map_error)
 
 
 def _requests_classes() -> list[type[BaseException]]:
@@ -86,13 +92,7 @@ def _requests_classes() -> list[type[BaseException]]:
 
 @pytest.mark.parametrize("cls", _requests_classes(), ids=lambda c: f"{c.__module__}.{c.__qualname__}")
 def test_every_exception_of_requests_and_urllib3_is_mapped_by_the_requests_transport(cls: type[BaseException]) -> None:
-    assert issubclass(cls, requests_transport.foreign_exceptions()), f"{cls} would escape the requests transport"
-    exc = _instance(cls)
-    if exc is None:
-        pytest.skip(f"{cls} cannot be made outside its library")
-    mapped = requests_transport.map_error(exc, REQUEST)
-    assert isinstance(mapped, TransportError) and mapped.message, cls
-    assert mapped.exception_type in DOTNET_TYPES, (cls, mapped.exception_type)
+    _check_mapped(cls, requests_transport.foreign_exceptions(), requests_transport.map_error)
 
 
 def test_a_bug_is_not_passed_off_as_a_network_error() -> None:

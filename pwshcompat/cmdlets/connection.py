@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+from ..auth import connect as connect_flow
+from ..auth import context, environments
 from ..commands import command
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 from ..runtime import CommandRuntime
-from . import connect as connect_flow
-from . import context, environments
 
 __all__ = ["connect_mg_graph", "disconnect_mg_graph", "get_mg_context", "get_mg_environment", "add_mg_environment",
            "set_mg_environment", "remove_mg_environment"]
@@ -33,7 +33,7 @@ def disconnect_mg_graph(parameter_set: str, bound: dict[str, Any], runtime: Comm
                                         ErrorCategory.InvalidOperation))
         return
     if previous.context_scope == "CurrentUser":
-        from . import token_cache
+        from ..auth import token_cache
 
         token_cache.delete_persisted()
     runtime.write_object(previous.info())
@@ -45,15 +45,6 @@ def get_mg_context(parameter_set: str, bound: dict[str, Any], runtime: CommandRu
     current = context.current()
     if current is not None:
         runtime.write_object(current.info())
-
-
-def _not_found(name: str) -> ErrorRecord:
-    return environments.not_found(name)
-
-
-def _built_in_error(name: str) -> TerminatingError:
-    return TerminatingError(ErrorRecord(f"Cannot modify or remove the built-in environment '{name}'.",
-                                        "CannotModifyBuiltInEnvironment", ErrorCategory.InvalidOperation, name))
 
 
 def _endpoint(bound: dict[str, Any], key: str, required: bool) -> str | None:
@@ -79,6 +70,16 @@ def _name(bound: dict[str, Any]) -> str:
     return name
 
 
+def _changeable(name: str, saved: bool) -> None:
+    """Refuse the name of a built-in environment and, with ``saved``, one nobody added (after the
+    arguments' own checks, as the original's binding comes before its command)."""
+    if name.lower() in environments.BUILT_IN:
+        raise TerminatingError(ErrorRecord(f"Cannot modify or remove the built-in environment '{name}'.",
+                                           "CannotModifyBuiltInEnvironment", ErrorCategory.InvalidOperation, name))
+    if saved and environments.find(name) is None:
+        raise TerminatingError(environments.not_found(name))
+
+
 @command("Get-MgEnvironment")
 def get_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> None:
     name = bound.get("Name")
@@ -92,8 +93,7 @@ def add_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
     name = _name(bound)
     aad = _endpoint(bound, "AzureADEndpoint", True)
     graph = _endpoint(bound, "GraphEndpoint", True)
-    if name.lower() in environments.BUILT_IN:
-        raise _built_in_error(name)
+    _changeable(name, saved=False)
     if runtime.should_process(name, "Add environment"):
         env = environments.add(environments.Environment(name, aad or "", graph or ""), runtime.write_warning)
         runtime.write_object(env.to_output())
@@ -104,10 +104,7 @@ def set_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
     name = _name(bound)
     aad = _endpoint(bound, "AzureADEndpoint", False)
     graph = _endpoint(bound, "GraphEndpoint", False)
-    if name.lower() in environments.BUILT_IN:
-        raise _built_in_error(name)
-    if environments.find(name) is None:
-        raise TerminatingError(_not_found(name))
+    _changeable(name, saved=True)
     if runtime.should_process(name, "Update environment"):
         runtime.write_object(environments.update(name, aad, graph, runtime.write_warning).to_output())
 
@@ -115,9 +112,6 @@ def set_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
 @command("Remove-MgEnvironment")
 def remove_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> None:
     name = _name(bound)
-    if name.lower() in environments.BUILT_IN:
-        raise _built_in_error(name)
-    if environments.find(name) is None:
-        raise TerminatingError(_not_found(name))
+    _changeable(name, saved=True)
     if runtime.should_process(name, "Remove environment"):
         environments.remove(name, runtime.write_warning)

@@ -17,7 +17,7 @@ error's exception ``Microsoft.Graph.PowerShell.Authentication.Helpers.HttpRespon
 "Response status code does not indicate success: NotFound (Not Found)." (``HttpStatusCode`` name,
 then the reason phrase).
 
-The request goes through core's Graph client (:mod:`pwshcompat.graph.client`), so it shares the
+The request goes through the Graph client (:mod:`pwshcompat.graph.client`), so it shares the
 connection's session, token refresh, the one retry after a 401, throttling retries and the
 "Authentication needed. Please call Connect-MgGraph." check. Not supported: ``-SessionVariable``
 and ``-GraphRequestSession`` (there is no web session object here); using them is an error.
@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 from ..commands import command
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+from ..graph import connection
 from ..hostvalues import HttpResponseMessage, hashtable_from_json
 from ..runtime import CommandRuntime
-from . import context as auth_context
 
 COMMAND_TYPE = "Microsoft.Graph.PowerShell.Authentication.Cmdlets.InvokeMgGraphRequest"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -197,8 +197,8 @@ def invoke_mg_graph_request(parameter_set: str, bound: dict[str, Any], runtime: 
                        "MissingMandatoryParameter", "Uri")
     from ..graph import client as graph_client
 
-    ctx = auth_context.current()
-    path = _relative(bound["Uri"], ctx.environment.graph_endpoint if ctx else "")
+    current = connection.current()
+    path = _relative(bound["Uri"], current.graph_endpoint if current else "")
     data, content_type = _body(bound, method)
     headers = _headers(bound, content_type if method in ("POST", "PUT", "PATCH") or data is not None else None)
     response = graph_client.for_current_context().request(method, path, data=data, headers=headers)
