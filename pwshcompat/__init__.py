@@ -29,7 +29,6 @@ except ImportError:  # a checkout before its first scripts/generate
     _CMDLETS = ()
 
 __all__ = [
-    "__version__",
     "invoke",
     "invoke_pipeline",
     "variables",
