@@ -22,7 +22,7 @@ function Clear-MgBetaCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -58,7 +58,7 @@ function Clear-MgBetaCommunicationPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -164,7 +164,7 @@ function Clear-MgBetaCommunicationPresenceAutomaticLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -194,7 +194,7 @@ function Clear-MgBetaCommunicationPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -280,7 +280,7 @@ function Clear-MgBetaCommunicationPresenceLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -310,7 +310,7 @@ function Clear-MgBetaCommunicationPresenceLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -396,7 +396,7 @@ function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -426,7 +426,7 @@ function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -512,7 +512,7 @@ function Clear-MgBetaUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -548,7 +548,7 @@ function Clear-MgBetaUserPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -654,7 +654,7 @@ function Clear-MgBetaUserPresenceAutomaticLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -684,7 +684,7 @@ function Clear-MgBetaUserPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -770,7 +770,7 @@ function Clear-MgBetaUserPresenceLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -800,7 +800,7 @@ function Clear-MgBetaUserPresenceLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -886,7 +886,7 @@ function Clear-MgBetaUserPresenceUserPreferredPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -916,7 +916,7 @@ function Clear-MgBetaUserPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1002,7 +1002,7 @@ function Get-MgBetaCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ExpandProperty
         Related entities to include ($expand).
     .PARAMETER Property
@@ -1055,7 +1055,7 @@ function Get-MgBetaCommunicationPresence {
     .OUTPUTS
         Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1226,7 +1226,7 @@ function Get-MgBetaCommunicationPresenceByUserId {
     .OUTPUTS
         Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1336,7 +1336,7 @@ function Get-MgBetaCommunicationPresenceCount {
     .OUTPUTS
         System.Int32
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1415,7 +1415,7 @@ function Get-MgBetaUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ExpandProperty
         Related entities to include ($expand).
     .PARAMETER Property
@@ -1447,7 +1447,7 @@ function Get-MgBetaUserPresence {
     .OUTPUTS
         Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1580,7 +1580,7 @@ function New-MgBetaCommunicationPresence {
     .OUTPUTS
         Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1689,7 +1689,7 @@ function Remove-MgBetaCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER IfMatch
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     .PARAMETER ResponseHeadersVariable
@@ -1721,7 +1721,7 @@ function Remove-MgBetaCommunicationPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1810,7 +1810,7 @@ function Remove-MgBetaUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER IfMatch
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     .PARAMETER ResponseHeadersVariable
@@ -1842,7 +1842,7 @@ function Remove-MgBetaUserPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1933,7 +1933,7 @@ function Set-MgBetaCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -1980,7 +1980,7 @@ function Set-MgBetaCommunicationPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2106,7 +2106,7 @@ function Set-MgBetaCommunicationPresenceAutomaticLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2144,7 +2144,7 @@ function Set-MgBetaCommunicationPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2257,7 +2257,7 @@ function Set-MgBetaCommunicationPresenceManualLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2295,7 +2295,7 @@ function Set-MgBetaCommunicationPresenceManualLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2408,7 +2408,7 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2446,7 +2446,7 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2554,9 +2554,9 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
     .PARAMETER PresenceId
         Id of the presence to change: the user's object id.
     .PARAMETER InputObject
-        An identity object whose PresenceId names the presence to change.
+        An identity whose PresenceId names the presence to change: a hashtable or an identity object.
     .PARAMETER BodyParameter
-        The whole request body: a hashtable, an object or a JSON string.
+        The whole request body: a hashtable, a model object or a JSON object string.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Activity
@@ -2603,11 +2603,11 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
 
         Sends the whole request body as a hashtable (durations inside it are ISO 8601 text) and keeps the response headers in the global variable $rh.
     .EXAMPLE
-        PS> [pscustomobject]@{ PresenceId = $userId } | Set-MgBetaCommunicationPresenceUserPreferredPresence -Availability Available -Activity Available -WhatIf
+        PS> @{ PresenceId = $userId } | Set-MgBetaCommunicationPresenceUserPreferredPresence -Availability Available -Activity Available -WhatIf
 
-        Pipes an identity object and shows what would be called without calling it. A piped hashtable would bind to -Headers instead (it already is an IDictionary), exactly as with the original module.
+        Pipes an identity as a hashtable and shows what would be called without calling it. As with the original module, the piped hashtable also binds to -Headers (it is an IDictionary), so its keys go out as request headers too; a piped [pscustomobject] or JSON text binds to nothing.
     .EXAMPLE
-        PS> Set-MgBetaCommunicationPresenceUserPreferredPresence -InputObject ([pscustomobject]@{ PresenceId = $userId }) -Availability Offline -Activity OffWork -ErrorVariable failed -ErrorAction SilentlyContinue
+        PS> Set-MgBetaCommunicationPresenceUserPreferredPresence -InputObject @{ PresenceId = $userId } -Availability Offline -Activity OffWork -ErrorVariable failed -ErrorAction SilentlyContinue
         if ($failed) { $failed[0].FullyQualifiedErrorId }
 
         Appears offline. A service error (for example 'NotFound') does not stop the script; its id is in $failed.
@@ -2620,7 +2620,7 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        -BodyParameter accepts a hashtable, a [pscustomobject] or a JSON object string with the members availability, activity and expirationDuration (names are case-insensitive); any other member is sent as given. -InputObject accepts the same shapes and needs a PresenceId member.
+        -BodyParameter accepts a hashtable or a JSON object string with the members availability, activity and expirationDuration (names are case-insensitive); any other member is sent as given. -InputObject accepts a hashtable or an identity object with a PresenceId member. As with the original module, a [pscustomobject] is refused for both.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2742,7 +2742,7 @@ function Set-MgBetaUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2789,7 +2789,7 @@ function Set-MgBetaUserPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2915,7 +2915,7 @@ function Set-MgBetaUserPresenceAutomaticLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2953,7 +2953,7 @@ function Set-MgBetaUserPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3066,7 +3066,7 @@ function Set-MgBetaUserPresenceManualLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3104,7 +3104,7 @@ function Set-MgBetaUserPresenceManualLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3217,7 +3217,7 @@ function Set-MgBetaUserPresenceStatusMessage {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3255,7 +3255,7 @@ function Set-MgBetaUserPresenceStatusMessage {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3363,7 +3363,7 @@ function Set-MgBetaUserPresenceUserPreferredPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3407,7 +3407,7 @@ function Set-MgBetaUserPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3527,7 +3527,7 @@ function Update-MgBetaCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3571,7 +3571,7 @@ function Update-MgBetaCommunicationPresence {
     .OUTPUTS
         Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3700,7 +3700,7 @@ function Update-MgBetaUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3744,7 +3744,7 @@ function Update-MgBetaUserPresence {
     .OUTPUTS
         Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK

@@ -22,7 +22,7 @@ function Clear-MgCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -58,7 +58,7 @@ function Clear-MgCommunicationPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -164,7 +164,7 @@ function Clear-MgCommunicationPresenceAutomaticLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -194,7 +194,7 @@ function Clear-MgCommunicationPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -280,7 +280,7 @@ function Clear-MgCommunicationPresenceLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -310,7 +310,7 @@ function Clear-MgCommunicationPresenceLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -396,7 +396,7 @@ function Clear-MgCommunicationPresenceUserPreferredPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -426,7 +426,7 @@ function Clear-MgCommunicationPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -512,7 +512,7 @@ function Clear-MgUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -548,7 +548,7 @@ function Clear-MgUserPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -654,7 +654,7 @@ function Clear-MgUserPresenceAutomaticLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -684,7 +684,7 @@ function Clear-MgUserPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -770,7 +770,7 @@ function Clear-MgUserPresenceLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -800,7 +800,7 @@ function Clear-MgUserPresenceLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -886,7 +886,7 @@ function Clear-MgUserPresenceUserPreferredPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ResponseHeadersVariable
         Name of a global variable that receives the response headers.
     .PARAMETER Break
@@ -916,7 +916,7 @@ function Clear-MgUserPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1002,7 +1002,7 @@ function Get-MgCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ExpandProperty
         Related entities to include ($expand).
     .PARAMETER Property
@@ -1055,7 +1055,7 @@ function Get-MgCommunicationPresence {
     .OUTPUTS
         Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1226,7 +1226,7 @@ function Get-MgCommunicationPresenceByUserId {
     .OUTPUTS
         Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1336,7 +1336,7 @@ function Get-MgCommunicationPresenceCount {
     .OUTPUTS
         System.Int32
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1415,7 +1415,7 @@ function Get-MgUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER ExpandProperty
         Related entities to include ($expand).
     .PARAMETER Property
@@ -1447,7 +1447,7 @@ function Get-MgUserPresence {
     .OUTPUTS
         Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1580,7 +1580,7 @@ function New-MgCommunicationPresence {
     .OUTPUTS
         Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1689,7 +1689,7 @@ function Remove-MgCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER IfMatch
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     .PARAMETER ResponseHeadersVariable
@@ -1721,7 +1721,7 @@ function Remove-MgCommunicationPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1810,7 +1810,7 @@ function Remove-MgUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER IfMatch
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     .PARAMETER ResponseHeadersVariable
@@ -1842,7 +1842,7 @@ function Remove-MgUserPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -1933,7 +1933,7 @@ function Set-MgCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -1980,7 +1980,7 @@ function Set-MgCommunicationPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2106,7 +2106,7 @@ function Set-MgCommunicationPresenceAutomaticLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2144,7 +2144,7 @@ function Set-MgCommunicationPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2257,7 +2257,7 @@ function Set-MgCommunicationPresenceManualLocation {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2295,7 +2295,7 @@ function Set-MgCommunicationPresenceManualLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2408,7 +2408,7 @@ function Set-MgCommunicationPresenceStatusMessage {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2446,7 +2446,7 @@ function Set-MgCommunicationPresenceStatusMessage {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2554,7 +2554,7 @@ function Set-MgCommunicationPresenceUserPreferredPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2598,7 +2598,7 @@ function Set-MgCommunicationPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2720,7 +2720,7 @@ function Set-MgUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2767,7 +2767,7 @@ function Set-MgUserPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -2893,7 +2893,7 @@ function Set-MgUserPresenceAutomaticLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -2931,7 +2931,7 @@ function Set-MgUserPresenceAutomaticLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3044,7 +3044,7 @@ function Set-MgUserPresenceManualLocation {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3082,7 +3082,7 @@ function Set-MgUserPresenceManualLocation {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3195,7 +3195,7 @@ function Set-MgUserPresenceStatusMessage {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3233,7 +3233,7 @@ function Set-MgUserPresenceStatusMessage {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3341,7 +3341,7 @@ function Set-MgUserPresenceUserPreferredPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3385,7 +3385,7 @@ function Set-MgUserPresenceUserPreferredPresence {
     .OUTPUTS
         System.Boolean
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3505,7 +3505,7 @@ function Update-MgCommunicationPresence {
     .PARAMETER PresenceId
         Id of the presence: the user's object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3549,7 +3549,7 @@ function Update-MgCommunicationPresence {
     .OUTPUTS
         Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK
@@ -3678,7 +3678,7 @@ function Update-MgUserPresence {
     .PARAMETER UserId
         The user: their object id (a GUID).
     .PARAMETER InputObject
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object or a JSON object string.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity object.
     .PARAMETER BodyParameter
         The whole request body: a hashtable, a model object or a JSON object string. Members match case-insensitively; unknown ones are sent as given.
     .PARAMETER ResponseHeadersVariable
@@ -3722,7 +3722,7 @@ function Update-MgUserPresence {
     .OUTPUTS
         Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
     .NOTES
-        Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive.
+        Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable binds to -InputObject and to -Headers alike.
 
         This module is pwshcompat: a compatible re-implementation whose logic runs in Python inside the PowerShell process.
     .LINK

@@ -165,9 +165,13 @@ class _Tables:
 
     def error(self, message: str, error_id: str, target: Any = None,
               category: ErrorCategory = ErrorCategory.InvalidArgument) -> ParameterBindingError:
+        # PowerShell's exception type for the error: transformation and validation have their own.
+        exception = ("ParameterBindingArgumentTransformationException" if error_id == "ParameterArgumentTransformationError"
+                     else "ParameterBindingValidationException" if error_id.startswith("ParameterArgumentValidationError")
+                     else "ParameterBindingException")
         return ParameterBindingError(ErrorRecord(
             message, error_id, category, target=target, command=self.spec.name,
-            exception_type="System.Management.Automation.ParameterBindingException"))
+            exception_type=f"System.Management.Automation.{exception}"))
 
     def match(self, name: str) -> tuple[ParameterSpec, bool]:
         """The parameter ``-name`` means, and whether it was an exact name or alias."""
@@ -300,8 +304,23 @@ class _Tables:
                 return None
             items = value if isinstance(value, (list, tuple)) else [value]
             return [dotnet_string(v) for v in items]
-        # Objects and models (Graph identities and bodies, credentials, certificates): the command's
-        # conversion layer interprets them; here only values no TypeConverter accepts are refused.
+        # Pipeline steps (-HttpPipelinePrepend/-HttpPipelineAppend): from Python, callables
+        # step(request, next) -> response (pwshcompat.operation.steps); a script block is not one.
+        if t.endswith(".Runtime.SendAsyncStep[]"):
+            if value is None:
+                return None  # [ValidateNotNull] refuses it
+            items = value if isinstance(value, (list, tuple)) else [value]
+            if not all(callable(i) for i in items):
+                raise ConversionError(_cannot(value, t))
+            return list(items)
+        # Graph models: the original's TypeConverter rules (src/PwshCompat.Host/RawModel.cs).
+        if t.startswith("Microsoft.") and ".Models." in t:
+            kind = _model_conversion(value, t)
+            if kind == "refuse":
+                raise ConversionError(_cannot(value, t))
+            return None if kind == "null" else value
+        # Other objects (credentials, certificates): the command's conversion layer interprets them;
+        # here only values no TypeConverter accepts are refused.
         if value is None or _convertible_to_model(value) or t == "System.Object" or not t.startswith("Microsoft."):
             return value
         if p.validate_set is not None and isinstance(value, str):
@@ -341,7 +360,7 @@ class _Tables:
         if p.type == "System.String" and (value == "" or value is None):
             raise self.error(f"Cannot bind argument to parameter '{p.name}' because it is an empty string.",
                              "ParameterArgumentValidationErrorEmptyStringNotAllowed", raw, ErrorCategory.InvalidData)
-        if raw is None:
+        if raw is None or value is None:
             raise self.error(f"Cannot bind argument to parameter '{p.name}' because it is null.",
                              "ParameterArgumentValidationErrorNullNotAllowed", raw, ErrorCategory.InvalidData)
 
@@ -395,6 +414,51 @@ def _other_collection(value: Any) -> bool:
 
 def _cannot(value: Any, type_name: str) -> str:
     return f'Cannot convert the "{dotnet_string(value)}" value of type "{dotnet_type_name(value)}" to type "{type_name}".'
+
+
+def _model_conversion(value: Any, type_name: str) -> str:
+    """What the original's TypeConverter for the model ``type_name`` does with ``value``: ``load``,
+    ``null`` (a mandatory parameter then refuses it) or ``refuse`` (original-observed.md, "Binding").
+
+    Both the identity and the body models take a dict (a hashtable) and refuse an object with
+    attributes (a ``[pscustomobject]``). The identity (``-InputObject``) turns a string that is not
+    JSON and a number into null and refuses JSON object text; a body model takes JSON object text
+    unless a member appears twice in different case. A response model object is taken by its own type.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "load"
+    identity = type_name.endswith("Identity")
+    if isinstance(value, str):
+        if identity:
+            return "refuse" if _json_object(value) is not None else "null"
+        return "load" if _json_object(value, case_insensitive=True) is not None else "refuse"
+    if isinstance(value, (bool, int, float)):
+        return "null" if identity else "refuse"
+    own = getattr(value, "type_name", None)
+    if callable(getattr(value, "ps_model", None)) and isinstance(own, str):
+        return "load" if own.rsplit(".", 1)[-1] == type_name.rsplit(".", 1)[-1][1:] else "refuse"
+    return "refuse"
+
+
+def _json_object(text: str, case_insensitive: bool = False) -> dict[str, Any] | None:
+    """``text`` parsed when it is a JSON object (with ``case_insensitive``: no object in it having
+    two members that differ only in case), else None."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        if case_insensitive and len({k.lower() for k, _ in items}) != len(items):
+            raise ValueError("a member given twice")
+        return dict(items)
+
+    try:
+        parsed = json.loads(stripped, object_pairs_hook=pairs)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _convertible_to_model(value: Any) -> bool:
@@ -714,6 +778,12 @@ def _bind_record(t: _Tables, obj: Any, line_bound: dict[str, Any], candidates: l
                             value = t.transform(p, obj)
                         except ParameterBindingError:
                             continue
+                        if value is None and p.membership(s).mandatory:  # type: ignore[union-attr]
+                            # Converted to null (a string to -InputObject): pwsh reports it for this object.
+                            try:
+                                t.check_mandatory_value(p, obj, value)
+                            except ParameterBindingError as exc:
+                                return BoundRecord("", bound, obj, exc)
                     elif _is_instance(obj, p.type):
                         value = obj
                     else:

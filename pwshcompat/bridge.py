@@ -114,6 +114,7 @@ def _record(record: ErrorRecord, plain: Callable[[Any], Any] | None = None) -> d
         "fully_qualified_error_id": record.fully_qualified_error_id,
         "details_message": record.details_message,
         "recommended_action": record.recommended_action,
+        "target_name": record.extra.get("target_name"),
         "response": record.extra.get("response") if isinstance(record.extra.get("response"), HttpResponseMessage) else None,
     }
 

@@ -20,6 +20,7 @@ Three families of rules live here, each with the .NET behaviour it reproduces:
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import json
 import math
 import re
@@ -29,6 +30,7 @@ from typing import Any, Callable, Iterable
 __all__ = [
     "ConversionError",
     "TimeSpan",
+    "double_text",
     "dotnet_string",
     "dotnet_type_name",
     "identity_from_value",
@@ -168,6 +170,32 @@ def dotnet_type_name(value: Any) -> str:
     if isinstance(value, TimeSpan):
         return "System.TimeSpan"
     return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def double_text(value: float) -> str:
+    """``Double.ToString(InvariantCulture)`` (.NET Core 3.0 and later): the shortest text that reads
+    back as the same double, positional from 0.0001 up to 1E+15 and in ``1.5E+20`` form beyond.
+
+    ``-0.0`` gives ``0`` (what PowerShell's ``-0.0`` is). Raises ``ValueError`` for NaN and the
+    infinities, which have no JSON form.
+    """
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(f"{value!r} is not a number JSON can carry")
+    if value == 0:
+        return "0"
+    sign, digits, exponent = decimal.Decimal(repr(value)).as_tuple()
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    point = len(digits) + int(exponent)  # digits before the decimal point
+    magnitude = point - 1
+    prefix = "-" if sign else ""
+    if magnitude >= 15 or magnitude < -4:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{prefix}{mantissa}E{'+' if magnitude >= 0 else '-'}{abs(magnitude):02d}"
+    if point <= 0:
+        return f"{prefix}0.{'0' * -point}{text}"
+    if point >= len(text):
+        return prefix + text + "0" * (point - len(text))
+    return f"{prefix}{text[:point]}.{text[point:]}"
 
 
 def dotnet_string(value: Any) -> str:

@@ -101,11 +101,10 @@ MODULES = {
 }
 
 # Delegate types named by hidden AutoRest parameters (-HttpPipelinePrepend/-HttpPipelineAppend).
+# Each module's Runtime namespace gets the delegate and the interfaces its steps see (_RUNTIME_TYPES).
 DELEGATES = {
     "SendAsyncStep": "System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsyncStep("
-                     "System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken, "
-                     "System.Func<System.Net.Http.HttpRequestMessage, System.Threading.CancellationToken, "
-                     "System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage>> next)",
+                     "System.Net.Http.HttpRequestMessage request, IEventListener callback, ISendAsync next)",
 }
 
 # Model codecs -> .NET property types and the host's ModelKind.
@@ -218,8 +217,86 @@ def _identity_class(namespace: str, name: str, properties: list[tuple[str, str]]
         "        protected override global::PwshCompat.Host.ModelProperty[] Properties => Schema;\n\n"
         "        protected override bool KeepsAdditionalProperties => false;\n\n"
         f"{members}\n    }}\n\n"
-        f"    public sealed class {cls}TypeConverter : global::PwshCompat.Host.GraphModelConverter<{name}, {cls}>\n    {{\n    }}")
+        f"    public sealed class {cls}TypeConverter : global::PwshCompat.Host.GraphIdentityConverter<{name}, {cls}>\n    {{\n    }}")
 
+
+_PIPELINE_TYPES = """    /// <summary>The rest of the HTTP pipeline, as a step's next argument ($next.SendAsync($request, $callback)).</summary>
+    public interface ISendAsync
+    {
+        System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, IEventListener callback);
+    }
+
+    /// <summary>A step's callback argument: the call's cancellation and its events.</summary>
+    public interface IEventListener
+    {
+        System.Threading.Tasks.Task Signal(string id, System.Threading.CancellationToken token, System.Func<EventData> createMessage);
+
+        System.Threading.CancellationToken Token { get; }
+
+        System.Action Cancel { get; }
+    }
+
+    /// <summary>An event signalled during a call.</summary>
+    public partial class EventData
+    {
+        public string? Id;
+        public string? Message;
+        public string? Parameter;
+        public double Value;
+        public string? ExtendedData;
+        public object? RequestMessage;
+        public object? ResponseMessage;
+        public System.Action? Cancel;
+    }
+
+    /// <summary>How the host runs this module's pipeline steps (PwshCompat.Host.HttpPipelineSteps).</summary>
+    public static class PwshCompatSteps
+    {
+        public static global::PwshCompat.Host.PipelineStep Adapt(SendAsyncStep step)
+            => (request, next) => step(request, new Listener(next), new Sender(next));
+
+        /// <summary>The $callback a step receives.</summary>
+        public sealed class Listener : IEventListener
+        {
+            private readonly global::PwshCompat.Host.PipelineNext next;
+
+            public Listener(global::PwshCompat.Host.PipelineNext next) => this.next = next;
+
+            public System.Threading.Tasks.Task Signal(string id, System.Threading.CancellationToken token, System.Func<EventData> createMessage)
+                => System.Threading.Tasks.Task.CompletedTask;
+
+            public System.Threading.CancellationToken Token => next.Token;
+
+            public System.Action Cancel => next.Cancel;
+        }
+
+        /// <summary>The $next a step receives: the rest of the pipeline.</summary>
+        public sealed class Sender : ISendAsync
+        {
+            private readonly global::PwshCompat.Host.PipelineNext next;
+
+            public Sender(global::PwshCompat.Host.PipelineNext next) => this.next = next;
+
+            public System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, IEventListener callback)
+                => next.Send(request);
+        }
+    }"""
+
+_REST_EXCEPTION = """    /// <summary>The original's exception for an error response without a Graph error body (its type name is RestException`1).</summary>
+    public class RestException<T> : System.Exception
+    {
+        public RestException(string message) : base(message)
+        {
+        }
+    }"""
+
+_PARSER_EXCEPTION = """    /// <summary>The original's exception when an error response's body is not JSON.</summary>
+    public class ParserException : System.Exception
+    {
+        public ParserException(string message) : base(message)
+        {
+        }
+    }"""
 
 _CATEGORY = """    /// <summary>The original's parameter categories (AutoRest runtime).</summary>
     public enum ParameterCategory
@@ -286,6 +363,9 @@ def collect(all_specs_: list[CommandSpec]) -> tuple[dict[str, list[str]], list[t
             identity_name = info["identityType"].rsplit(".", 1)[-1]
             models_ns.append(_identity_class(ns, identity_name, sorted(info["identity"].items())))
         by_namespace.setdefault(f"{ns}.Runtime", []).append(f"    public delegate {DELEGATES['SendAsyncStep']};")
+        by_namespace[f"{ns}.Runtime"].append(_PIPELINE_TYPES)
+        by_namespace[f"{ns}.Runtime"].append(_REST_EXCEPTION)
+        by_namespace.setdefault(f"{ns}.Runtime.Json", []).append(_PARSER_EXCEPTION)
         by_namespace.setdefault(ns, []).append(_CATEGORY)
     for full, enum_values in sorted(raw_types.items()):
         namespace, _, name = full.rpartition(".")
@@ -359,9 +439,11 @@ def load_help(name: str) -> dict[str, Any]:
         "examples": [{"code": fill(e["code"]), "remarks": fill(e["remarks"])} for e in template.get("examples", [])],
         "parameters": template.get("parameters", {}),
         "outputs": list(s.output_type),
-        "notes": ("Model parameters (-BodyParameter, -InputObject, -StatusMessage, ...) accept a hashtable, a model "
-                  "object or a JSON object string; member names are case-insensitive.\n\nThis module is pwshcompat: a "
-                  "compatible re-implementation whose logic runs in Python inside the PowerShell process."),
+        "notes": ("Model parameters (-BodyParameter, -StatusMessage, ...) accept a hashtable, a model object or a JSON "
+                  "object string; member names are case-insensitive. -InputObject accepts a hashtable or an identity "
+                  "object. As with the original module, a [pscustomobject] is refused for both, and a piped hashtable "
+                  "binds to -InputObject and to -Headers alike.\n\nThis module is pwshcompat: a compatible "
+                  "re-implementation whose logic runs in Python inside the PowerShell process."),
         "links": links,
         "argumentCompleters": template.get("argumentCompleters", {}),
     }

@@ -165,13 +165,13 @@ def check_request(row: Row, sent: list[Any]) -> Any:
         assert request.body == b"" and "content-type" not in request.headers
     else:
         assert request.headers["content-type"] == "application/json"
-        expected_text = json.dumps(row.body, indent=2, ensure_ascii=False).encode()
+        expected_text = original_layout(row.body).encode()
         if request.status == 401 and not request.body:
             # The emulator keeps no body of a request it refused as unauthenticated, only its length.
             assert getattr(request, "body_length", None) == len(expected_text)
         else:
             # Key order matters: the original writes additional members first, then the model's
-            # order, two-space indented.
+            # order, two-space indented, a list of plain values on one line.
             assert request.body == expected_text
     if row.kind == "delete":
         assert request.headers["if-match"] == 'W/"1"'
@@ -180,6 +180,19 @@ def check_request(row: Row, sent: list[Any]) -> Any:
     if not 200 <= (request.status or 0) < 300:
         assert row.kind in UNDOCUMENTED, f"{row.id}: Graph documents this operation, the emulator answered {request.status}"
     return request
+
+
+def original_layout(value: Any, level: int = 0) -> str:
+    """The original's JSON text for the rows' bodies (objects, strings, Booleans, lists of strings):
+    two-space indent, ``"ids": [ "a", "b" ]`` on one line (AutoRest's JsonWriter; original-observed.md)."""
+    if isinstance(value, dict):
+        pad = "\n" + "  " * (level + 1)
+        members = ",".join(f'{pad}{json.dumps(k)}: {original_layout(v, level + 1)}' for k, v in value.items())
+        return "{" + members + "\n" + "  " * level + "}"
+    if isinstance(value, list):
+        assert all(isinstance(v, str) for v in value), "the rows' lists hold plain strings"
+        return "[ " + ", ".join(json.dumps(v) for v in value) + " ]" if value else "[ ]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def to_json(value: Any) -> Any:

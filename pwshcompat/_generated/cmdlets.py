@@ -136,8 +136,8 @@ def Clear_MgBetaCommunicationPresence(
         Id of the presence: the user's object id (a GUID). Parameter sets: ClearExpanded, Clear. Mandatory in
         ClearExpanded, Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
         ClearViaIdentityExpanded, ClearViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
@@ -225,8 +225,8 @@ def Clear_MgBetaCommunicationPresenceAutomaticLocation(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -304,8 +304,8 @@ def Clear_MgBetaCommunicationPresenceLocation(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -383,8 +383,8 @@ def Clear_MgBetaCommunicationPresenceUserPreferredPresence(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -466,8 +466,8 @@ def Clear_MgBetaUserPresence(
         The user: their object id (a GUID). Parameter sets: ClearExpanded, Clear. Mandatory in ClearExpanded,
         Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
         ClearViaIdentityExpanded, ClearViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
@@ -555,8 +555,8 @@ def Clear_MgBetaUserPresenceAutomaticLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -634,8 +634,8 @@ def Clear_MgBetaUserPresenceLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -713,8 +713,8 @@ def Clear_MgBetaUserPresenceUserPreferredPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -796,8 +796,8 @@ def Clear_MgCommunicationPresence(
         Id of the presence: the user's object id (a GUID). Parameter sets: ClearExpanded, Clear. Mandatory in
         ClearExpanded, Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
         ClearViaIdentityExpanded, ClearViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
@@ -885,8 +885,8 @@ def Clear_MgCommunicationPresenceAutomaticLocation(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -964,8 +964,8 @@ def Clear_MgCommunicationPresenceLocation(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -1043,8 +1043,8 @@ def Clear_MgCommunicationPresenceUserPreferredPresence(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -1126,8 +1126,8 @@ def Clear_MgUserPresence(
         The user: their object id (a GUID). Parameter sets: ClearExpanded, Clear. Mandatory in ClearExpanded,
         Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentityExpanded, ClearViaIdentity. Mandatory in
         ClearViaIdentityExpanded, ClearViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
@@ -1215,8 +1215,8 @@ def Clear_MgUserPresenceAutomaticLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -1294,8 +1294,8 @@ def Clear_MgUserPresenceLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -1373,8 +1373,8 @@ def Clear_MgUserPresenceUserPreferredPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Clear. Mandatory in Clear.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: ClearViaIdentity. Mandatory in ClearViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Headers : Mapping[str, Any]
@@ -1637,8 +1637,8 @@ def Get_MgBetaCommunicationPresence(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Get. Mandatory in Get.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
     ExpandProperty : Sequence[str] | str
         Related entities to include ($expand). Aliases: Expand.
     Property : Sequence[str] | str
@@ -1878,8 +1878,8 @@ def Get_MgBetaUserPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Get. Mandatory in Get.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
     ExpandProperty : Sequence[str] | str
         Related entities to include ($expand). Aliases: Expand.
     Property : Sequence[str] | str
@@ -1962,8 +1962,8 @@ def Get_MgCommunicationPresence(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Get. Mandatory in Get.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
     ExpandProperty : Sequence[str] | str
         Related entities to include ($expand). Aliases: Expand.
     Property : Sequence[str] | str
@@ -2371,8 +2371,8 @@ def Get_MgUserPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Get. Mandatory in Get.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: GetViaIdentity. Mandatory in GetViaIdentity.
     ExpandProperty : Sequence[str] | str
         Related entities to include ($expand). Aliases: Expand.
     Property : Sequence[str] | str
@@ -2750,8 +2750,8 @@ def Remove_MgBetaCommunicationPresence(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Delete. Mandatory in Delete.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
     IfMatch : str
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     ResponseHeadersVariable : str
@@ -2831,8 +2831,8 @@ def Remove_MgBetaUserPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Delete. Mandatory in Delete.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
     IfMatch : str
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     ResponseHeadersVariable : str
@@ -2913,8 +2913,8 @@ def Remove_MgCommunicationPresence(
     PresenceId : str
         Id of the presence: the user's object id (a GUID). Parameter sets: Delete. Mandatory in Delete.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
     IfMatch : str
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     ResponseHeadersVariable : str
@@ -3058,8 +3058,8 @@ def Remove_MgUserPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: Delete. Mandatory in Delete.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: DeleteViaIdentity. Mandatory in DeleteViaIdentity.
     IfMatch : str
         An ETag: the request succeeds only while the object still has it (sent as If-Match).
     ResponseHeadersVariable : str
@@ -3146,9 +3146,9 @@ def Set_MgBetaCommunicationPresence(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -3249,9 +3249,9 @@ def Set_MgBetaCommunicationPresenceAutomaticLocation(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -3345,9 +3345,9 @@ def Set_MgBetaCommunicationPresenceManualLocation(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -3440,9 +3440,9 @@ def Set_MgBetaCommunicationPresenceStatusMessage(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -3536,11 +3536,12 @@ def Set_MgBetaCommunicationPresenceUserPreferredPresence(
         Id of the presence to change: the user's object id. Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity object whose PresenceId names the presence to change. Parameter sets:
-        SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose PresenceId names the presence to change: a hashtable or an identity object.
+        Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
-        The whole request body: a hashtable, an object or a JSON string. Parameter sets: Set, SetViaIdentity.
-        Mandatory in Set, SetViaIdentity.
+        The whole request body: a hashtable, a model object or a JSON object string. Parameter sets: Set,
+        SetViaIdentity. Mandatory in Set, SetViaIdentity.
     ResponseHeadersVariable : str
         Name of a global variable that receives the response headers. Aliases: RHV.
     Activity : str
@@ -3634,9 +3635,9 @@ def Set_MgBetaUserPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -3736,9 +3737,9 @@ def Set_MgBetaUserPresenceAutomaticLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -3831,9 +3832,9 @@ def Set_MgBetaUserPresenceManualLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -3925,9 +3926,9 @@ def Set_MgBetaUserPresenceStatusMessage(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4020,9 +4021,9 @@ def Set_MgBetaUserPresenceUserPreferredPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4122,9 +4123,9 @@ def Set_MgCommunicationPresence(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4225,9 +4226,9 @@ def Set_MgCommunicationPresenceAutomaticLocation(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4321,9 +4322,9 @@ def Set_MgCommunicationPresenceManualLocation(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4416,9 +4417,9 @@ def Set_MgCommunicationPresenceStatusMessage(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4512,9 +4513,9 @@ def Set_MgCommunicationPresenceUserPreferredPresence(
         Id of the presence: the user's object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in
         SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4750,9 +4751,9 @@ def Set_MgUserPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4852,9 +4853,9 @@ def Set_MgUserPresenceAutomaticLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -4947,9 +4948,9 @@ def Set_MgUserPresenceManualLocation(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -5041,9 +5042,9 @@ def Set_MgUserPresenceStatusMessage(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -5136,9 +5137,9 @@ def Set_MgUserPresenceUserPreferredPresence(
     UserId : str
         The user: their object id (a GUID). Parameter sets: SetExpanded, Set. Mandatory in SetExpanded, Set.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in
-        SetViaIdentityExpanded, SetViaIdentity.
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: SetViaIdentityExpanded, SetViaIdentity. Mandatory in SetViaIdentityExpanded,
+        SetViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
         case-insensitively; unknown ones are sent as given. Parameter sets: Set, SetViaIdentity. Mandatory in
@@ -5239,8 +5240,8 @@ def Update_MgBetaCommunicationPresence(
         Id of the presence: the user's object id (a GUID). Parameter sets: UpdateExpanded, Update. Mandatory
         in UpdateExpanded, Update.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
         UpdateViaIdentityExpanded, UpdateViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
@@ -5348,8 +5349,8 @@ def Update_MgBetaUserPresence(
         The user: their object id (a GUID). Parameter sets: UpdateExpanded, Update. Mandatory in
         UpdateExpanded, Update.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
         UpdateViaIdentityExpanded, UpdateViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
@@ -5458,8 +5459,8 @@ def Update_MgCommunicationPresence(
         Id of the presence: the user's object id (a GUID). Parameter sets: UpdateExpanded, Update. Mandatory
         in UpdateExpanded, Update.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
         UpdateViaIdentityExpanded, UpdateViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match
@@ -5567,8 +5568,8 @@ def Update_MgUserPresence(
         The user: their object id (a GUID). Parameter sets: UpdateExpanded, Update. Mandatory in
         UpdateExpanded, Update.
     InputObject : ModelInput
-        An identity whose key properties (UserId or PresenceId) give the path: a hashtable, an identity object
-        or a JSON object string. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
+        An identity whose key properties (UserId or PresenceId) give the path: a hashtable or an identity
+        object. Parameter sets: UpdateViaIdentityExpanded, UpdateViaIdentity. Mandatory in
         UpdateViaIdentityExpanded, UpdateViaIdentity.
     BodyParameter : ModelInput
         The whole request body: a hashtable, a model object or a JSON object string. Members match

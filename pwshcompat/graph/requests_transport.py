@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import cancellation
 from . import transport
@@ -105,8 +105,16 @@ class RequestsTransport:
             raise http.client.IncompleteRead(content, missing)
         body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
         sent = Request(request.method, prepared.url or request.url, dict(prepared.headers), body, request.timeout)
-        return Response(status_code=reply.status_code, reason=reply.reason or "", headers=Headers(reply.headers.items()),
+        return Response(status_code=reply.status_code, reason=reply.reason or "", headers=Headers(_header_lines(reply)),
                         content=content, url=reply.url or request.url, request=sent, elapsed=reply.elapsed)
 
     def close(self) -> None:
         self.session.close()
+
+
+def _header_lines(reply: Any) -> list[tuple[str, str]]:
+    """The reply's header lines as received (urllib3's, a repeated header once per line; requests
+    joins them), for -ResponseHeadersVariable."""
+    raw = getattr(getattr(reply, "raw", None), "headers", None)
+    lines = getattr(raw, "iteritems", None) or getattr(raw, "items", None)
+    return [(str(k), str(v)) for k, v in lines()] if callable(lines) else list(reply.headers.items())

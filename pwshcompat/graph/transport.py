@@ -81,7 +81,9 @@ class Headers(Mapping[str, str]):
 
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._store: dict[str, tuple[str, str]] = {}
-        for name, value in pairs:
+        #: Every header line as received, a repeated header once per line (-ResponseHeadersVariable).
+        self.pairs: list[tuple[str, str]] = list(pairs)
+        for name, value in self.pairs:
             key = name.lower()
             seen = self._store.get(key)
             self._store[key] = (seen[0], f"{seen[1]}, {value}") if seen else (name, value)

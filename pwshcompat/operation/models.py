@@ -6,14 +6,19 @@ JSON serializer as Graph's build rewrites them):
 
 * **input** (:func:`from_value`): a dict, an object with attributes or JSON object text; members
   match case-insensitively; unknown members become additional properties in the given order;
-  ``None`` members are dropped. A member whose value the original cannot convert (a duration that
-  is not ISO 8601, a flag that is not a Boolean, ...) is dropped silently by the original; we drop
-  it too and report a warning naming it.
+  ``None`` members are dropped, except that a known string member given ``$null`` is sent as
+  ``""`` (``Convert.ToString(null)``), and a known string member given something else is sent as
+  its ``Convert.ToString`` text (``System.Object[]``, ``@{a=1}``). A member whose value the original
+  cannot convert (a duration that is not ISO 8601, a flag that is not a Boolean, a TimeSpan or
+  DateTime that PowerShell kept wrapped in a PSObject, ...) is dropped silently by the original; we
+  drop it too and report a warning naming it.
 * **output** (:func:`to_wire`): additional properties first (in their order), then the known
   members in the model's order, each through its codec: ISO 8601 durations
   (``XmlConvert.ToString(TimeSpan)``), UTC date-times with seven fractional digits, nested models
   the same way, ``None`` members omitted. A member given twice (in any case) fails as .NET's
-  dictionary does, before anything is sent.
+  dictionary does, before anything is sent. Additional values are written as AutoRest's
+  ``JsonSerializable.ToJsonValue`` writes them (:func:`json_value`), and the text by
+  :mod:`.jsontext`.
 * **responses** (:func:`from_wire`): a JSON object from Graph -> :class:`GraphObject`, whose
   attributes are the model's PowerShell property names (``.Availability``) and whose
   ``AdditionalProperties`` holds every other member (``@odata.context`` included), as the original's
@@ -22,18 +27,32 @@ JSON serializer as Graph's build rewrites them):
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import decimal
 import json
 from typing import Any, Callable, Iterator
 
+from .. import dotnetvalues
 from ..conversion import ConversionError, TimeSpan, dotnet_string, dotnet_type_name, members_of, parse_xsd_duration, unique_keys
+from ..dotnetvalues import convert_to_string
 from ..spec import Model, ModelProperty
 from ..spec import model as model_named
+from . import jsontext
 
-__all__ = ["Body", "GraphObject", "from_value", "from_wire", "json_value", "to_wire"]
+__all__ = ["Body", "GraphObject", "ValueNotWritable", "from_value", "from_wire", "graph_object", "iso_date", "json_value",
+           "to_wire"]
 
 Warn = Callable[[str], None]
 _DROP = object()
+
+
+class ValueNotWritable(ValueError):
+    """A body value the original cannot write either; ``exception_type`` is the .NET exception it reports."""
+
+    def __init__(self, message: str, exception_type: str = "System.ArgumentException") -> None:
+        super().__init__(message)
+        self.exception_type = exception_type
 
 
 class Body:
@@ -57,8 +76,13 @@ def _decode(p: ModelProperty, value: Any, from_json: bool, warn: Warn, where: st
 
     kind = p.type
     if kind == "string":
-        return json.dumps(value) if from_json and not isinstance(value, str) else dotnet_string(value)
+        return json.dumps(value) if from_json and not isinstance(value, str) else convert_to_string(value)
     if kind == "duration":
+        if isinstance(value, dotnetvalues.WrappedTimeSpan):
+            warn(f"{where}: '{p.wire}' = '{value}' is a TimeSpan that PowerShell keeps wrapped in a PSObject (a "
+                 "New-TimeSpan result or a variable holding one); the original cmdlet drops it silently, so it was not "
+                 "sent. Give [TimeSpan]::FromHours(1) or ISO 8601 text such as 'PT1H' instead.")
+            return _DROP
         if isinstance(value, TimeSpan):
             return value
         if isinstance(value, _dt.timedelta):
@@ -84,11 +108,18 @@ def _decode(p: ModelProperty, value: Any, from_json: bool, warn: Warn, where: st
             return dropped("a 32-bit integer")
         return number if -(2**31) <= number < 2**31 else dropped("a 32-bit integer")
     if kind == "dateTime":
-        parsed = parse_datetime(value)
+        if isinstance(value, dotnetvalues.DateTime) and value.wrapped or isinstance(value, dotnetvalues.DateTimeOffset):
+            # `value is DateTime` fails; XmlConvert.ToDateTime(value.ToString()) then fails on the culture's text.
+            what = "a DateTimeOffset" if isinstance(value, dotnetvalues.DateTimeOffset) else \
+                "a DateTime that PowerShell keeps wrapped in a PSObject (a Get-Date result)"
+            warn(f"{where}: '{p.wire}' = '{value}' is {what}; the original cmdlet drops it silently, so it was not "
+                 "sent. Give a [DateTime] or ISO 8601 text instead.")
+            return _DROP
+        parsed = parse_datetime(value.value() if isinstance(value, dotnetvalues.DateTime) else value)
         return dropped("a date and time") if parsed is None else parsed
     if kind == "string[]":
         items = value if isinstance(value, (list, tuple)) else [value]
-        return [json.dumps(v) if from_json and not isinstance(v, str) else dotnet_string(v) for v in items]
+        return [json.dumps(v) if from_json and not isinstance(v, str) else convert_to_string(v) for v in items]
     nested = model_named(kind)
     if isinstance(value, Body):
         return value
@@ -138,7 +169,11 @@ def from_value(value: Any, model: Model, warn: Warn, what: str = "BodyParameter"
             body.additional[key] = val
     for p in model.properties:
         entry = members.get(p.wire.lower())
-        if entry is None or entry[1] is None:
+        if entry is None:
+            continue
+        if entry[1] is None:
+            if p.type == "string" and not from_json:
+                body.values[p.name] = ""  # Convert.ToString(null); JSON nulls are skipped
             continue
         decoded = _decode(p, entry[1], from_json, warn, what)
         if decoded is not _DROP:
@@ -182,9 +217,9 @@ def format_datetime(value: _dt.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond:06d}0Z"
 
 
-def _encode(p: ModelProperty, value: Any) -> Any:
+def _encode(p: ModelProperty, value: Any, sending: bool) -> Any:
     if isinstance(value, Body):
-        return to_wire(value)
+        return to_wire(value, sending)
     if p.type == "duration":
         return value.to_iso8601()
     if p.type == "dateTime":
@@ -192,15 +227,15 @@ def _encode(p: ModelProperty, value: Any) -> Any:
     return value
 
 
-def to_wire(body: Body) -> dict[str, Any]:
+def to_wire(body: Body, sending: bool = True) -> dict[str, Any]:
     """The JSON members as the original writes them (additional first, then the model's order).
 
     Raises ``ValueError`` naming the key when a member would appear twice (case-insensitive).
     """
     members: dict[str, Any] = {}
     seen: set[str] = set()
-    named = [(p.wire, _encode(p, body.values[p.name])) for p in body.model.properties if p.name in body.values]
-    for key, value in [*((k, json_value(v)) for k, v in body.additional.items() if v is not None), *named]:
+    named = [(p.wire, _encode(p, body.values[p.name], sending)) for p in body.model.properties if p.name in body.values]
+    for key, value in [*((k, json_value(v, sending)) for k, v in body.additional.items() if v is not None), *named]:
         if key.lower() in seen:
             raise ValueError(f"An item with the same key has already been added. Key: {key}")
         seen.add(key.lower())
@@ -208,29 +243,94 @@ def to_wire(body: Body) -> dict[str, Any]:
     return members
 
 
-def json_value(value: Any) -> Any:
-    """``JsonSerializable.ToJsonValue`` for an additional-property value.
+def json_value(value: Any, sending: bool = True) -> Any:
+    """``JsonSerializable.ToJsonValue`` for an additional-property value: what :mod:`.jsontext` writes.
 
-    Nested dictionaries drop ``None`` members; a TimeSpan becomes its ``ToString()`` text
-    (``"01:00:00"``, not ISO, as in the original); datetimes become ISO text.
+    Strings, Booleans and numbers as they are (a .NET ``float``/``double``/``decimal`` as its
+    text: ``[float]0.1`` is ``0.1``); a ``DateTime`` (any kind) or a Python ``datetime`` as the ISO
+    date AutoRest writes (``2024-01-02T03:04:05Z``, no fraction); a ``DateTimeOffset`` as its
+    ``ToString()`` text; a TimeSpan as its ``ToString()`` (``"01:00:00"``, not ISO); ``byte[]``
+    as base64; a ``[pscustomobject]`` as its string form (``"@{a=1; b=x}"``); hashtables and
+    ``[ordered]`` dictionaries as objects (``None`` members dropped); a generic dictionary such as
+    ``Dictionary[string,int]`` as an array of its pair texts (``["[k, 1]"]``); other collections
+    as arrays; models as their JSON; anything else as its text.
+
+    Raises ``ValueError`` (.NET's NullReferenceException message) for ``None`` inside a
+    collection, which the original cannot write either, and for NaN or an infinity, when
+    ``sending``; a response's members (``sending=False``) keep their nulls.
     """
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
     if isinstance(value, Body):
         return to_wire(value)
     if isinstance(value, GraphObject):
         return value.to_wire()
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
+    if isinstance(value, dotnetvalues.DateTime):
+        return iso_date(value.value())
+    if isinstance(value, dotnetvalues.DateTimeOffset):
+        return value.text
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dotnetvalues.Number):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueNotWritable(f"The value {value.text} cannot be sent as JSON.")
+        # A negative zero reaches Graph as 0 (original-observed.md: -0.0 -> 0).
+        return jsontext.Number(value.text[1:] if value == 0 and value.text.startswith("-") else value.text)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            raise ValueNotWritable(f"The value {dotnet_string(value)} cannot be sent as JSON.")
+        return value
+    if isinstance(value, decimal.Decimal):
+        return jsontext.Number(format(value, "f"))
     if isinstance(value, TimeSpan):
         return str(value)
     if isinstance(value, _dt.timedelta):
         return str(TimeSpan.from_timedelta(value))
     if isinstance(value, _dt.datetime):
-        return value.isoformat()
-    return dotnet_string(value)
+        return iso_date(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dotnetvalues.PSCustomObject):
+        return value.text
+    if isinstance(value, dotnetvalues.DotNetDictionary) and value.json_items is not None:
+        return [item if isinstance(item, str) else {str(k): json_value(v, sending) for k, v in item.items()}
+                for item in value.json_items]
+    if isinstance(value, dict):
+        return {str(k): json_value(v, sending) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        if sending and any(v is None for v in value):
+            raise ValueNotWritable("Object reference not set to an instance of an object.", "System.NullReferenceException")
+        return [None if v is None else json_value(v, sending) for v in value]
+    return convert_to_string(value)
+
+
+def iso_date(value: _dt.datetime) -> str | None:
+    """AutoRest's ``JsonDate`` text: ``2024-01-02T03:04:05Z``, ``2024-01-02T03:04+02:00``, ``2024-01-02Z``.
+
+    A naive datetime counts as UTC (a .NET DateTime of kind Unspecified); seconds are left out when
+    zero and the time when midnight; fractions are never written. Year 1 (``DateTime.MinValue``)
+    is ``None`` (JSON null), as AutoRest writes it.
+    """
+    offset = value.utcoffset() or _dt.timedelta(0)
+    if value.year == 1:
+        return None
+    text = f"{value.year}-{value.month:02d}-{value.day:02d}"
+    if (value.hour, value.minute, value.second) != (0, 0, 0):
+        text += f"T{value.hour:02d}:{value.minute:02d}"
+        if value.second:
+            text += f":{value.second:02d}"
+    if not offset:
+        return text + "Z"
+    # TimeSpan.Hours and .Minutes carry the offset's sign, and only a positive offset gets a '+'.
+    minutes_total = round(offset.total_seconds() / 60)
+    sign = -1 if minutes_total < 0 else 1
+    hours, minutes = divmod(abs(minutes_total), 60)
+    return text + ("+" if minutes_total > 0 else "") + _two(sign * hours) + ":" + _two(sign * minutes)
+
+
+def _two(number: int) -> str:
+    """``number.ToString("00")``: at least two digits, a minus sign before them."""
+    return ("-" if number < 0 else "") + f"{abs(number):02d}"
 
 
 # --- responses ----------------------------------------------------------------------------------
@@ -290,11 +390,17 @@ class GraphObject:
         for name, value in self._values.items():
             body.values[name] = _body_of(value)
         body.additional = dict(self.AdditionalProperties)
-        return to_wire(body)
+        return to_wire(body, sending=False)
 
     def ps_model(self) -> tuple[str, dict[str, Any]]:
         """(type name, properties in order with AdditionalProperties last): how the host builds the object."""
         return self.type_name, dict(self)
+
+
+def graph_object(body: Body, namespace: str) -> GraphObject:
+    """A body being sent as a model object of its type in ``namespace`` (the error target's ``body``)."""
+    values = {k: graph_object(v, namespace) if isinstance(v, Body) else v for k, v in body.values.items()}
+    return GraphObject(body.model, f"{namespace}.{body.model.name}", values, dict(body.additional))
 
 
 def _body_of(value: Any) -> Any:

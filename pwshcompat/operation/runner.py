@@ -27,7 +27,6 @@ WhatIf text, Debug records, error records and their fully qualified ids (``<code
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 import uuid
 from typing import Any
@@ -37,9 +36,9 @@ from ..conversion import ConversionError, dotnet_string, identity_from_value
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError, TerminatingError
 from ..graph import client as graph_client
 from ..runtime import CommandRuntime
-from . import models
+from . import jsontext, models, steps
 from .request import MAX_PAGE_SIZE, escape_data_string, expand_path, query_string, request_headers
-from .responses import not_specified, response_headers, service_error
+from .responses import ErrorTarget, not_specified, response_headers, service_error
 
 __all__ = ["MAX_BODY_BYTES", "run"]
 
@@ -51,8 +50,18 @@ class _Stop(Exception):
     """The runner wrote its error record; the invocation ends."""
 
 
+# Set by the PowerShell host when it asked ShouldProcess itself and was told no (-WhatIf, a declined
+# -Confirm): the command only writes what the original writes around a skipped call.
+DECLINED = "__ShouldProcessDeclined"
+
+
 def run(spec: spec_module.CommandSpec, parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> None:
     """Run the Graph cmdlet ``spec`` in ``parameter_set`` with ``bound`` parameters, writing to ``runtime``.
+
+    With ``-Debug`` it writes the original's records around the call (original-observed.md,
+    "Errors"): the begin record and the two ``[Authentication]`` lines first, then ShouldProcess
+    (so ``-WhatIf`` still gets them), ``[CmdletException]`` for a call that fails before or while
+    sending, and the end record last.
 
     Raises :class:`~pwshcompat.errors.TerminatingError` for the errors the original throws
     (an identity without its key property, a model value that cannot be converted); everything
@@ -61,12 +70,17 @@ def run(spec: spec_module.CommandSpec, parameter_set: str, bound: dict[str, Any]
     graph = spec.graph
     assert graph is not None, f"{spec.name} has no graph operation"
     internal = graph.internal_command_for(parameter_set)
-    if spec.supports_should_process and not runtime.should_process(graph.what_if_target(parameter_set), internal):
-        return
+    declined = bool(bound.pop(DECLINED, False))
     debug = runtime.want_debug
     if debug:
         runtime.write_debug(f"[CmdletBeginProcessing]: - {spec.name} begin processing with parameterSet '{parameter_set}'.")
+        try:
+            _debug_auth(runtime, graph_client.require_context())
+        except AuthenticationNeededError:
+            pass  # not connected: the call fails below, as the original's does
     try:
+        if declined or spec.supports_should_process and not runtime.should_process(graph.what_if_target(parameter_set), internal):
+            return
         _Invocation(spec, graph, parameter_set, bound, runtime).run()
     except _Stop:
         pass
@@ -90,15 +104,29 @@ class _Invocation:
         self.spec, self.graph, self.bound, self.runtime = spec, graph, bound, runtime
         self.op = graph.operation_for(parameter_set)
         self.internal_type = graph.internal_type_for(parameter_set)
-        self.target: dict[str, Any] = {}
+        self.target: dict[str, Any] = {}  # the ErrorTarget's members, in the original's order
+        # -HttpPipelinePrepend/-HttpPipelineAppend: the host's steps, or Python callables.
+        self.pipeline: Any = bound.pop(steps.HOST_KEY, None)
+        if self.pipeline is None and (bound.get("HttpPipelinePrepend") or bound.get("HttpPipelineAppend")):
+            try:
+                self.pipeline = steps.python_steps(bound.get("HttpPipelinePrepend"), bound.get("HttpPipelineAppend"))
+            except TypeError as exc:
+                raise _transformation_error("HttpPipelineAppend" if bound.get("HttpPipelineAppend") else "HttpPipelinePrepend",
+                                            ConversionError(str(exc)), None, spec.name) from None
         self.limit = 0  # ListCmdlet's limit: -Top when the cmdlet pages up to it
 
     def fail(self, record: ErrorRecord) -> _Stop:
         self.runtime.write_error(record)
         return _Stop()
 
-    def fail_not_specified(self, message: str, exception_type: str) -> _Stop:
-        return self.fail(not_specified(message, self.internal_type, exception_type))
+    def fail_not_specified(self, message: str, exception_type: str, details: str | None = None) -> _Stop:
+        """The original's catch-all: a NotSpecified record, and ``[CmdletException]`` under -Debug."""
+        if self.runtime.want_debug:
+            self.runtime.write_debug(f"[CmdletException]: Received exception with message "
+                                     f"'{exception_type.rsplit('.', 1)[-1]} - {message}'")
+        record = not_specified(message, self.internal_type, exception_type)
+        record.details_message = details
+        return self.fail(record)
 
     # --- the request ---------------------------------------------------------------------
 
@@ -122,12 +150,21 @@ class _Invocation:
                         f"{parameter} has null value for {parameter}.{p.identity_property}", "",
                         ErrorCategory.InvalidArgument, target=raw, command=self.internal_type))
                 values[p.name] = value
+            self.target[parameter] = self.identity_object(identity)
         else:
             for p in self.graph.path_parameters:
                 values[p.name] = dotnet_string(self.bound.get(p.parameter))
-                self.target[p.parameter] = values[p.name]
+                if "{" + p.name + "}" in self.op.path:
+                    self.target[p.parameter] = values[p.name]
         self.target["Headers"] = self.bound.get("Headers")
         return values
+
+    def identity_object(self, identity: dict[str, str]) -> models.GraphObject:
+        """The identity as the original's identity model object (the error target's InputObject)."""
+        graph = self.graph
+        type_name = self.spec.parameter(graph.identity_parameter or "InputObject").type.rsplit(".", 1)[-1][1:]
+        model = spec_module.Model(type_name, graph.identity_properties, additional_properties=False, identity=True)
+        return models.GraphObject(model, f"{graph.namespace}.Models.{type_name}", dict(identity), {})
 
     def body(self) -> models.Body | None:
         graph, op = self.graph, self.op
@@ -182,16 +219,16 @@ class _Invocation:
             headers = request_headers(bound.get("Headers"))
             members = models.to_wire(body) if body is not None else None
         except ValueError as exc:  # a HeaderError carries .NET's exception type, and details naming the entry
-            record = not_specified(str(exc), self.internal_type, getattr(exc, "exception_type", "System.ArgumentException"))
-            record.details_message = getattr(exc, "details", None)
-            raise self.fail(record) from None
+            raise self.fail_not_specified(str(exc), getattr(exc, "exception_type", "System.ArgumentException"),
+                                          getattr(exc, "details", None)) from None
         for parameter, header in graph.headers.items():
             if bound.get(parameter) is not None:
                 headers[header] = dotnet_string(bound[parameter])
         data = None
+        if body is not None:
+            self.target["body"] = models.graph_object(body, f"{graph.namespace}.Models")
         if members is not None:
-            self.target["body"] = members
-            data = (json.dumps(members, indent=2, ensure_ascii=False) if members else "{\n}").encode("utf-8")
+            data = jsontext.dumps(members).encode("utf-8")
         for p in graph.path_parameters:
             value = values[p.name]
             if value in (".", ".."):
@@ -213,7 +250,7 @@ class _Invocation:
             self.pages(response, headers)
             return
         if not 200 <= response.status_code < 300:
-            raise self.fail(service_error(response, self.target, self.internal_type, graph.namespace))
+            raise self.fail(service_error(response, ErrorTarget(self.target), self.internal_type, graph.namespace))
         self.write_result(response)
         self.set_headers_variable(response)
 
@@ -221,17 +258,14 @@ class _Invocation:
         runtime = self.runtime
         try:
             client = graph_client.for_current_context()
-            if runtime.want_debug:
-                _debug_auth(runtime, client.context)
-            response = client.request(self.op.method, path, data=data, headers=headers)
-        except AuthenticationNeededError as exc:
-            raise self.fail_not_specified(exc.record.message, exc.record.exception_type) from None
+            if self.pipeline is None:
+                response = client.request(self.op.method, path, data=data, headers=headers)
+            else:
+                url = path if path.startswith(("http://", "https://")) else \
+                    client.context.graph_endpoint.rstrip("/") + path
+                response = steps.send(self.pipeline, client, self.op.method, url, data, headers)
         except PSError as exc:
-            record = exc.record
-            if runtime.want_debug:
-                runtime.write_debug(f"[CmdletException]: Received exception with message "
-                                    f"'{record.exception_type.rsplit('.', 1)[-1]} - {record.message}'")
-            raise self.fail_not_specified(record.message, record.exception_type) from None
+            raise self.fail_not_specified(exc.record.message, exc.record.exception_type) from None
         if runtime.want_debug:
             runtime.write_debug(graph_client.format_request_log(response.request))
             runtime.write_debug(graph_client.format_response_log(response))
@@ -291,7 +325,7 @@ class _Invocation:
         first = True
         while True:
             if not 200 <= response.status_code < 300:
-                raise self.fail(service_error(response, self.target, self.internal_type, self.graph.namespace))
+                raise self.fail(service_error(response, ErrorTarget(self.target), self.internal_type, self.graph.namespace))
             page = self.json_of(response) or {}
             items = page.get("value") or []
             if first and limit and items:

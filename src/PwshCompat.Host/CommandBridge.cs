@@ -23,6 +23,12 @@ namespace PwshCompat.Host
             "PipelineVariable", "WhatIf", "Confirm",
         };
 
+        // Delegates cannot cross into Python as values; HttpPipelineSteps carries them.
+        private static readonly HashSet<string> PipelineParameters = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "HttpPipelinePrepend", "HttpPipelineAppend",
+        };
+
         private static readonly object Gate = new();
         private static PyObject? invokeHost;
         private static PyObject? updateEnvironment;
@@ -247,12 +253,20 @@ namespace PwshCompat.Host
                     foreach (DictionaryEntry entry in bound)
                     {
                         var key = (string)entry.Key;
-                        if (EngineParameters.Contains(key))
+                        if (EngineParameters.Contains(key) || PipelineParameters.Contains(key))
                         {
                             continue;
                         }
                         using var value = ToPython.Convert(entry.Value, types.TimeSpan);
                         kwargs[key] = value;
+                    }
+                    // -HttpPipelinePrepend/-HttpPipelineAppend: the steps cross as one host object (13.5).
+                    HttpPipelineSteps? steps = HttpPipelineSteps.From(
+                        bound.Contains("HttpPipelinePrepend") ? bound["HttpPipelinePrepend"] : null,
+                        bound.Contains("HttpPipelineAppend") ? bound["HttpPipelineAppend"] : null);
+                    if (steps is not null)
+                    {
+                        kwargs["__HttpPipeline"] = steps.ToPython();
                     }
                     kwargs["__PSHostVersion"] = HostVersion(cmdlet);
                     SessionEnvironment.Sync(updateEnvironment!);
@@ -336,7 +350,7 @@ namespace PwshCompat.Host
         /// Whether the caller's debug stream is on (-Debug, else $DebugPreference as the function
         /// sees it): when it is off, Python skips building debug text PowerShell would drop.
         /// </summary>
-        private static bool WantsDebug(PSCmdlet cmdlet, IDictionary bound)
+        internal static bool WantsDebug(PSCmdlet cmdlet, IDictionary bound)
         {
             if (bound.Contains("Debug"))
             {

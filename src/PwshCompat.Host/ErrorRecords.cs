@@ -59,6 +59,11 @@ namespace PwshCompat.Host
                 }
             }
             var er = new ErrorRecord(NewException(Text(record, "exception_type"), message, response), errorId, category, target);
+            if (Text(record, "target_name") is string targetName)
+            {
+                // The original's target is an anonymous object: CategoryInfo shows its text ({ PresenceId = u1, ... }).
+                er.CategoryInfo.TargetName = targetName;
+            }
             if (details is not null)
             {
                 er.ErrorDetails = new ErrorDetails(details);
@@ -159,6 +164,10 @@ namespace PwshCompat.Host
                 foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
                 {
                     Type? type = assembly.GetType(typeName, throwOnError: false);
+                    if (type is { IsGenericTypeDefinition: true } && type.GetGenericArguments().Length == 1)
+                    {
+                        type = type.MakeGenericType(typeof(object)); // RestException`1: its error model is not kept
+                    }
                     if (type is null || !typeof(Exception).IsAssignableFrom(type))
                     {
                         continue;

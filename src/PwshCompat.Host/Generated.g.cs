@@ -1271,14 +1271,95 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
         public string? UserId { get => GetValue<string>("UserId"); set => SetValue("UserId", value); }
     }
 
-    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphModelConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
+    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphIdentityConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
     {
     }
 }
 
 namespace Microsoft.Graph.Beta.PowerShell.Runtime
 {
-    public delegate System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsyncStep(System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken, System.Func<System.Net.Http.HttpRequestMessage, System.Threading.CancellationToken, System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage>> next);
+    public delegate System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsyncStep(System.Net.Http.HttpRequestMessage request, IEventListener callback, ISendAsync next);
+
+    /// <summary>The rest of the HTTP pipeline, as a step's next argument ($next.SendAsync($request, $callback)).</summary>
+    public interface ISendAsync
+    {
+        System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, IEventListener callback);
+    }
+
+    /// <summary>A step's callback argument: the call's cancellation and its events.</summary>
+    public interface IEventListener
+    {
+        System.Threading.Tasks.Task Signal(string id, System.Threading.CancellationToken token, System.Func<EventData> createMessage);
+
+        System.Threading.CancellationToken Token { get; }
+
+        System.Action Cancel { get; }
+    }
+
+    /// <summary>An event signalled during a call.</summary>
+    public partial class EventData
+    {
+        public string? Id;
+        public string? Message;
+        public string? Parameter;
+        public double Value;
+        public string? ExtendedData;
+        public object? RequestMessage;
+        public object? ResponseMessage;
+        public System.Action? Cancel;
+    }
+
+    /// <summary>How the host runs this module's pipeline steps (PwshCompat.Host.HttpPipelineSteps).</summary>
+    public static class PwshCompatSteps
+    {
+        public static global::PwshCompat.Host.PipelineStep Adapt(SendAsyncStep step)
+            => (request, next) => step(request, new Listener(next), new Sender(next));
+
+        /// <summary>The $callback a step receives.</summary>
+        public sealed class Listener : IEventListener
+        {
+            private readonly global::PwshCompat.Host.PipelineNext next;
+
+            public Listener(global::PwshCompat.Host.PipelineNext next) => this.next = next;
+
+            public System.Threading.Tasks.Task Signal(string id, System.Threading.CancellationToken token, System.Func<EventData> createMessage)
+                => System.Threading.Tasks.Task.CompletedTask;
+
+            public System.Threading.CancellationToken Token => next.Token;
+
+            public System.Action Cancel => next.Cancel;
+        }
+
+        /// <summary>The $next a step receives: the rest of the pipeline.</summary>
+        public sealed class Sender : ISendAsync
+        {
+            private readonly global::PwshCompat.Host.PipelineNext next;
+
+            public Sender(global::PwshCompat.Host.PipelineNext next) => this.next = next;
+
+            public System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, IEventListener callback)
+                => next.Send(request);
+        }
+    }
+
+    /// <summary>The original's exception for an error response without a Graph error body (its type name is RestException`1).</summary>
+    public class RestException<T> : System.Exception
+    {
+        public RestException(string message) : base(message)
+        {
+        }
+    }
+}
+
+namespace Microsoft.Graph.Beta.PowerShell.Runtime.Json
+{
+    /// <summary>The original's exception when an error response's body is not JSON.</summary>
+    public class ParserException : System.Exception
+    {
+        public ParserException(string message) : base(message)
+        {
+        }
+    }
 }
 
 namespace Microsoft.Graph.PowerShell
@@ -2636,14 +2717,95 @@ namespace Microsoft.Graph.PowerShell.Models
         public string? UserId { get => GetValue<string>("UserId"); set => SetValue("UserId", value); }
     }
 
-    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphModelConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
+    public sealed class CloudCommunicationsIdentityTypeConverter : global::PwshCompat.Host.GraphIdentityConverter<ICloudCommunicationsIdentity, CloudCommunicationsIdentity>
     {
     }
 }
 
 namespace Microsoft.Graph.PowerShell.Runtime
 {
-    public delegate System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsyncStep(System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken, System.Func<System.Net.Http.HttpRequestMessage, System.Threading.CancellationToken, System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage>> next);
+    public delegate System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsyncStep(System.Net.Http.HttpRequestMessage request, IEventListener callback, ISendAsync next);
+
+    /// <summary>The rest of the HTTP pipeline, as a step's next argument ($next.SendAsync($request, $callback)).</summary>
+    public interface ISendAsync
+    {
+        System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, IEventListener callback);
+    }
+
+    /// <summary>A step's callback argument: the call's cancellation and its events.</summary>
+    public interface IEventListener
+    {
+        System.Threading.Tasks.Task Signal(string id, System.Threading.CancellationToken token, System.Func<EventData> createMessage);
+
+        System.Threading.CancellationToken Token { get; }
+
+        System.Action Cancel { get; }
+    }
+
+    /// <summary>An event signalled during a call.</summary>
+    public partial class EventData
+    {
+        public string? Id;
+        public string? Message;
+        public string? Parameter;
+        public double Value;
+        public string? ExtendedData;
+        public object? RequestMessage;
+        public object? ResponseMessage;
+        public System.Action? Cancel;
+    }
+
+    /// <summary>How the host runs this module's pipeline steps (PwshCompat.Host.HttpPipelineSteps).</summary>
+    public static class PwshCompatSteps
+    {
+        public static global::PwshCompat.Host.PipelineStep Adapt(SendAsyncStep step)
+            => (request, next) => step(request, new Listener(next), new Sender(next));
+
+        /// <summary>The $callback a step receives.</summary>
+        public sealed class Listener : IEventListener
+        {
+            private readonly global::PwshCompat.Host.PipelineNext next;
+
+            public Listener(global::PwshCompat.Host.PipelineNext next) => this.next = next;
+
+            public System.Threading.Tasks.Task Signal(string id, System.Threading.CancellationToken token, System.Func<EventData> createMessage)
+                => System.Threading.Tasks.Task.CompletedTask;
+
+            public System.Threading.CancellationToken Token => next.Token;
+
+            public System.Action Cancel => next.Cancel;
+        }
+
+        /// <summary>The $next a step receives: the rest of the pipeline.</summary>
+        public sealed class Sender : ISendAsync
+        {
+            private readonly global::PwshCompat.Host.PipelineNext next;
+
+            public Sender(global::PwshCompat.Host.PipelineNext next) => this.next = next;
+
+            public System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, IEventListener callback)
+                => next.Send(request);
+        }
+    }
+
+    /// <summary>The original's exception for an error response without a Graph error body (its type name is RestException`1).</summary>
+    public class RestException<T> : System.Exception
+    {
+        public RestException(string message) : base(message)
+        {
+        }
+    }
+}
+
+namespace Microsoft.Graph.PowerShell.Runtime.Json
+{
+    /// <summary>The original's exception when an error response's body is not JSON.</summary>
+    public class ParserException : System.Exception
+    {
+        public ParserException(string message) : base(message)
+        {
+        }
+    }
 }
 
 namespace PwshCompat.Host

@@ -46,6 +46,17 @@ namespace PwshCompat.Host
                     : cmdlet.ShouldProcess(name);
                 if (!go)
                 {
+                    if (internalCommand is not null && CommandBridge.WantsDebug(cmdlet, current))
+                    {
+                        // The original still writes its -Debug begin, authentication and end records (13.19).
+                        var declined = new Hashtable(StringComparer.OrdinalIgnoreCase);
+                        foreach (DictionaryEntry entry in current)
+                        {
+                            declined[entry.Key] = entry.Value;
+                        }
+                        declined["__ShouldProcessDeclined"] = true;
+                        CommandBridge.Invoke(cmdlet, name, declined);
+                    }
                     return;
                 }
             }

@@ -553,16 +553,32 @@ namespace PwshCompat.Host
         }
     }
 
+    /// <summary>What a model converter does with a value (see <see cref="GraphModelConverter{TModel, TClass}"/>).</summary>
+    public enum ModelConversion
+    {
+        /// <summary>No conversion: PowerShell reports a transformation error (or leaves piped input unbound).</summary>
+        Refuse,
+        /// <summary>The value converts to null: a mandatory parameter then refuses it (NullNotAllowed).</summary>
+        Null,
+        /// <summary>Already the model.</summary>
+        Same,
+        /// <summary>A new model filled from the value.</summary>
+        Load,
+    }
+
     /// <summary>
-    /// The AutoRest TypeConverter rules for a generated model class: null, a PSObject, any
-    /// IDictionary, the model itself, or JSON object text.
+    /// The TypeConverter rules of the original's body and nested model classes (facts:
+    /// original-observed.md "Binding", cmdlet-semantics.md 2.1): null, the model itself, any
+    /// IDictionary, or JSON object text convert; a [pscustomobject] does not (the original refuses
+    /// it with ParameterArgumentTransformationError), nor does JSON text with a member given twice in
+    /// different case (Graph's JSON objects are case-insensitive, so the original's parser fails).
     /// </summary>
     public class GraphModelConverter<TModel, TClass> : PSTypeConverter where TClass : GraphModel, TModel, new()
     {
-        public override bool CanConvertFrom(object sourceValue, Type destinationType) => CanConvert(sourceValue);
+        public override bool CanConvertFrom(object sourceValue, Type destinationType) => Classify(sourceValue) != ModelConversion.Refuse;
 
         public override bool CanConvertFrom(PSObject sourceValue, Type destinationType)
-            => CanConvert(sourceValue.BaseObject is PSCustomObject ? sourceValue : sourceValue.BaseObject);
+            => Classify(sourceValue.BaseObject is PSCustomObject ? sourceValue : sourceValue.BaseObject) != ModelConversion.Refuse;
 
         public override object? ConvertFrom(PSObject sourceValue, Type destinationType, IFormatProvider formatProvider, bool ignoreCase)
             => Convert(sourceValue.BaseObject is PSCustomObject ? sourceValue : sourceValue.BaseObject);
@@ -575,19 +591,24 @@ namespace PwshCompat.Host
         public override object? ConvertTo(object sourceValue, Type destinationType, IFormatProvider formatProvider, bool ignoreCase)
             => null;
 
-        private static bool CanConvert(object? source)
-            => source is null || source is PSObject || source is IDictionary || source is TModel
-               || RawModelConverter<IRawModel>.IsJsonObjectText(source.ToString());
-
-        private static object? Convert(object? source)
+        /// <summary>What the original's converter does with <paramref name="source"/>.</summary>
+        protected virtual ModelConversion Classify(object? source) => source switch
         {
-            switch (source)
+            null => ModelConversion.Null,
+            TModel => ModelConversion.Same,
+            PSObject => ModelConversion.Refuse, // a [pscustomobject]
+            IDictionary => ModelConversion.Load,
+            string text when RawModelConverter<IRawModel>.IsJsonObjectText(text, caseInsensitiveMembers: true) => ModelConversion.Load,
+            _ => ModelConversion.Refuse,
+        };
+
+        private object? Convert(object? source)
+        {
+            switch (Classify(source))
             {
-                case null:
-                    return null;
-                case TModel model:
-                    return model;
-                case string or PSObject or IDictionary:
+                case ModelConversion.Same:
+                    return source;
+                case ModelConversion.Load:
                     var created = new TClass();
                     created.Load(source);
                     return created;
@@ -595,6 +616,28 @@ namespace PwshCompat.Host
                     return null;
             }
         }
+    }
+
+    /// <summary>
+    /// The original's -InputObject identity converter (original-observed.md, "Binding"): a hashtable
+    /// or an identity converts; a string that is not JSON, a number or a Boolean converts to null
+    /// (so PowerShell reports ParameterArgumentValidationErrorNullNotAllowed, once per piped item);
+    /// a [pscustomobject] or JSON object text does not convert (a transformation error, or
+    /// InputObjectNotBound when piped).
+    /// </summary>
+    public class GraphIdentityConverter<TModel, TClass> : GraphModelConverter<TModel, TClass> where TClass : GraphModel, TModel, new()
+    {
+        protected override ModelConversion Classify(object? source) => source switch
+        {
+            null => ModelConversion.Null,
+            TModel => ModelConversion.Same,
+            PSObject => ModelConversion.Refuse,
+            IDictionary => ModelConversion.Load,
+            string text => RawModelConverter<IRawModel>.IsJsonObjectText(text) ? ModelConversion.Refuse : ModelConversion.Null,
+            decimal => ModelConversion.Null,
+            _ when source.GetType().IsPrimitive => ModelConversion.Null,
+            _ => ModelConversion.Refuse,
+        };
     }
 
     /// <summary>
@@ -652,8 +695,12 @@ namespace PwshCompat.Host
             }
         }
 
-        /// <summary>True for text that parses as a JSON object (AutoRest: starts with '{', ends with '}', parses as an object).</summary>
-        internal static bool IsJsonObjectText(string? text)
+        /// <summary>
+        /// True for text that parses as a JSON object (AutoRest: starts with '{', ends with '}', parses
+        /// as an object); with <paramref name="caseInsensitiveMembers"/>, also no object in it may have
+        /// two members whose names differ only in case (Graph's JSON objects refuse them).
+        /// </summary>
+        internal static bool IsJsonObjectText(string? text, bool caseInsensitiveMembers = false)
         {
             text = text?.Trim();
             if (string.IsNullOrEmpty(text) || text[0] != '{' || text[^1] != '}')
@@ -663,11 +710,40 @@ namespace PwshCompat.Host
             try
             {
                 using var doc = JsonDocument.Parse(text);
-                return doc.RootElement.ValueKind == JsonValueKind.Object;
+                return doc.RootElement.ValueKind == JsonValueKind.Object
+                       && (!caseInsensitiveMembers || !HasMemberTwice(doc.RootElement));
             }
             catch (JsonException)
             {
                 return false;
+            }
+        }
+
+        private static bool HasMemberTwice(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    var names = new HashSet<string>(StringComparer.InvariantCultureIgnoreCase);
+                    foreach (JsonProperty property in element.EnumerateObject())
+                    {
+                        if (!names.Add(property.Name) || HasMemberTwice(property.Value))
+                        {
+                            return true;
+                        }
+                    }
+                    return false;
+                case JsonValueKind.Array:
+                    foreach (JsonElement item in element.EnumerateArray())
+                    {
+                        if (HasMemberTwice(item))
+                        {
+                            return true;
+                        }
+                    }
+                    return false;
+                default:
+                    return false;
             }
         }
     }

@@ -1,9 +1,16 @@
 // PowerShell values -> plain Python values, following the shared contract ("bound values as a
 // command receives them"): str, bool, int, float, None, list, dict (key order kept),
 // pwshcompat.conversion.TimeSpan for [TimeSpan], SecureString as plain str, PSCredential and
-// X509Certificate2 as small dicts. Call with the GIL held.
+// X509Certificate2 as small dicts, byte[] as bytes. Where the original module's behaviour depends on
+// the .NET type (DateTime, DateTimeOffset, float/double/decimal text, [pscustomobject], collections
+// other than object[] and Hashtable, a TimeSpan wrapped in a PSObject inside a hashtable), the value
+// is one of pwshcompat.dotnetvalues' subclasses of the plain value. Call with the GIL held.
 using System;
 using System.Collections;
+using System.Collections.Generic;
+using System.Collections.Specialized;
+using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
@@ -21,12 +28,17 @@ namespace PwshCompat.Host
 
         private static PyObject Convert(object? value, PyObject timeSpanType, int depth)
         {
+            // Inside a hashtable or list, PowerShell keeps a cmdlet's output wrapped in a PSObject, and
+            // the original's `value is TimeSpan` (or DateTime) test then fails; a bound parameter's own
+            // value (depth 0) is always unwrapped by PowerShell's binder.
+            bool wrapped = false;
             if (value is PSObject pso)
             {
                 if (pso.BaseObject is PSCustomObject)
                 {
                     return Properties(pso, timeSpanType, depth);
                 }
+                wrapped = depth > 0;
                 value = pso.BaseObject;
             }
             switch (value)
@@ -45,17 +57,31 @@ namespace PwshCompat.Host
                     return new PyInt(System.Convert.ToInt64(value));
                 case ulong ul:
                     return new PyInt(ul);
-                case double or float or decimal:
-                    return new PyFloat(System.Convert.ToDouble(value));
+                case float f:
+                    return Number(f, f.ToString(CultureInfo.InvariantCulture));
+                case double d:
+                    return Number(d, d.ToString(CultureInfo.InvariantCulture));
+                case decimal m:
+                    return Number((double)m, m.ToString(CultureInfo.InvariantCulture));
                 case TimeSpan ts:
                     using (var ticks = new PyInt(ts.Ticks))
                     {
-                        return timeSpanType.Invoke(ticks);
+                        return wrapped ? Values.Get("WrappedTimeSpan").Invoke(ticks) : timeSpanType.Invoke(ticks);
                     }
                 case DateTime dt:
-                    return new PyString(dt.ToString("o"));
+                    using (var roundTrip = new PyString(dt.ToString("o", CultureInfo.InvariantCulture)))
+                    using (var isWrapped = Bool(wrapped))
+                    using (var text = new PyString(dt.ToString()))
+                    {
+                        return Values.Get("DateTime").Invoke(roundTrip, isWrapped, text);
+                    }
                 case DateTimeOffset dto:
-                    return new PyString(dto.ToString("o"));
+                    using (var roundTrip = new PyString(dto.ToString("o", CultureInfo.InvariantCulture)))
+                    using (var text = new PyString(dto.ToString()))
+                    {
+                        // ToString() in the host's culture, as the original writes it in -AdditionalProperties.
+                        return Values.Get("DateTimeOffset").Invoke(roundTrip, text);
+                    }
                 case SecureString secure:
                     return new PyString(new NetworkCredential(string.Empty, secure).Password);
                 case PSCredential credential:
@@ -75,6 +101,11 @@ namespace PwshCompat.Host
                 case ScriptBlock or Delegate:
                     // Pipeline steps and callbacks cannot cross into Python; the command sees that one was given.
                     return new PyString(value.ToString() ?? string.Empty);
+                case IEnumerable<byte> bytes:
+                    using (var hex = new PyString(System.Convert.ToHexString(bytes as byte[] ?? bytes.ToArray())))
+                    {
+                        return Values.Get("bytes_from_hex").Invoke(hex);
+                    }
             }
             if (depth >= MaxDepth)
             {
@@ -89,7 +120,16 @@ namespace PwshCompat.Host
                     using var item = Convert(entry.Value, timeSpanType, depth + 1);
                     dict[key] = item;
                 }
-                return dict;
+                if (dictionary is Hashtable)
+                {
+                    return dict;
+                }
+                using (dict)
+                using (var text = new PyString(value.ToString() ?? string.Empty))
+                using (var items = JsonItems(dictionary, timeSpanType, depth))
+                {
+                    return Values.Get("DotNetDictionary").Invoke(dict, text, items);
+                }
             }
             if (value is IEnumerable sequence)
             {
@@ -99,9 +139,85 @@ namespace PwshCompat.Host
                     using var item = Convert(element, timeSpanType, depth + 1);
                     list.Append(item);
                 }
-                return list;
+                if (value is object[])
+                {
+                    return list;
+                }
+                using (list)
+                using (var text = new PyString(value.ToString() ?? string.Empty))
+                {
+                    return Values.Get("TypedList").Invoke(list, text);
+                }
             }
             return new PyString(value.ToString() ?? string.Empty);
+        }
+
+        /// <summary>
+        /// How the original writes a dictionary that is not a Hashtable inside -AdditionalProperties
+        /// (JsonSerializable.ToJsonValue): None when it is a JSON object ([ordered], an
+        /// IDictionary&lt;string, object&gt;), else the array items it writes: each KeyValuePair's text
+        /// ("[k, 1]"), or a one-member object per DictionaryEntry.
+        /// </summary>
+        private static PyObject JsonItems(IDictionary dictionary, PyObject timeSpanType, int depth)
+        {
+            if (dictionary is OrderedDictionary || dictionary is IDictionary<string, object?>)
+            {
+                return PyObject.None;
+            }
+            var items = new PyList();
+            foreach (object? element in (IEnumerable)dictionary)
+            {
+                if (element is DictionaryEntry entry)
+                {
+                    using var one = new PyDict();
+                    using var key = new PyString(entry.Key?.ToString() ?? string.Empty);
+                    using var item = Convert(entry.Value, timeSpanType, depth + 1);
+                    one[key] = item;
+                    items.Append(one);
+                }
+                else
+                {
+                    using var text = new PyString(element?.ToString() ?? string.Empty);
+                    items.Append(text);
+                }
+            }
+            return items;
+        }
+
+        private static PyObject Number(double value, string text)
+        {
+            using var number = new PyFloat(value);
+            using var pyText = new PyString(text);
+            return Values.Get("Number").Invoke(number, pyText);
+        }
+
+        /// <summary>The classes of pwshcompat.dotnetvalues (and bytes.fromhex), looked up once.</summary>
+        private static class Values
+        {
+            private static readonly Dictionary<string, PyObject> Found = new();
+
+            public static PyObject Get(string name)
+            {
+                lock (Found)
+                {
+                    if (!Found.TryGetValue(name, out PyObject? found))
+                    {
+                        if (name == "bytes_from_hex")
+                        {
+                            using var builtins = Py.Import("builtins");
+                            using var bytes = builtins.GetAttr("bytes");
+                            found = bytes.GetAttr("fromhex");
+                        }
+                        else
+                        {
+                            using var module = Py.Import("pwshcompat.dotnetvalues");
+                            found = module.GetAttr(name);
+                        }
+                        Found[name] = found;
+                    }
+                    return found;
+                }
+            }
         }
 
         // PyObject.FromManagedObject(bool) would give Python a wrapped System.Boolean (always truthy).
@@ -118,28 +234,29 @@ namespace PwshCompat.Host
             return boolType.Invoke(number);
         }
 
+        /// <summary>A [pscustomobject]: its properties, and its string form (@{a=1; b=x}) beside them.</summary>
         private static PyObject Properties(PSObject pso, PyObject timeSpanType, int depth)
         {
-            var dict = new PyDict();
-            if (depth >= MaxDepth)
+            using var dict = new PyDict();
+            if (depth < MaxDepth)
             {
-                return dict;
-            }
-            foreach (PSPropertyInfo property in pso.Properties)
-            {
-                object? v;
-                try
+                foreach (PSPropertyInfo property in pso.Properties)
                 {
-                    v = property.Value;
+                    object? v;
+                    try
+                    {
+                        v = property.Value;
+                    }
+                    catch (GetValueException)
+                    {
+                        continue;
+                    }
+                    using var item = Convert(v, timeSpanType, depth + 1);
+                    dict[property.Name] = item;
                 }
-                catch (GetValueException)
-                {
-                    continue;
-                }
-                using var item = Convert(v, timeSpanType, depth + 1);
-                dict[property.Name] = item;
             }
-            return dict;
+            using var text = new PyString(pso.ToString());
+            return Values.Get("PSCustomObject").Invoke(dict, text);
         }
 
         private static PyObject Dict(PyObject timeSpanType, int depth, params (string Key, object? Value)[] items)

@@ -157,7 +157,8 @@ def test_out_variable_collects_output(emu: Any) -> None:
 def test_errors_carry_every_record(emu: Any) -> None:
     with pytest.raises(pwshcompat.CommandError) as info:
         pwshcompat.invoke_pipeline(CMD, [5, 6], Availability="Busy", Activity="Busy")
-    assert [e.error_id for e in info.value.errors] == ["InputObjectNotBound", "InputObjectNotBound"]
+    # A number converts to a null identity, refused once per piped item (original-observed.md, "Binding").
+    assert [e.error_id for e in info.value.errors] == ["ParameterArgumentValidationErrorNullNotAllowed"] * 2
     assert info.value.record is info.value.errors[0]
 
 

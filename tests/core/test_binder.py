@@ -84,8 +84,8 @@ OK: list[tuple[str, list[tuple[str | None, Any]], str, dict[str, Any]]] = [
      {"InputObject": {"PresenceId": "u1"}}),
     ("SetViaIdentityExpanded with names", [("InputObject", {"PresenceId": "u1"}), ("Availability", "Busy")],
      "SetViaIdentityExpanded", {"InputObject": {"PresenceId": "u1"}, "Availability": "Busy"}),
-    ("SetViaIdentity", [("InputObject", '{"PresenceId": "x"}'), ("BodyParameter", {})], "SetViaIdentity",
-     {"InputObject": '{"PresenceId": "x"}', "BodyParameter": {}}),
+    ("SetViaIdentity", [("InputObject", {"PresenceId": "x"}), ("BodyParameter", '{}')], "SetViaIdentity",
+     {"InputObject": {"PresenceId": "x"}, "BodyParameter": '{}'}),
     ("hidden parameters bind", [("PresenceId", "u1"), ("Break", BARE), ("ProxyUseDefaultCredentials", BARE)], "SetExpanded",
      {"PresenceId": "u1", "Break": True, "ProxyUseDefaultCredentials": True}),
     ("dict args", {"presenceid": "u1", "PassThru": True}, "SetExpanded", {"PresenceId": "u1", "PassThru": True}),  # type: ignore[list-item]
@@ -234,9 +234,10 @@ PIPE: list[tuple[str, list[tuple[str, Any]], list[Any], list[Any]]] = [
     ("expanded parameter keeps it in SetViaIdentityExpanded", [("Availability", "Busy")], [{"PresenceId": "x"}],
      [("SetViaIdentityExpanded", {"Availability": "Busy", "Headers": {"PresenceId": "x"},
                                   "InputObject": {"PresenceId": "x"}})]),
-    ("JSON text goes to identity and body", [], ['{"PresenceId": "p"}'],
-     [("SetViaIdentity", {"InputObject": '{"PresenceId": "p"}', "BodyParameter": '{"PresenceId": "p"}'})]),
-    ("other text binds nothing and two sets remain", [], ["abc"], ["AmbiguousParameterSet"]),
+    # JSON text is no identity (the original refuses it), only a body: -InputObject stays missing.
+    ("JSON text binds the body only", [], ['{"PresenceId": "p"}'], ["InputObjectMissingMandatory"]),
+    # Text that is not JSON, and a number, convert to a null identity, refused per object.
+    ("other text is a null identity", [], ["abc"], ["ParameterArgumentValidationErrorNullNotAllowed"]),
     ("other text with the default set possible", [("PresenceId", "u1")], ["abc"], ["InputObjectNotBound"]),
     ("with PresenceId the default set latches after Headers", [("PresenceId", "y")], [{"PresenceId": "x"}],
      [("SetExpanded", {"PresenceId": "y", "Headers": {"PresenceId": "x"}})]),
@@ -249,10 +250,10 @@ PIPE: list[tuple[str, list[tuple[str, Any]], list[Any], list[Any]]] = [
     ("nothing left to bind", [("PresenceId", "x"), ("BodyParameter", {})], ["{}"], ["InputObjectNotBound"]),
     ("$null with PresenceId binds Headers", [("PresenceId", "x")], [None], [("SetExpanded", {"PresenceId": "x", "Headers": None})]),
     ("$null alone hits the mandatory InputObject", [], [None], ["ParameterArgumentValidationErrorNullNotAllowed"]),
-    ("a number binds nothing", [("Availability", "Busy")], [5], ["InputObjectNotBound"]),
+    ("a number is a null identity", [("Availability", "Busy")], [5], ["ParameterArgumentValidationErrorNullNotAllowed"]),
     ("each object binds afresh", [("Availability", "Busy")], [{"PresenceId": "a"}, '{"PresenceId": "b"}'],
      [("SetViaIdentityExpanded", {"Availability": "Busy", "Headers": {"PresenceId": "a"}, "InputObject": {"PresenceId": "a"}}),
-      ("SetViaIdentityExpanded", {"Availability": "Busy", "InputObject": '{"PresenceId": "b"}'})]),
+      "InputObjectNotBound"]),
     ("no objects, no records", [], [], []),
 ]
 

@@ -90,4 +90,4 @@ def test_errors_the_service_writes_carry_the_cmdlets_internal_type(emu: Any) -> 
         pwshcompat.Set_MgUserPresence(UserId=USER, SessionId=APP, Availability="Busy", Activity="Busy")
     assert info.value.fully_qualified_error_id == (
         "InvalidArgument,Microsoft.Graph.PowerShell.Cmdlets.SetMgUserPresence_SetExpanded")
-    assert info.value.record.target["UserId"] == USER
+    assert info.value.record.target.UserId == USER

@@ -38,9 +38,12 @@ def test_body_drops_non_iso_duration_like_the_original_and_warns() -> None:
     assert len(warnings) == 1 and "'expirationDuration' = '01:00:00'" in warnings[0] and "not sent" in warnings[0]
 
 
-def test_body_drops_none_values() -> None:
-    body, _ = _body({"availability": None, "foo": None, "activity": "Away"})
-    assert (body.values, body.additional) == ({"Activity": "Away"}, {})
+def test_body_sends_none_of_a_known_string_member_as_empty_text_and_drops_other_nones() -> None:
+    # Convert.ToString(null) is "" (original-observed.md, "Body"); unknown members and durations drop it.
+    body, _ = _body({"availability": None, "foo": None, "activity": "Away", "expirationDuration": None})
+    assert (body.values, body.additional) == ({"Availability": "", "Activity": "Away"}, {})
+    body, _ = _body('{"availability": null, "activity": "Away"}')  # JSON nulls are skipped
+    assert body.values == {"Activity": "Away"}
 
 
 def test_body_converts_named_values_to_strings() -> None:

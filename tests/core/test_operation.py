@@ -65,16 +65,18 @@ def test_a_key_given_twice_fails_before_any_request(emu: Any, extra: dict[str, A
     assert emu.requests == []
 
 
-def test_body_parameter_dict_json_and_object(emu: Any) -> None:
+def test_body_parameter_dict_and_json_text_but_no_object_with_attributes(emu: Any) -> None:
     from types import SimpleNamespace
 
     call(PresenceId="a", BodyParameter={"Availability": "Away", "ACTIVITY": "Away", "custom": 1})
     call(PresenceId="b", BodyParameter='{"availability": "Away", "activity": "Away", "expirationDuration": "PT2H"}')
-    call(PresenceId="c", BodyParameter=SimpleNamespace(availability="Away", activity="Away"))
     bodies = [r.json() for r in emu.requests]
     assert bodies == [{"custom": 1, "availability": "Away", "activity": "Away"},
-                      {"availability": "Away", "activity": "Away", "expirationDuration": "PT2H"},
-                      {"availability": "Away", "activity": "Away"}]
+                      {"availability": "Away", "activity": "Away", "expirationDuration": "PT2H"}]
+    # An object with attributes is a [pscustomobject], which the original refuses (issue 13.12).
+    with pytest.raises(ParameterBindingError) as info:
+        call(PresenceId="c", BodyParameter=SimpleNamespace(availability="Away", activity="Away"))
+    assert info.value.error_id == "ParameterArgumentTransformationError" and len(emu.requests) == 2
 
 
 def test_body_parameter_silent_drop_is_warned(emu: Any) -> None:
@@ -107,9 +109,22 @@ def test_body_parameter_conversion_error_from_an_already_bound_value(emu: Any) -
 
 def test_input_object_gives_the_id(emu: Any) -> None:
     assert call(InputObject={"presenceId": "x/y", "UserId": "ignored"}, **BUSY, PassThru=True) is True
-    assert call(InputObject='{"PresenceId": "j"}', BodyParameter={"availability": "Away", "activity": "Away"},
+    assert call(InputObject={"PresenceId": "j"}, BodyParameter='{"availability": "Away", "activity": "Away"}',
                 PassThru=True) is True
     assert [r.path for r in emu.requests] == [PATH.format("x%2Fy"), PATH.format("j")]
+
+
+@pytest.mark.parametrize("value,error_id", [
+    ("u1", "ParameterArgumentValidationErrorNullNotAllowed"), (42, "ParameterArgumentValidationErrorNullNotAllowed"),
+    ('{"PresenceId": "j"}', "ParameterArgumentTransformationError"),
+])
+def test_input_object_refuses_text_and_numbers_as_the_original(emu: Any, value: Any, error_id: str) -> None:
+    # original-observed.md "Binding": a string or number becomes $null; JSON text does not convert.
+    with pytest.raises(ParameterBindingError) as info:
+        call(InputObject=value, **BUSY)
+    assert info.value.error_id == error_id and emu.requests == []
+    if error_id.endswith("NullNotAllowed"):
+        assert info.value.record.message == "Cannot bind argument to parameter 'InputObject' because it is null."
 
 
 @pytest.mark.parametrize("identity,parameter_set", [
@@ -209,7 +224,13 @@ def test_service_error_record_matches_the_original(emu: Any) -> None:
     assert lines[1:3] == ["", "Status: 400 (BadRequest)"] and lines[3] == "ErrorCode: InvalidArgument"
     assert lines[4].startswith("Date: ") and lines[5:7] == ["", "Headers:"]
     assert any(line.startswith("request-id                    : ") for line in lines)
-    assert record.target["PresenceId"] == "u1" and record.target["body"]["availability"] == "Bogus"
+    # The target is the original's anonymous object: path value, Headers, body model (13.17).
+    assert (record.target.PresenceId, record.target.Headers) == ("u1", None)
+    assert record.target.body.Availability == "Bogus" and record.target.body.ExpirationDuration is None
+    assert record.target.body.type_name == ("Microsoft.Graph.Beta.PowerShell.Models."
+                                            "Paths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema")
+    assert str(record.target) == f"{{ PresenceId = u1, Headers = , body = {record.target.body.type_name} }}"
+    assert record.extra["target_name"] == str(record.target)
     assert str(info.value) == record.details_message
 
 
@@ -258,7 +279,7 @@ def test_pipeline_error_is_non_terminating_per_object(emu: Any) -> None:
     out = pwshcompat.invoke_pipeline(CMD, [5, {"PresenceId": "p"}], **BUSY, PassThru=True, ErrorAction="SilentlyContinue",
                                      ErrorVariable=errors)
     assert out is True, "the object after a failed one is still processed"
-    assert [e.error_id for e in errors] == ["InputObjectNotBound"]
+    assert [e.error_id for e in errors] == ["ParameterArgumentValidationErrorNullNotAllowed"]
     assert [r.path for r in emu.requests] == [PATH.format("p")]
 
 
@@ -283,6 +304,29 @@ def test_debug_output_has_no_token(emu: Any, caplog: Any) -> None:
     assert "============================ HTTP REQUEST ============================" in text
     assert "HTTP RESPONSE" in text and "[CmdletEndProcessing]" in text
     assert token not in text and "Authorization" not in text
+
+
+def _debug_lines(caplog: Any) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("[")]
+
+
+def test_debug_with_what_if_writes_begin_authentication_and_end(emu: Any, caplog: Any) -> None:
+    # original-observed.md, "Errors": -Debug writes these even with -WhatIf (issue 13.19).
+    with caplog.at_level(logging.DEBUG, logger="pwshcompat"):
+        call(PresenceId="u1", **BUSY, Debug=True, WhatIf=True)
+    lines = _debug_lines(caplog)
+    assert lines[0] == f"[CmdletBeginProcessing]: - {CMD} begin processing with parameterSet 'SetExpanded'."
+    assert lines[1].startswith("[Authentication]: - AuthType: '") and lines[2].startswith("[Authentication]: - Scopes: [")
+    assert lines[3:] == [f"[CmdletEndProcessing]: - {CMD} end processing."] and emu.requests == []
+
+
+def test_a_call_failing_before_it_sends_writes_cmdlet_exception(emu: Any, caplog: Any) -> None:
+    with caplog.at_level(logging.DEBUG, logger="pwshcompat"), pytest.raises(CommandError):
+        call(PresenceId="u1", **BUSY, AdditionalProperties={"Availability": "Away"}, Debug=True)
+    lines = _debug_lines(caplog)
+    assert ("[CmdletException]: Received exception with message 'ArgumentException - An item with the same key has "
+            "already been added. Key: availability'") in lines
+    assert lines[-1] == f"[CmdletEndProcessing]: - {CMD} end processing." and emu.requests == []
 
 
 # --- the Graph client: retries, faults, transport errors --------------------------------------------
@@ -396,9 +440,16 @@ def test_a_body_over_4_mb_is_refused_before_any_request(emu: Any) -> None:
 
 
 def test_json_body_with_a_member_twice_is_refused(emu: Any) -> None:
-    with pytest.raises(TerminatingError) as info:
-        call(PresenceId="u1", BodyParameter='{"availability": "Busy", "AVAILABILITY": "Away"}')
-    assert "'AVAILABILITY' more than once" in info.value.record.message and emu.requests == []
+    # Graph's JSON objects are case-insensitive: the original's converter cannot parse it (issue 13.16).
+    text = '{"availability": "Busy", "activity": {"a": 1, "A": 2}}'
+    with pytest.raises(ParameterBindingError) as info:
+        call(PresenceId="u1", BodyParameter=text)
+    assert info.value.error_id == "ParameterArgumentTransformationError" and emu.requests == []
+    assert info.value.record.exception_type == "System.Management.Automation.ParameterBindingArgumentTransformationException"
+    assert info.value.record.message == (
+        f"Cannot process argument transformation on parameter 'BodyParameter'. Cannot convert the \"{text}\" value of "
+        'type "System.String" to type "Microsoft.Graph.Beta.PowerShell.Models.'
+        'IPaths16OmbuoCommunicationsPresencesPresenceIdMicrosoftGraphSetuserpreferredpresencePostRequestbodyContentApplicationJsonSchema".')
 
 
 def test_a_401_gets_one_more_try_with_a_fresh_token(emu: Any) -> None:

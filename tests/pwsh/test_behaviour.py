@@ -14,7 +14,7 @@ def test_whatif_and_confirm_name_the_internal_command_and_send_nothing(emulator,
     # "What if:" text goes straight to the host, so it is read from pwsh's stdout.
     script = CONNECT + """
 & $cmd -PresenceId u1 -Availability Busy -Activity Busy -WhatIf
-[pscustomobject]@{ PresenceId = 'u1' } | & $cmd -BodyParameter @{ availability = 'Away'; activity = 'Away' } -WhatIf
+@{ PresenceId = 'u1' } | & $cmd -BodyParameter @{ availability = 'Away'; activity = 'Away' } -WhatIf
 "whatIfOutput=$(@(& $cmd -PresenceId u1 -Availability Busy -Activity Busy -PassThru -WhatIf).Count)"
 # ConfirmImpact is Medium: with $ConfirmPreference = 'Medium' it would prompt; -Confirm:$false must not.
 $ConfirmPreference = 'Medium'
@@ -76,7 +76,7 @@ def test_missing_presence_id_on_input_object_is_the_originals_terminating_error(
     script = CONNECT + """
 $r = [ordered]@{}
 $r.expanded = Capture { & $cmd -InputObject @{ UserId = 'u1' } -Availability Busy -Activity Busy }
-$r.body = Capture { [pscustomobject]@{ UserId = 'u1' } | & $cmd -BodyParameter '{"availability": "Busy", "activity": "Busy"}' }
+$r.body = Capture { @{ UserId = 'u1' } | & $cmd -BodyParameter '{"availability": "Busy", "activity": "Busy"}' }
 $r | ConvertTo-Json -Compress -Depth 6
 """
     r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
@@ -137,15 +137,15 @@ $r | ConvertTo-Json -Compress
 
 
 def test_piped_hashtable_binds_to_headers_and_model_casts_keep_the_raw_value(emulator, pwsh_json):
-    # PowerShell's binder, given the original's metadata, binds a piped hashtable to -Headers
-    # (an IDictionary needs no conversion); cmdlet-semantics.md section 1, "Pipeline quirk".
+    # PowerShell's binder, given the original's metadata, binds a piped hashtable to -Headers (an
+    # IDictionary needs no conversion) and to -InputObject: original-observed.md, "Binding".
     script = CONNECT + """
 $r = [ordered]@{}
-$r.piped = @{ 'X-Piped' = 'yes' } | & $cmd -PresenceId u1 -Availability Busy -Activity Busy -PassThru
+$r.piped = @{ PresenceId = 'u1' } | & $cmd -Availability Busy -Activity Busy -PassThru
 $identity = [Microsoft.Graph.Beta.PowerShell.Models.ICloudCommunicationsIdentity]@{ PresenceId = 'cast1' }
 $r.castType = $identity.GetType().FullName
 $r.cast = & $cmd -InputObject $identity -Availability Away -Activity Away -PassThru
-$r.json = & $cmd -InputObject '{"PresenceId": "json1"}' -BodyParameter '{"availability": "Busy", "activity": "Busy"}' -PassThru
+$r.json = & $cmd -InputObject @{ PresenceId = 'json1' } -BodyParameter '{"availability": "Busy", "activity": "Busy"}' -PassThru
 $r | ConvertTo-Json -Compress
 """
     r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
@@ -153,7 +153,7 @@ $r | ConvertTo-Json -Compress
     assert r["castType"] == "Microsoft.Graph.Beta.PowerShell.Models.CloudCommunicationsIdentity"
     posts = [req for req in emulator.requests if "presences" in req.path]
     assert [p.path.split("/")[4] for p in posts] == ["u1", "cast1", "json1"]
-    assert posts[0].headers.get("x-piped") == "yes"
+    assert posts[0].headers.get("presenceid") == "u1"  # the piped hashtable was -Headers too
     assert posts[2].json() == {"availability": "Busy", "activity": "Busy"}
 
 
