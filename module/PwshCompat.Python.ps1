@@ -35,7 +35,11 @@ function Initialize-PwshCompatPython {
         }
     }
     if ([PwshCompat.Host.CommandBridge]::IsInitialized) { return }
-    $python = [PwshCompat.Host.PythonLocator]::Find($moduleDir)
+    $problem = $null
+    $python = [PwshCompat.Host.PythonLocator]::Find($moduleDir, [ref]$problem)
+    if ($problem) {
+        throw [System.IO.FileNotFoundException]::new("pwshcompat cannot start: $problem")
+    }
     if (-not $python) {
         throw [System.IO.FileNotFoundException]::new(
             'pwshcompat cannot start: no Python with the pwshcompat package was found (Python 3.11 or later, with its shared libpython, and the packages pwshcompat, requests and msal). Install it with "pip install pwshcompat" (or the pwshcompat wheel) into the Python you want PowerShell to use, then set PWSHCOMPAT_PYTHON to that python executable (or put it first on PATH as python3); "pwshcompat install-module" also installs these modules for it. From a source checkout, run scripts/setup.')

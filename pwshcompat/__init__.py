@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+#: pwshcompat's own version (pyproject.toml's, which tests/core/test_version.py holds it to); the
+#: PowerShell modules mirror Microsoft Graph PowerShell 2.25.0, a version of their own.
+__version__ = "0.1.0"
+
 from .errors import CommandError, ErrorCategory, ErrorRecord, ParameterBindingError, PSError, PSWarning, TerminatingError
 
 _CMDLETS: tuple[str, ...]

@@ -3,8 +3,9 @@
 Arguments follow PowerShell's shapes: ``-Name value``, ``-Name:value``, a bare ``-Switch``;
 values may be ``$true``/``$false``/``$null``, numbers (``-ExpirationDuration 3600`` is 3600 ticks,
 as in PowerShell), hashtable literals ``@{a=1; b='x'}`` or JSON (``{"a": 1}``), and
-comma lists for array parameters. Output objects go to stdout (``True``, or JSON for objects),
-errors to stderr as ``<Cmdlet>: <message>``; the exit status is 1 when any error was reported,
+comma lists for array parameters. Output goes to stdout as :data:`OUTPUT_HELP` says (one JSON
+document: an object, or an array for a collection; ``--json-lines`` before the command name prints
+one compact JSON value per line instead), errors to stderr as ``<Cmdlet>: <message>``; the exit status is 1 when any error was reported,
 2 for a usage error, 141 when the reader of the output stopped early (``| head -1``, as SIGPIPE).
 ``-Verbose`` prints the command's ``VERBOSE:`` lines to stderr, as pwsh does.
 ``<Cmdlet> -?`` (or ``-h``, ``--help``, or ``help <Cmdlet>``) prints the command's syntax and
@@ -22,6 +23,13 @@ environment says (reusing the auth module's ``Connect-MgGraph``):
   custom cloud), or the command is refused: ``pwshcompat.auth.environments.for_graph_endpoint``;
 * otherwise the connection an earlier ``Connect-MgGraph -ContextScope CurrentUser`` persisted
   (``pwshcompat.auth.connect.restore()``: silent, no prompt).
+
+``Connect-MgGraph -Environment Emulator`` (or ``PWSHCOMPAT_ENVIRONMENT=Emulator``) is refused with
+what to do instead (:data:`EMULATOR_HELP`): the built-in environment's emulator would live in this
+process only and end with the command.
+
+A variable that cannot work (``PWSHCOMPAT_ACCESS_TOKEN`` set but empty, an endpoint variable that is
+not an absolute http or https URL) is an error naming that variable, before anything is sent.
 
 ``install-module [DIR]``, ``uninstall-module [DIR]`` and ``module-path [DIR]`` manage the PowerShell
 modules this package carries (:mod:`pwshcompat.install`).
@@ -44,7 +52,7 @@ from .errors import ErrorRecord, PSError
 
 __all__ = ["command_help", "command_syntax", "main", "parse_arguments", "parse_value"]
 
-USAGE = ("usage: python3 -m pwshcompat <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ...\n"
+USAGE = ("usage: python3 -m pwshcompat [--json-lines] <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ...\n"
          "       python3 -m pwshcompat <Cmdlet-Name> -?        (the command's syntax and parameters)\n"
          "       python3 -m pwshcompat install-module [DIR]    (the PowerShell modules, for this Python;\n"
          "                                                       also uninstall-module [DIR], module-path [DIR])")
@@ -56,6 +64,15 @@ connection (before Graph commands, Invoke-MgGraphRequest and Get-MgContext), the
   AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)
                                Connect-MgGraph -EnvironmentVariable
   a sign-in saved by Connect-MgGraph -ContextScope CurrentUser"""
+OUTPUT_HELP = """\
+output (stdout), one JSON document that json.load and jq read:
+  one object                   that object (a boolean as True/False, text as it is, e.g. -PassThru's True)
+  a collection                 one JSON array: always for a command that lists (Get-MgCommunicationPresence
+                               without -PresenceId, Get-MgCommunicationPresenceByUserId), even of 0 or 1
+                               items, and whenever a command writes several objects
+  --json-lines                 (before the command name) one compact JSON value per line, per object
+                               written: a stream for `while read` or `jq -c`; true/false and quoted text"""
+JSON_LINES = "--json-lines"
 HELP_TOKENS = ("-?", "-h", "--help")
 # Auth-module commands that use the connection (the others manage environments and settings).
 _USES_CONNECTION = {"invoke-mggraphrequest", "get-mgcontext"}
@@ -345,11 +362,76 @@ def command_help(spec: spec_module.CommandSpec) -> str:
     out += ["    <CommonParameters>",
             "        -Verbose, -Debug, -ErrorAction, -WarningAction, -ErrorVariable, ... as in PowerShell;",
             "        -Verbose prints VERBOSE: lines to stderr.", ""]
+    out += ["OUTPUTS", *("    " + line for line in OUTPUT_HELP.splitlines()[1:]), ""]
     out += ["FROM A SHELL",
             f"    python3 -m pwshcompat {spec.name} -Parameter value ...",
             "    The connection comes from the environment (PWSHCOMPAT_ACCESS_TOKEN, AZURE_CLIENT_ID/AZURE_TENANT_ID/...,",
             "    or a saved Connect-MgGraph -ContextScope CurrentUser); see python3 -m pwshcompat --help."]
     return "\n".join(out) + "\n"
+
+
+def _variable_error(name: str, message: str, action: str) -> PSError:
+    from .errors import ErrorCategory, TerminatingError
+
+    return TerminatingError(ErrorRecord(message, "InvalidEnvironmentVariable", ErrorCategory.InvalidArgument, name,
+                                        recommended_action=action))
+
+
+def _check_connection_variables() -> None:
+    """The variables the connection comes from, checked before anything is sent: a set but empty
+    ``PWSHCOMPAT_ACCESS_TOKEN``, or an endpoint variable that is not an absolute http(s) URL, is an
+    error that names the variable (a ``TerminatingError``, id ``InvalidEnvironmentVariable``)."""
+    from urllib.parse import urlsplit
+
+    token = os.environ.get("PWSHCOMPAT_ACCESS_TOKEN")
+    if token is not None and not token.strip():
+        raise _variable_error("PWSHCOMPAT_ACCESS_TOKEN", "PWSHCOMPAT_ACCESS_TOKEN is set but empty, so there is no "
+                              "bearer token to send.", "Set PWSHCOMPAT_ACCESS_TOKEN to an access token for Graph, or "
+                              "unset it to sign in another way (python3 -m pwshcompat --help lists them).")
+    for name, example in (("PWSHCOMPAT_GRAPH_ENDPOINT", "http://127.0.0.1:PORT for the local emulator"),
+                          ("PWSHCOMPAT_AZUREAD_ENDPOINT", "https://127.0.0.1:PORT for the local emulator's sign-in")):
+        value = os.environ.get(name)
+        if not value:
+            continue
+        try:
+            parts = urlsplit(value.strip())
+            _ = parts.port  # ValueError for a port that is not a number in 0-65535
+            ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        except ValueError:  # that port, or an unbalanced [
+            ok = False
+        if not ok:
+            raise _variable_error(name, f"{name} is '{value}', which is not an absolute http or https URL.",
+                                  f"Set {name} to a URL such as {example}, or unset it.")
+
+
+EMULATOR_HELP = (
+    "Start one that stays: python3 -m pwshcompat.emulator (it prints its Graph URL, Login URL, CA bundle and "
+    "Tenant). Then, for the commands: PWSHCOMPAT_GRAPH_ENDPOINT=<Graph URL>, PWSHCOMPAT_AZUREAD_ENDPOINT=<Login "
+    "URL>, REQUESTS_CA_BUNDLE=<CA bundle>, AZURE_TENANT_ID=<Tenant>, and any AZURE_CLIENT_ID and "
+    "AZURE_CLIENT_SECRET (its tenant is open).")
+
+
+def _emulator_in_this_process() -> PSError:
+    """The error for the built-in ``Emulator`` environment from the command line: its emulator would
+    live in this process only, so no later command could reach it."""
+    from .errors import ErrorCategory, TerminatingError
+
+    return TerminatingError(ErrorRecord(
+        "The Emulator environment starts an emulator inside this process, and it ends when this command does: no "
+        "later command could use it.", "EmulatorEndsWithTheCommand", ErrorCategory.InvalidOperation, "Emulator",
+        recommended_action=EMULATOR_HELP))
+
+
+def _names_the_emulator(spec: spec_module.CommandSpec | None, parsed: list[tuple[str | None, Any]]) -> bool:
+    """Whether these Connect-MgGraph arguments ask for the built-in ``Emulator`` environment (by the
+    parameter or one of its aliases, as the binder reads them)."""
+    if spec is None:
+        return False
+    try:
+        result = binder.bind(spec, parsed)
+    except PSError:
+        return False
+    return any(str(r.bound.get("Environment") or "").strip().lower() == "emulator" for r in result.records)
 
 
 def _connect_from_environment() -> None:
@@ -358,9 +440,12 @@ def _connect_from_environment() -> None:
 
     if connection.current() is not None:
         return
+    _check_connection_variables()
     token = os.environ.get("PWSHCOMPAT_ACCESS_TOKEN")
     endpoint = os.environ.get("PWSHCOMPAT_GRAPH_ENDPOINT")
     environment = os.environ.get("PWSHCOMPAT_ENVIRONMENT")
+    if environment and environment.strip().lower() == "emulator":
+        raise _emulator_in_this_process()
     if token:
         if endpoint:
             environment = environment or "PwshCompatCli"
@@ -391,13 +476,44 @@ def _environment_exists(name: str) -> bool:
         return False
 
 
+def _json(value: Any, indent: int | None) -> str:
+    return json.dumps(value, default=lambda o: str(o) if hasattr(o, "ticks") else o.to_wire() if hasattr(o, "to_wire")
+                      else vars(o) if hasattr(o, "__dict__") else str(o), indent=indent, ensure_ascii=False,
+                      separators=None if indent else (",", ":"))
+
+
 def _render(value: Any) -> str:
+    """One object alone: a boolean as PowerShell prints it, text as it is, anything else as JSON."""
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, str):
         return value
-    return json.dumps(value, default=lambda o: str(o) if hasattr(o, "ticks") else o.to_wire() if hasattr(o, "to_wire")
-                      else vars(o) if hasattr(o, "__dict__") else str(o), indent=2, ensure_ascii=False)
+    return _json(value, 2)
+
+
+def _lists(spec: spec_module.CommandSpec | None, parsed: list[tuple[str | None, Any]]) -> bool:
+    """Whether the parameter set these arguments select returns a collection (``collection`` or
+    ``values`` in its spec), so the output is an array whatever its length. False when they do not
+    bind (the command itself then reports why)."""
+    if spec is None or spec.graph is None:
+        return False
+    try:
+        result = binder.bind(spec, parsed)
+    except PSError:
+        return False
+    operations = spec.graph.operations
+    return any(r.error is None and r.parameter_set in operations
+               and operations[r.parameter_set].response in ("collection", "values") for r in result.records)
+
+
+def _write_output(items: list[Any], as_array: bool, json_lines: bool) -> None:
+    if json_lines:
+        for item in items:
+            print(_json(item, None))
+    elif as_array or len(items) > 1:
+        print(_json(items, 2))
+    elif items:
+        print(_render(items[0]))
 
 
 def _print_error(name: str, record: ErrorRecord) -> None:
@@ -419,6 +535,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Bytes of an argument that are not UTF-8 (Python keeps them as lone surrogates) read as U+FFFD,
     # as pwsh reads its own arguments; they could not be sent otherwise.
     args = [_as_pwsh_reads(a) for a in (sys.argv[1:] if argv is None else argv)]
+    json_lines = bool(args) and args[0] == JSON_LINES
+    if json_lines:
+        args = args[1:]
     if args and args[0] in INSTALL_COMMANDS:
         from . import install
 
@@ -429,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0].lower() in (*HELP_TOKENS, "help"):
         print(USAGE)
         print(CONNECTION_HELP)
+        print(OUTPUT_HELP)
         print("commands: " + ", ".join(commands.names()))
         return 0 if args else 2
     try:
@@ -465,6 +585,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = lambda message, category, *a, **k: print(  # type: ignore[assignment]
         f"WARNING: {message}" if issubclass(category, PSWarning) else f"{category.__name__}: {message}", file=sys.stderr)
 
+    if cmd.name == "Connect-MgGraph" and _names_the_emulator(spec, parsed):
+        for record in _emulator_in_this_process().errors:
+            _print_error(cmd.name, record)
+        return 1
+
     errors: list[ErrorRecord] = []
     kwargs = [(k, v) for k, v in parsed]
     if not any(k is not None and k.lower().rstrip(":") in ("errorvariable", "ev") for k, _ in kwargs):
@@ -481,8 +606,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     status = 1 if errors else 0
     try:
-        for item in output if isinstance(output, list) else ([] if output is None else [output]):
-            print(_render(item))
+        items = output if isinstance(output, list) else ([] if output is None else [output])
+        # A listing that failed prints nothing rather than an empty array (its errors say why).
+        _write_output(items, not json_lines and bool(items or not errors) and _lists(spec, parsed), json_lines)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader stopped early (`| head -1`): stop quietly with the status of a tool SIGPIPE ends;

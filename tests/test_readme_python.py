@@ -50,6 +50,7 @@ def test_the_shell_block_sets_a_presence(hostile_path: str, tmp_path: Path) -> N
     assert ". .venv/bin/activate" in script and "python3 -m pwshcompat" in script
     with Emulator() as emu:
         concrete = (script.replace("PWSHCOMPAT_ACCESS_TOKEN=...", f"PWSHCOMPAT_ACCESS_TOKEN={emu.issue_token()}")
+                    .replace("https://127.0.0.1:PORT", emu.login_url)
                     .replace("http://127.0.0.1:PORT", emu.graph_url).replace("$USER_ID", "readme-user"))
         done = bash(concrete, hostile_path, ROOT, tmp_path)
         assert done.returncode == 0, done.stderr

@@ -3,24 +3,30 @@
 Facts from auth-and-pain.md §B.3 (``GraphEnvironmentConstants.cs``, ``GraphSettings.cs``):
 built-ins Global, USGov, USGovDoD and China with their sign-in and Graph endpoints; names are
 case-insensitive; user-defined environments are saved to ``~/.mg/mg.context.json`` as indented
-JSON of the environment table with the built-ins left out, so they survive the process.
+JSON of the environment table with the built-ins left out, so they survive the process. A change
+rewrites only the environments it touches: other top-level keys and other members of an entry stay.
+A damaged file reads as no environments; the next change keeps it aside as
+``mg.context.json.damaged-<UTC time>`` and warns, rather than replacing it in silence.
 
 One built-in is ours: ``Emulator`` stands for the process-wide local emulator
-(:func:`pwshcompat.emulator.embedded.shared`). Its endpoints are only known once that emulator runs,
-so it is listed with empty endpoints until :func:`resolve` starts it.
+(:func:`pwshcompat.emulator.embedded.shared`, or the one an ``embedded.serving`` block names). Its
+endpoints are only known once that emulator runs, so it is listed with empty endpoints until
+:func:`resolve` starts it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
 from . import paths
 
 if TYPE_CHECKING:
+    from ..emulator.server import Emulator
     from ..errors import ErrorRecord
 
 __all__ = [
@@ -88,47 +94,145 @@ BUILT_IN: dict[str, Environment] = {
 }
 
 
-# The Emulator environment with its endpoints, once resolve() has started the embedded emulator.
-_running_emulator: Environment | None = None
+def _emulator_environment(emu: "Emulator") -> Environment:
+    return Environment(EMULATOR, emu.login_url, emu.graph_url, BUILT_IN_TYPE, ca_bundle=emu.ca_bundle)
 
 
 def _built_in(key: str) -> Environment | None:
-    if key == EMULATOR.lower() and _running_emulator is not None:
-        return _running_emulator
+    if key == EMULATOR.lower():
+        # The emulator the environment stands for now (pwshcompat.emulator.embedded.current), if one
+        # runs; the module is only loaded once something started an emulator through it.
+        embedded = sys.modules.get("pwshcompat.emulator.embedded")
+        emu = embedded.current() if embedded is not None else None
+        if emu is not None:
+            return _emulator_environment(emu)
     return BUILT_IN.get(key)
 
 
-def _load_custom() -> dict[str, Environment]:
-    """Read the user-defined environments; a missing or unreadable file means none."""
+class DamagedSettings(ValueError):
+    """``mg.context.json`` exists but is not a JSON object with an ``EnvironmentTable`` object."""
+
+
+def _read_document() -> dict[str, Any]:
+    """The settings file's JSON object; ``{}`` when there is no file. Raises :class:`DamagedSettings`
+    for a file that is not UTF-8 JSON holding an object (whose ``EnvironmentTable``, if any, is an
+    object), and ``OSError`` when it cannot be read at all."""
     try:
-        data = json.loads(paths.context_settings().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = paths.context_settings().read_text(encoding="utf-8")
+    except FileNotFoundError:
         return {}
-    table = data.get("EnvironmentTable", {}) if isinstance(data, dict) else {}
+    except UnicodeDecodeError as exc:
+        raise DamagedSettings(f"it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DamagedSettings(f"it is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise DamagedSettings(f"it holds a JSON {type(data).__name__}, not an object")
+    if not isinstance(data.get("EnvironmentTable", {}), dict):
+        raise DamagedSettings("its EnvironmentTable is not a JSON object")
+    return data
+
+
+def _environments(document: dict[str, Any]) -> dict[str, Environment]:
     found: dict[str, Environment] = {}
-    for entry in table.values() if isinstance(table, dict) else ():
+    for entry in document.get("EnvironmentTable", {}).values():
         if isinstance(entry, dict) and entry.get("Name"):
             found[str(entry["Name"]).lower()] = Environment(
                 str(entry["Name"]), str(entry.get("AzureADEndpoint") or ""), str(entry.get("GraphEndpoint") or ""))
     return found
 
 
-def _save_custom(table: dict[str, Environment]) -> None:
-    """Write the table atomically (write a temp file, then rename); callers hold ``paths.locked``,
-    which stands for the original's exclusive-write file protection."""
+def _load_custom() -> dict[str, Environment]:
+    """Read the user-defined environments; a missing, unreadable or damaged file means none (the
+    next Add/Set/Remove-MgEnvironment keeps a damaged one aside and says so)."""
+    try:
+        return _environments(_read_document())
+    except (OSError, DamagedSettings):
+        return {}
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    from ..errors import PSWarning
+
+    warnings.warn(message, PSWarning, stacklevel=3)
+
+
+def _keep_aside(path: Path, why: str, warn: Callable[[str], None]) -> None:
+    """Rename a damaged settings file to ``<name>.damaged-<UTC time>`` (never over another) and warn."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        n += 1
+    os.replace(path, target)
+    warn(f"{path} could not be read: {why}. It was kept as {target.name} beside it, and a new one holds the "
+         "environments from now on; copy any environment you need from the kept file with Add-MgEnvironment.")
+
+
+def _change(edit: Callable[[dict[str, Environment]], None], warn: Callable[[str], None] | None) -> None:
+    """Read-change-write of the user-defined environments, holding the settings lock (which stands
+    for the original's exclusive-write file protection), so concurrent writers in threads or
+    processes never lose each other's environments.
+
+    Everything in the file that is not an environment this changes stays as it was: other
+    top-level keys, other members of each entry, entries without a ``Name``. A damaged file is
+    kept aside (:func:`_keep_aside`, ``warn``, default a :class:`~pwshcompat.errors.PSWarning`) and
+    a new one started. Raises :class:`pwshcompat.auth.paths.SettingsLockTimeout` if the lock cannot
+    be had in time, and a ``TerminatingError`` when the file exists but cannot be read (nothing
+    is written then).
+    """
+    path = paths.context_settings()
+    with paths.locked(path):
+        try:
+            document = _read_document()
+        except DamagedSettings as exc:
+            _keep_aside(path, str(exc), warn or _warn)
+            document = {}
+        except OSError as exc:
+            from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+
+            raise TerminatingError(ErrorRecord(
+                f"{path} cannot be read ({exc.strerror or exc}), so it was not changed.", "SettingsFileUnreadable",
+                ErrorCategory.ResourceUnavailable, str(path))) from None
+        before = _environments(document)
+        table = dict(before)
+        edit(table)
+        entries: dict[str, Any] = {}
+        written: set[str] = set()
+        for key, entry in document.get("EnvironmentTable", {}).items():
+            name = str(entry["Name"]).lower() if isinstance(entry, dict) and entry.get("Name") else None
+            if name is None:
+                entries[key] = entry  # not an environment we understand: kept as it is
+            elif name in table and name not in written:  # still there (maybe changed); else removed
+                entries[key] = _entry(table[name], entry)
+                written.add(name)
+        for name, env in table.items():
+            if name not in written:
+                entries[env.name] = _entry(env, {})
+        _save({**document, "EnvironmentTable": entries})
+
+
+def _entry(env: Environment, old: dict[str, Any]) -> dict[str, Any]:
+    return {**old, "Name": env.name, "AzureADEndpoint": env.azure_ad_endpoint, "GraphEndpoint": env.graph_endpoint,
+            "Type": USER_DEFINED_TYPE}
+
+
+def _save(document: dict[str, Any]) -> None:
+    """Write the settings atomically (a temporary file, then a rename); callers hold the lock."""
     path = paths.context_settings()
     paths.ensure_graph_directory()
-    body = {"EnvironmentTable": {
-        e.name: {"Name": e.name, "AzureADEndpoint": e.azure_ad_endpoint, "GraphEndpoint": e.graph_endpoint,
-                 "Type": USER_DEFINED_TYPE}
-        for e in table.values()
-    }}
     import tempfile  # only when saving
 
     fd, tmp = tempfile.mkstemp(prefix=".mg.context.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(body, f, indent=2)
+            json.dump(document, f, indent=2)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -157,38 +261,33 @@ def list_all() -> Iterator[Environment]:
     yield from _load_custom().values()
 
 
-def add(env: Environment) -> Environment:
-    """Add (or replace) a user-defined environment and persist it.
-
-    The read-change-write holds the settings lock (:func:`pwshcompat.auth.paths.locked`), so
-    concurrent writers in threads or processes never lose each other's environments; raises
-    :class:`pwshcompat.auth.paths.SettingsLockTimeout` if the lock cannot be had in time.
-    """
-    with paths.locked(paths.context_settings()):
-        table = _load_custom()
-        table[env.name.lower()] = env
-        _save_custom(table)
+def add(env: Environment, warn: Callable[[str], None] | None = None) -> Environment:
+    """Add (or replace) a user-defined environment and persist it (:func:`_change`: the rest of the
+    file is kept, a damaged file is kept aside with a warning through ``warn``)."""
+    _change(lambda table: table.__setitem__(env.name.lower(), env), warn)
     return env
 
 
-def update(name: str, azure_ad_endpoint: str | None, graph_endpoint: str | None) -> Environment:
+def update(name: str, azure_ad_endpoint: str | None, graph_endpoint: str | None,
+           warn: Callable[[str], None] | None = None) -> Environment:
     """Change the given endpoints of an existing user-defined environment; KeyError if absent."""
-    with paths.locked(paths.context_settings()):
-        table = _load_custom()
+    changed: list[Environment] = []
+
+    def edit(table: dict[str, Environment]) -> None:
         old = table[name.lower()]
-        new = Environment(old.name, azure_ad_endpoint or old.azure_ad_endpoint, graph_endpoint or old.graph_endpoint)
-        table[name.lower()] = new
-        _save_custom(table)
-    return new
+        changed.append(Environment(old.name, azure_ad_endpoint or old.azure_ad_endpoint,
+                                   graph_endpoint or old.graph_endpoint))
+        table[name.lower()] = changed[0]
+
+    _change(edit, warn)
+    return changed[0]
 
 
-def remove(name: str) -> Environment:
+def remove(name: str, warn: Callable[[str], None] | None = None) -> Environment:
     """Remove a user-defined environment; KeyError if absent."""
-    with paths.locked(paths.context_settings()):
-        table = _load_custom()
-        env = table.pop(name.lower())
-        _save_custom(table)
-    return env
+    removed: list[Environment] = []
+    _change(lambda table: removed.append(table.pop(name.lower())), warn)
+    return removed[0]
 
 
 def resolve(env: Environment) -> Environment:
@@ -197,10 +296,7 @@ def resolve(env: Environment) -> Environment:
         return env
     from ..emulator import embedded  # imported here: only the emulator environment needs it
 
-    global _running_emulator
-    emu = embedded.shared()
-    _running_emulator = Environment(EMULATOR, emu.login_url, emu.graph_url, BUILT_IN_TYPE, ca_bundle=emu.ca_bundle)
-    return _running_emulator
+    return _emulator_environment(embedded.shared())
 
 
 def _host(url: str) -> str:

@@ -95,7 +95,7 @@ def add_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
     graph = _endpoint(bound, "GraphEndpoint", True)
     _changeable(name, saved=False)
     if runtime.should_process(name, "Add environment"):
-        env = environments.add(environments.Environment(name, aad or "", graph or ""))
+        env = environments.add(environments.Environment(name, aad or "", graph or ""), runtime.write_warning)
         runtime.write_object(env.to_output())
 
 
@@ -106,7 +106,7 @@ def set_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
     graph = _endpoint(bound, "GraphEndpoint", False)
     _changeable(name, saved=True)
     if runtime.should_process(name, "Update environment"):
-        runtime.write_object(environments.update(name, aad, graph).to_output())
+        runtime.write_object(environments.update(name, aad, graph, runtime.write_warning).to_output())
 
 
 @command("Remove-MgEnvironment")
@@ -114,4 +114,4 @@ def remove_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Co
     name = _name(bound)
     _changeable(name, saved=True)
     if runtime.should_process(name, "Remove environment"):
-        environments.remove(name)
+        environments.remove(name, runtime.write_warning)

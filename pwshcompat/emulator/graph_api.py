@@ -22,6 +22,8 @@ request                                                answer
 ``POST /communications/presences``                     update or delete presences (PATCH observed, MSP #3287;
                                                        POST and DELETE *unconfirmed*, answered alike)
 ``POST /$batch``                                       at most 20 requests, ``dependsOn``, per-request faults
+``GET /me``, ``/users/{id or UPN}``                    the user (``users.py``): ``$select``; /me with an app
+                                                       token: 400; not throttled with the presence limits
 =====================================================  ==========================================================
 
 Order of checks: token (401) → route and query options (400/405) → body (400, before permissions
@@ -43,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote
 
-from . import presence, queries, wire
+from . import presence, queries, users, wire
 from .clock import Clock
 from .faults import STATUS_KINDS, Faults
 from .identity import Tenant
@@ -62,7 +64,7 @@ _READ = ("Presence.Read.All", "Presence.ReadWrite.All")
 _BATCH_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 #: The methods each kind of route answers (others: 405).
 _METHODS = {"entity": ("GET", "PATCH", "DELETE"), "action": ("POST",), "list": ("GET", "POST"),
-            "count": ("GET",), "bulk": ("POST",), "batch": ("POST",)}
+            "count": ("GET",), "bulk": ("POST",), "batch": ("POST",), "user": ("GET",)}
 
 
 @dataclass
@@ -74,8 +76,8 @@ class Response:
 
 @dataclass(frozen=True)
 class _Route:
-    kind: str                 # entity | action | list | count | bulk | batch
-    user: str | None = None   # None with kind entity/action means /me
+    kind: str                 # entity | action | list | count | bulk | batch | user
+    user: str | None = None   # None with kind entity/action/user means /me
     action: str = ""
 
 
@@ -135,7 +137,7 @@ class GraphApi:
         if not segments or segments[0] not in ("v1.0", "beta"):
             raise GraphError(400, "BadRequest", f"Invalid version: {segments[0] if segments else ''}")
         version, route = segments[0], _route(segments[1:])
-        if route.kind != "batch":
+        if route.kind not in ("batch", "user"):  # the presence service's limits (§5)
             read = route.kind == "bulk" or (method == "GET" and route.kind in ("entity", "list", "count"))
             retry_after = self.throttle.admit(str(claims.get("appid")), read=read)
             if retry_after is not None:
@@ -153,6 +155,9 @@ class GraphApi:
             return self._bulk(version, payload, claims)
         if route.kind in ("list", "count"):
             return self._collection(route.kind, method, version, query_string, claims)
+        if route.kind == "user":
+            return Response(200, users.read(self.tenant, self.store.user_ids(), route.user, claims, query_string,
+                                            f"{self._base_url()}/{version}"))
         user = route.user if route.user is not None else self._me(claims)
         if route.kind == "action":
             return self._action(version, route.action, user, payload, claims)
@@ -360,6 +365,10 @@ def _route(segments: list[str]) -> _Route:
         return _Route("list")
     if segments == ["communications", "presences", "$count"]:
         return _Route("count")
+    if segments == ["me"]:
+        return _Route("user")
+    if n == 2 and segments[0] == "users" and segments[1]:
+        return _Route("user", segments[1])
     base: tuple[str | None, int] | None = None
     if n >= 2 and segments[:2] == ["me", "presence"]:
         base = (None, 2)

@@ -38,6 +38,19 @@ _COMPLEX = {
     "outOfOfficeSettings": ("message", "isOutOfOffice"),
     "workLocation": ("workLocationType", "source", "placeId"),
 }
+
+
+@dataclass(frozen=True)
+class EntityType:
+    """What ``$select`` may name: an entity type's properties and the members of its complex ones."""
+
+    name: str                                   # e.g. microsoft.graph.presence
+    plural: str                                 # for messages: "presences"
+    properties: tuple[str, ...]
+    complex: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+PRESENCE = EntityType("microsoft.graph.presence", "presences", PROPERTIES, _COMPLEX)
 MAX_TOP = 999
 DEFAULT_PAGE_SIZE = 100
 _OPTIONS = ("$select", "$expand", "$filter", "$orderby", "$top", "$skip", "$count", "$search", "$skiptoken")
@@ -66,11 +79,12 @@ class Query:
     raw: dict[str, str] = field(default_factory=dict)   # as sent, for the next link
 
 
-def parse(query_string: str, allowed: tuple[str, ...]) -> Query:
+def parse(query_string: str, allowed: tuple[str, ...], entity: EntityType = PRESENCE) -> Query:
     """The system query options (``$``-prefixed, case-insensitive names) of ``query_string``.
 
     Others are ignored, as Graph ignores custom query parameters. 400 for an option ``allowed``
-    does not list, a repeated option or a malformed value.
+    does not list, a repeated option or a malformed value. ``$select`` names properties of
+    ``entity`` (``$filter`` and ``$orderby`` only apply to presences).
     """
     query = Query()
     for name, value in parse_qsl(query_string, keep_blank_values=True):
@@ -79,20 +93,20 @@ def parse(query_string: str, allowed: tuple[str, ...]) -> Query:
             continue
         if key not in _OPTIONS:
             raise bad(f"The query parameter '{name}' is not supported.")
-        if key == "$search":
-            raise bad("The query option '$search' is not supported on presences.")
+        if key == "$search" and key in allowed:
+            raise bad(f"The query option '$search' is not supported on {entity.plural}.")
         if key not in allowed:
             raise bad(f"The query option '{name}' is not allowed on this resource.")
         if key in query.raw:
             raise bad(f"Query option '{name}' was specified more than once; it must be specified at most once.")
         query.raw[key] = value
         if key == "$select":
-            query.select = _select(value)
+            query.select = _select(value, entity)
         elif key == "$expand":
             names = [p.strip() for p in value.split(",") if p.strip()]
             raise bad(f"Could not find a property named '{names[0] if names else value}' on type "
-                      "'microsoft.graph.presence'." if names != ["*"] else
-                      "The type 'microsoft.graph.presence' has no navigation property to expand.")
+                      f"'{entity.name}'." if names != ["*"] else
+                      f"The type '{entity.name}' has no navigation property to expand.")
         elif key == "$filter":
             query.filter, query.filter_ids = _Filter(value).parse()
         elif key == "$orderby":
@@ -141,30 +155,30 @@ def context_select(names: list[str] | None) -> str:
 
 
 # -- $select, $orderby, $top --------------------------------------------------------------------
-def _property(text: str) -> str:
-    """The wire spelling of a (possibly ``a/b``) property path; 400 when presence has no such property."""
+def _property(text: str, entity: EntityType = PRESENCE) -> str:
+    """The wire spelling of a (possibly ``a/b``) property path; 400 when ``entity`` has no such property."""
     parts = [p.strip() for p in text.strip().split("/")]
-    canonical = {p.lower(): p for p in PROPERTIES}
+    canonical = {p.lower(): p for p in entity.properties}
     first = canonical.get(parts[0].lower()) if parts[0] else None
     if first is None:
-        raise bad(f"Could not find a property named '{parts[0]}' on type 'microsoft.graph.presence'.")
+        raise bad(f"Could not find a property named '{parts[0]}' on type '{entity.name}'.")
     if len(parts) == 1:
         return first
-    members = {m.lower(): m for m in _COMPLEX.get(first, ())}
+    members = {m.lower(): m for m in entity.complex.get(first, ())}
     if len(parts) != 2 or parts[1].lower() not in members:
         raise bad(f"Could not find a property named '{'/'.join(parts[1:])}' on '{first}'.")
     return f"{first}/{members[parts[1].lower()]}"
 
 
-def _select(value: str) -> list[str]:
+def _select(value: str, entity: EntityType = PRESENCE) -> list[str]:
     names = [p.strip() for p in value.split(",")]
     if not value.strip() or any(not n for n in names):
         raise bad(f"Invalid $select value '{value}': a comma-separated list of property names is expected.")
     chosen = []
     for name in names:
-        path = _property(name)
+        path = _property(name, entity)
         if "/" in path:
-            raise bad(f"$select takes properties of presence, not members of them ('{name}').")
+            raise bad(f"$select takes properties of {entity.name.rsplit('.', 1)[-1]}, not members of them ('{name}').")
         if path not in chosen:
             chosen.append(path)
     return chosen

@@ -99,13 +99,18 @@ class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, login_port: int = 0, strict: bool = False,
                  clock: Clock | None = None, seed: int = 0, tenant_id: str = DEFAULT_TENANT_ID,
                  allow_remote_control: bool = False, max_body_bytes: int = wire.MAX_BODY_BYTES,
-                 request_log_limit: int = REQUEST_LOG_LIMIT) -> None:
+                 request_log_limit: int = REQUEST_LOG_LIMIT, read_timeout: float = wire.READ_TIMEOUT_SECONDS) -> None:
         """Bind both ports (``OSError`` when a port is taken; ``OverflowError`` when out of range).
 
         ``allow_remote_control`` lets non-loopback clients (and non-loopback ``Host`` names) use the
         ``/_emulator/`` control API; off by default. ``max_body_bytes`` caps request bodies (413 above);
-        ``request_log_limit`` bounds each request log.
+        ``request_log_limit`` bounds each request log; ``read_timeout`` (seconds, above 0) is how long
+        a connection may be silent: a body still due then gets 408, an idle connection is closed.
+        ``ValueError`` for a ``read_timeout`` that is not a finite number above 0.
         """
+        if isinstance(read_timeout, bool) or not isinstance(read_timeout, (int, float)) or not (
+                0 < read_timeout < float("inf")):
+            raise ValueError(f"read_timeout must be a finite number of seconds above 0, got {read_timeout!r}")
         self.clock = clock or Clock()
         self.strict = strict
         self.allow_remote_control = allow_remote_control
@@ -123,6 +128,7 @@ class Emulator:
             raise
         for httpd in (self._graph_httpd, self._login_httpd):
             httpd.max_body_bytes = max_body_bytes
+            httpd.read_timeout = read_timeout
         self.tenant = Tenant(self.clock, tenant_id=tenant_id, login_url=self.login_url, strict=strict)
         self.store = PresenceStore(self.clock, auto_create_users=not strict)
         self.api = GraphApi(self.store, self.tenant, self.faults, self.clock, self._audiences, lambda: self.graph_url)

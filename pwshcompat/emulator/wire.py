@@ -12,6 +12,8 @@ two ``Content-Length`` values that differ      400     RFC 9110 §8.6: the frami
 POST/PUT/PATCH with neither                    411     as Microsoft's front ends answer (``LengthRequired``)
 a transfer coding other than ``chunked``       501     ``gzip``, ``chunked, gzip``; chunked bodies are read
 a body over ``max_body_bytes``                 413     refused before it is read; the connection is closed
+a body that does not arrive in ``read_timeout``  408    fewer bytes than declared, then silence (Graph's
+                                                       front ends answer 408 to a stalled upload too)
 a JSON body nested deeper than ``MAX_JSON_DEPTH``  400  checked by :func:`load_json`
 an unknown method, an over-long line           501/4xx  ``http.server``'s own checks, in the same envelope
 an exception while serving                     500     last resort: the connection still gets an answer
@@ -23,6 +25,7 @@ on the Graph port, OAuth's ``{"error", "error_description"}`` on the sign-in por
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
@@ -32,13 +35,16 @@ import sys
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 #: Request bodies above this many bytes are refused with 413 (*unconfirmed*: Graph's own cap for JSON
 #: bodies is not documented for presence; 4 MiB is the request limit Graph documents for its uploads).
 MAX_BODY_BYTES = 4 * 1024 * 1024
 #: JSON nested deeper than this is refused with 400 (no presence body nests deeper than 4).
 MAX_JSON_DEPTH = 64
+#: How long a connection may stay silent, in seconds: while a request's body is still due (then 408),
+#: and between requests on a kept-alive connection (then it is closed without an answer).
+READ_TIMEOUT_SECONDS = 60.0
 #: After a 413, at most this much of the refused body is read and discarded, with this idle timeout.
 _DRAIN_BYTES, _DRAIN_SECONDS = 256 * 1024 * 1024, 2.0
 #: The Content-Type Graph sends with JSON answers (graph-presence.md §1.5).
@@ -105,7 +111,8 @@ def json_depth(value: Any) -> int:
 
 
 class Server(ThreadingHTTPServer):
-    """One port of the emulator; ``max_body_bytes`` and ``error_body`` are read by its handlers."""
+    """One port of the emulator; ``max_body_bytes``, ``read_timeout`` and ``error_body`` are read by
+    its handlers."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -113,6 +120,7 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], serve: Serve, error_body: ErrorBody) -> None:
         self.max_body_bytes = MAX_BODY_BYTES
+        self.read_timeout = READ_TIMEOUT_SECONDS
         self.error_body = error_body
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -148,13 +156,14 @@ class TlsServer(Server):
 def _handler(serve: Serve) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        timeout = 60
+        timeout = READ_TIMEOUT_SECONDS   # setup() applies the server's read_timeout
         server: Server
         raw_requestline: bytes
         answered = False
 
         def setup(self) -> None:
             super().setup()
+            self.connection.settimeout(self.server.read_timeout)
             # Headers and body go out in separate writes; without this, Nagle + delayed ACK add ~40 ms.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -215,7 +224,10 @@ def _handler(serve: Serve) -> type[BaseHTTPRequestHandler]:
                 if codings != ["chunked"]:
                     raise RequestError(501, "NotImplemented", f"Transfer-Encoding '{', '.join(codings)}' is not "
                                        "supported; send the body with Content-Length or chunked.")
-                return self._read_chunked()
+                try:
+                    return self._read_chunked()
+                except TimeoutError:
+                    raise self._timed_out("part of the chunked body") from None
             if not lengths:
                 if self.command in ("POST", "PUT", "PATCH"):
                     raise RequestError(411, "LengthRequired", f"A {self.command} request needs a Content-Length "
@@ -230,10 +242,22 @@ def _handler(serve: Serve) -> type[BaseHTTPRequestHandler]:
                 raise RequestError(413, "RequestEntityTooLarge", f"The request body ({text} bytes) is larger than "
                                    f"the {self.server.max_body_bytes} bytes this emulator accepts.")
             length = int(text)
-            body = self.rfile.read(length) if length else b""
-            if len(body) != length:
-                raise RequestError(400, "BadRequest", f"The body ended after {len(body)} of {length} bytes.")
-            return body
+            parts, received = [], 0
+            while received < length:
+                try:
+                    part = cast(io.BufferedReader, self.rfile).read1(min(length - received, 1 << 16))
+                except TimeoutError:
+                    raise self._timed_out(f"{received} of the {length} bytes declared by Content-Length") from None
+                if not part:
+                    raise RequestError(400, "BadRequest", f"The body ended after {received} of {length} bytes.")
+                parts.append(part)
+                received += len(part)
+            return b"".join(parts)
+
+        def _timed_out(self, what: str) -> RequestError:
+            return RequestError(408, "RequestTimeout", f"The request body did not arrive: {what} came before "
+                                f"{self.server.read_timeout:g} s without data. Send the whole body, or the "
+                                "Content-Length that matches it.")
 
         def _drain(self) -> None:
             """After a 413: let a client that is still sending finish (bytes discarded, at most

@@ -51,7 +51,7 @@ import urllib.parse
 import uuid
 from typing import Any, Mapping
 
-from .. import cancellation
+from .. import __version__, cancellation
 from ..errors import AuthenticationNeededError, ErrorCategory, ErrorRecord, PSError
 from . import connection, http_status, pacing, request_context, transport
 from .connection import Connection
@@ -79,7 +79,7 @@ RETRY_STATUSES = frozenset({429, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5  # Kiota RedirectHandlerOption.DefaultMaxRedirect
 MAX_DELAY_SECONDS = 180.0  # Kiota RetryHandlerOption.MaxDelay
-SDK_VERSION = "0.1.0"
+SDK_VERSION = __version__  # pwshcompat's, in the User-Agent
 CLIENT_REQUEST_ID = "client-request-id"
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 # Set by the client on every attempt, whatever the caller's headers say.

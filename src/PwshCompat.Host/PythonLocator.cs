@@ -8,6 +8,10 @@
 //      imports requests, msal and pwshcompat (from its site-packages, or the folder above the
 //      module's, a checkout) is asked where its shared libpython is, and for its setup. A module
 //      installed from a PowerShell package has no python.paths and relies on this.
+// A PWSHCOMPAT_PYTHON that names no usable interpreter is never passed over in silence: Find then
+// returns null with the reason (no such file, cannot run, lacks a package, no shared libpython),
+// which the module's error names. With python.paths only a cheap check runs (that it exists), so
+// the cold start spawns no process.
 // The setup is recorded because an embedded CPython otherwise derives its home from the first
 // python3 on PATH: with a venv or another CPython first there, it took that one's prefix, standard
 // library or site-packages beside the recorded libpython (issue 14.8). CommandBridge starts Python
@@ -58,16 +62,35 @@ namespace PwshCompat.Host
             "print(json.dumps(python_info()))\n";
 
         /// <summary>The Python to host, or null when none qualifies.</summary>
-        public static PythonLocation? Find(string moduleDirectory)
+        public static PythonLocation? Find(string moduleDirectory) => Find(moduleDirectory, out _);
+
+        /// <summary>
+        /// The Python to host, or null when none qualifies; <paramref name="problem"/> then says why
+        /// when PWSHCOMPAT_PYTHON is set and names no usable interpreter (else it is null).
+        /// </summary>
+        public static PythonLocation? Find(string moduleDirectory, out string? problem)
         {
+            problem = null;
             string? pydll = Environment.GetEnvironmentVariable("PYTHONNET_PYDLL");
             string? interpreter = Environment.GetEnvironmentVariable("PWSHCOMPAT_PYTHON");
             if (!string.IsNullOrEmpty(pydll))
             {
-                var asked = string.IsNullOrEmpty(interpreter) ? null : Ask(interpreter, moduleDirectory);
-                return asked is null
-                    ? new PythonLocation(pydll, Array.Empty<string>())
-                    : new PythonLocation(pydll, asked.SitePackages, asked.Executable, asked.Home);
+                if (string.IsNullOrEmpty(interpreter))
+                {
+                    return new PythonLocation(pydll, Array.Empty<string>());
+                }
+                var asked = Ask(interpreter, moduleDirectory, out string? why);
+                if (asked is null)
+                {
+                    problem = Unusable(interpreter, why);
+                    return null;
+                }
+                return new PythonLocation(pydll, asked.SitePackages, asked.Executable, asked.Home);
+            }
+            if (!string.IsNullOrEmpty(interpreter) && Missing(interpreter) is string absent)
+            {
+                problem = Unusable(interpreter, absent);
+                return null;
             }
             // python.paths says the same as python.json without loading a JSON parser on the cold path.
             string lines = Path.Combine(moduleDirectory, "bin", "python.paths");
@@ -88,22 +111,49 @@ namespace PwshCompat.Host
                     return found;
                 }
             }
-            var candidates = new List<string>();
             if (!string.IsNullOrEmpty(interpreter))
             {
-                candidates.Add(interpreter);
+                // Asked for by name: this one or an error that says why, never another one silently.
+                var named = Ask(interpreter, moduleDirectory, out string? why);
+                if (named is not null && named.PythonDll.Length > 0)
+                {
+                    return named;
+                }
+                problem = Unusable(interpreter, why ?? "it has no shared libpython (libpython3.X.so), which PowerShell loads");
+                return null;
             }
-            candidates.Add("python3");
-            candidates.Add("/usr/bin/python3");
-            foreach (string candidate in candidates)
+            foreach (string candidate in new[] { "python3", "/usr/bin/python3" })
             {
-                var found = Ask(candidate, moduleDirectory);
+                var found = Ask(candidate, moduleDirectory, out _);
                 if (found is not null && found.PythonDll.Length > 0)
                 {
                     return found;
                 }
             }
             return null;
+        }
+
+        private static string Unusable(string interpreter, string? why) =>
+            $"PWSHCOMPAT_PYTHON is '{interpreter}', which names no usable Python interpreter: {why}. Set " +
+            "PWSHCOMPAT_PYTHON to a python executable (Python 3.11 or later, with its shared libpython and the " +
+            "packages pwshcompat, requests and msal), or remove it to use the Python this module was set up with.";
+
+        /// <summary>Why <paramref name="interpreter"/> cannot be started at all (no file, not on PATH), or null.</summary>
+        private static string? Missing(string interpreter)
+        {
+            if (interpreter.Contains(Path.DirectorySeparatorChar) || interpreter.Contains(Path.AltDirectorySeparatorChar))
+            {
+                return Directory.Exists(interpreter) ? "it is a folder, not a program"
+                    : File.Exists(interpreter) ? null : "there is no such file";
+            }
+            foreach (string folder in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
+            {
+                if (folder.Length > 0 && File.Exists(Path.Combine(folder, interpreter)))
+                {
+                    return null;
+                }
+            }
+            return "no program of that name is on PATH";
         }
 
         /// <summary>
@@ -144,8 +194,14 @@ namespace PwshCompat.Host
             return dll.Length == 0 ? null : new PythonLocation(dll, site.ToArray(), executable, home);
         }
 
-        private static PythonLocation? Ask(string interpreter, string moduleDirectory)
+        /// <summary>Runs the probe in <paramref name="interpreter"/>; null and the reason when it does not qualify.</summary>
+        private static PythonLocation? Ask(string interpreter, string moduleDirectory, out string? problem)
         {
+            problem = Missing(interpreter);
+            if (problem is not null)
+            {
+                return null;
+            }
             try
             {
                 var start = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -155,15 +211,28 @@ namespace PwshCompat.Host
                 using var process = Process.Start(start);
                 if (process is null)
                 {
+                    problem = "it could not be started";
                     return null;
                 }
+                var errors = process.StandardError.ReadToEndAsync();
                 string output = process.StandardOutput.ReadToEnd();
                 process.WaitForExit();
-                return process.ExitCode == 0 ? Parse(output) : null;
+                if (process.ExitCode != 0)
+                {
+                    string last = Array.FindLast(errors.Result.Split('\n'), l => l.Trim().Length > 0)?.Trim() ?? string.Empty;
+                    problem = last.Length > 0
+                        ? $"asked for its setup, it failed with \"{last}\""
+                        : $"asked for its setup, it exited with status {process.ExitCode}";
+                    return null;
+                }
+                var found = Parse(output);
+                problem = found is null ? "it did not answer as a Python interpreter does" : null;
+                return found;
             }
-            catch (System.ComponentModel.Win32Exception)
+            catch (System.ComponentModel.Win32Exception e)
             {
-                return null; // not installed
+                problem = $"it cannot be run ({e.Message})";
+                return null;
             }
         }
 

@@ -16,8 +16,10 @@ from pwshcompat import commands
 from pwshcompat.errors import PSError
 from pwshcompat.runtime import CommandRuntime
 from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
+from conftest import pwsh_path, run_pwsh
 
 ROOT = Path(__file__).resolve().parents[2]
+_PWSH_DIR = os.path.dirname(pwsh_path())  # found before the autouse fixture points HOME elsewhere
 
 
 def _names() -> list[str]:
@@ -107,9 +109,84 @@ def test_whatif_declined_by_should_process_changes_nothing(home: Path):
     assert runtime.output == [] and not (home / ".mg" / "mg.context.json").exists()
 
 
-def test_a_damaged_settings_file_means_no_custom_environments(home: Path):
-    (home / ".mg").mkdir()
-    (home / ".mg" / "mg.context.json").write_text("{not json")
-    assert "Global" in _names()
-    pwshcompat.invoke("Add-MgEnvironment", Name="Fresh", AzureADEndpoint="https://l.test", GraphEndpoint="https://g.test")
+@pytest.mark.parametrize("damaged, why", [
+    (b"{not json", "it is not valid JSON"),
+    (b"[1, 2]", "it holds a JSON list, not an object"),
+    (b'{"EnvironmentTable": ["Contoso"]}', "its EnvironmentTable is not a JSON object"),
+    (b'{"EnvironmentTable": {}, "x": "\xff"}', "it is not UTF-8 text"),
+])
+def test_a_damaged_settings_file_means_no_custom_environments(home: Path, damaged: bytes, why: str):
+    """Reading, a damaged file means no custom environments; the next change keeps it aside as
+    mg.context.json.damaged-<time>, says so, and starts a new file (the original silently replaced it)."""
+    settings = home / ".mg" / "mg.context.json"
+    settings.parent.mkdir()
+    settings.write_bytes(damaged)
+    assert "Global" in _names() and "Fresh" not in _names()
+    assert settings.read_bytes() == damaged  # reading changes nothing
+    with pytest.warns(pwshcompat.PSWarning) as warned:
+        pwshcompat.invoke("Add-MgEnvironment", Name="Fresh", AzureADEndpoint="https://l.test", GraphEndpoint="https://g.test")
+    kept = sorted(settings.parent.glob("mg.context.json.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged
+    message = str(warned[0].message)
+    assert str(settings) in message and why in message and kept[0].name in message, message
     assert "Fresh" in _names()
+    assert json.loads(settings.read_text())["EnvironmentTable"]["Fresh"]["GraphEndpoint"] == "https://g.test"
+    # A second damage (within the same second, likely) is kept too, never over the first.
+    settings.write_bytes(damaged)
+    with pytest.warns(pwshcompat.PSWarning):
+        pwshcompat.invoke("Add-MgEnvironment", Name="Second", AzureADEndpoint="https://l.test", GraphEndpoint="https://g.test")
+    kept = sorted(settings.parent.glob("mg.context.json.damaged-*"))
+    assert len(kept) == 2 and [k.read_bytes() for k in kept] == [damaged, damaged]
+    assert "Second" in _names() and "Fresh" not in _names()
+
+
+def test_a_damaged_file_is_reported_as_a_warning_in_pwsh(home: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PATH", _PWSH_DIR + os.pathsep + os.environ.get("PATH", ""))
+
+    settings = home / ".mg" / "mg.context.json"
+    settings.parent.mkdir()
+    settings.write_text("{not json")
+    done = run_pwsh("Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1\n"
+                    "Add-MgEnvironment -Name Fresh -AzureADEndpoint https://l.test -GraphEndpoint https://g.test "
+                    "-WarningVariable w -WarningAction SilentlyContinue | Out-Null\n"
+                    "'WARNINGS ' + $w.Count + ' ' + $w[0].Message")
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WARNINGS "))
+    assert line.startswith("WARNINGS 1 ") and "mg.context.json.damaged-" in line
+    assert len(list(settings.parent.glob("mg.context.json.damaged-*"))) == 1
+
+
+def test_what_the_settings_file_holds_besides_our_environments_is_kept(home: Path):
+    settings = home / ".mg" / "mg.context.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({
+        "Version": 3, "Preferences": {"theme": "dark"},
+        "EnvironmentTable": {
+            "Contoso": {"Name": "Contoso", "AzureADEndpoint": "https://login.contoso.test",
+                        "GraphEndpoint": "https://graph.contoso.test", "Type": "User-defined", "Note": "keep me"},
+            "Gone": {"Name": "Gone", "AzureADEndpoint": "https://l.test", "GraphEndpoint": "https://g.test"},
+            "odd": {"Comment": "no Name: not an environment, still not ours to drop"},
+        },
+        "Trailer": [1, 2]}))
+    pwshcompat.invoke("Add-MgEnvironment", Name="Fresh", AzureADEndpoint="https://l.test", GraphEndpoint="https://g.test")
+    pwshcompat.invoke("Set-MgEnvironment", Name="Contoso", GraphEndpoint="https://graph2.contoso.test")
+    pwshcompat.invoke("Remove-MgEnvironment", Name="Gone")
+    saved = json.loads(settings.read_text())
+    assert list(saved) == ["Version", "Preferences", "EnvironmentTable", "Trailer"]
+    assert (saved["Version"], saved["Preferences"], saved["Trailer"]) == (3, {"theme": "dark"}, [1, 2])
+    table = saved["EnvironmentTable"]
+    assert list(table) == ["Contoso", "odd", "Fresh"]
+    assert table["Contoso"] == {"Name": "Contoso", "AzureADEndpoint": "https://login.contoso.test",
+                                "GraphEndpoint": "https://graph2.contoso.test", "Type": "User-defined",
+                                "Note": "keep me"}
+    assert table["odd"] == {"Comment": "no Name: not an environment, still not ours to drop"}
+    assert not list(settings.parent.glob("*.damaged-*"))
+
+
+def test_a_settings_file_that_cannot_be_read_is_not_replaced(home: Path):
+    settings = home / ".mg" / "mg.context.json"
+    settings.mkdir(parents=True)  # a folder where the file should be: reading fails, even as root
+    with pytest.raises(PSError) as err:
+        pwshcompat.invoke("Add-MgEnvironment", Name="Fresh", AzureADEndpoint="https://l.test", GraphEndpoint="https://g.test")
+    assert err.value.error_id == "SettingsFileUnreadable" and str(settings) in str(err.value)
+    assert settings.is_dir() and not list(settings.parent.glob("*.damaged-*"))

@@ -116,6 +116,28 @@ def test_cli_without_a_connection_says_so(tmp_path: Path) -> None:
     assert "Authentication needed. Please call Connect-MgGraph." in result.stderr
 
 
+@pytest.mark.parametrize("variables, named, words", [
+    ({"PWSHCOMPAT_GRAPH_ENDPOINT": "not-a-url"}, "PWSHCOMPAT_GRAPH_ENDPOINT", "is 'not-a-url', which is not an absolute"),
+    ({"PWSHCOMPAT_GRAPH_ENDPOINT": "http://127.0.0.1:99999"}, "PWSHCOMPAT_GRAPH_ENDPOINT", "not an absolute http"),
+    ({"PWSHCOMPAT_AZUREAD_ENDPOINT": "login.local"}, "PWSHCOMPAT_AZUREAD_ENDPOINT", "is 'login.local', which is not"),
+    ({"PWSHCOMPAT_ACCESS_TOKEN": ""}, "PWSHCOMPAT_ACCESS_TOKEN", "is set but empty"),
+    ({"PWSHCOMPAT_ACCESS_TOKEN": "  "}, "PWSHCOMPAT_ACCESS_TOKEN", "is set but empty"),
+])
+@pytest.mark.parametrize("command", [[CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"],
+                                     ["Get-MgContext"]])
+def test_cli_connection_variables_that_cannot_work_are_named(graph: Any, cli_env: dict[str, str],
+                                                             variables: dict[str, str], named: str, words: str,
+                                                             command: list[str]) -> None:
+    result = _run(command, {**cli_env, **variables})
+    assert (result.returncode, result.stdout) == (1, "")
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{command[0]}: {named} ") and words in first, result.stderr
+    assert "parameter 'GraphEndpoint'" not in result.stderr and "Authentication needed" not in result.stderr
+    assert f"Recommendation: Set {named} to" in result.stderr
+    assert "FullyQualifiedErrorId: InvalidEnvironmentVariable" in result.stderr
+    assert graph.requests == []
+
+
 # --- help, Get-MgContext, -Verbose (issue 15.3, 15.4) ----------------------------------------------
 
 @pytest.mark.parametrize("token", ["-?", "-h", "--help", "-H"])
@@ -193,7 +215,7 @@ def test_cli_output_to_a_reader_that_stops_early_is_quiet(graph: Any, cli_env: d
     proc = subprocess.Popen([PYTHON, "-m", "pwshcompat", "Get-MgCommunicationPresenceByUserId", "-Ids", ids], cwd=ROOT,
                             env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline().strip() == "{"
+    assert proc.stdout.readline().strip() == "["  # the array of 600 presences
     proc.stdout.close()  # as `head -1` does after its line
     stderr = proc.stderr.read()
     assert proc.wait(timeout=120) == 141

@@ -51,9 +51,45 @@ def test_a_read_prints_the_object_as_json(emu: Emulator, tmp_path: Path) -> None
 def test_array_parameters_and_actions_returning_collections(emu: Emulator, tmp_path: Path) -> None:
     done = _run(emu, tmp_path, "Get-MgBetaCommunicationPresenceByUserId", "-Ids", f"{USER},u2")
     assert done.returncode == 0, done.stderr
-    objects = [json.loads(chunk) for chunk in done.stdout.replace("}\n{", "}\x00{").split("\x00")]
+    objects = json.loads(done.stdout)  # one JSON document: an array of the objects written
     assert [o["id"] for o in objects] == [USER, "u2"]
     assert emu.requests[-1].json() == {"ids": [USER, "u2"]}
+
+
+@pytest.mark.parametrize("args, ids", [
+    (["Get-MgCommunicationPresenceByUserId", "-Ids", "only-one"], ["only-one"]),     # an action's value array
+    (["Get-MgBetaCommunicationPresence", "-Filter", "id in ('listed-1')"], ["listed-1"]),  # a listing of one
+    (["Get-MgCommunicationPresence", "-Filter", "id eq 'nobody' and availability eq 'Busy'"], []),  # of none
+])
+def test_a_command_that_lists_prints_an_array_whatever_its_length(emu: Emulator, tmp_path: Path, args: list[str],
+                                                                  ids: list[str]) -> None:
+    done = _run(emu, tmp_path, *args)
+    assert done.returncode == 0, done.stderr
+    assert [o["id"] for o in json.loads(done.stdout)] == ids
+
+
+def test_json_lines_prints_one_compact_value_per_object(emu: Emulator, tmp_path: Path) -> None:
+    done = _run(emu, tmp_path, "--json-lines", "Get-MgCommunicationPresenceByUserId", "-Ids", f"{USER},u2,u3")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [USER, "u2", "u3"]
+    single = _run(emu, tmp_path, "--json-lines", "Get-MgUserPresence", "-UserId", USER)
+    assert len(single.stdout.splitlines()) == 1 and json.loads(single.stdout)["id"] == USER
+    passed = _run(emu, tmp_path, "--json-lines", "Set-MgUserPresenceStatusMessage", "-UserId", USER, "-StatusMessage",
+                  "@{Message=@{Content='x'; ContentType='text'}}", "-PassThru")
+    assert (passed.returncode, passed.stdout) == (0, "true\n"), passed.stderr
+
+
+def test_a_listing_that_fails_prints_no_array(emu: Emulator, tmp_path: Path) -> None:
+    done = _run(emu, tmp_path, "Get-MgCommunicationPresence", "-Filter", "nonsense here")
+    assert done.returncode == 1 and done.stdout == "" and "Get-MgCommunicationPresence:" in done.stderr
+
+
+def test_the_output_format_is_in_the_help(emu: Emulator, tmp_path: Path) -> None:
+    for args in (["--help"], ["Get-MgCommunicationPresence", "-?"]):
+        done = _run(emu, tmp_path, *args)
+        assert done.returncode == 0
+        assert "one JSON array" in done.stdout and "--json-lines" in done.stdout, done.stdout
 
 
 def test_a_family_action_with_a_nested_model_from_a_hashtable_literal(emu: Emulator, tmp_path: Path) -> None:

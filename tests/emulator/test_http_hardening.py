@@ -259,3 +259,46 @@ def test_several_large_posts_leave_nothing_behind(emu):
                                                              "Content-Length": str(50 * 1024 * 1024)}))
         assert answer == 413
     assert emu.requests == []
+
+
+@pytest.mark.parametrize("declared, sent", [
+    ({"Content-Length": "40"}, b'{"availability":'),                                  # 16 of 40 bytes, then silence
+    ({"Content-Length": "40"}, b""),                                                  # headers only
+    ({"Transfer-Encoding": "chunked"}, b'10\r\n{"availability":\r\n'),               # no last chunk
+])
+def test_a_body_that_never_arrives_gets_408_after_the_read_timeout(declared, sent):
+    with Emulator(read_timeout=0.5) as emu:
+        token = emu.issue_token()
+        # The client keeps the connection open and sends nothing more: the emulator answers anyway.
+        answer, headers, body = raw(emu, request("POST", ACTION, {"Authorization": f"Bearer {token}",
+                                                                  "Content-Type": "application/json", **declared},
+                                                 sent), read_timeout=30)
+        assert answer == 408
+        assert headers["connection"] == "close"
+        error = graph_error(body)
+        assert error["code"] == "RequestTimeout" and "did not arrive" in error["message"]
+        if "Content-Length" in declared:
+            assert f"{len(sent)} of the 40 bytes" in error["message"]
+        assert emu.requests == [] and emu.preferred_presence(USER) is None   # nothing was served
+        still_serving(emu)
+
+
+def test_a_kept_alive_connection_that_goes_quiet_is_closed_without_an_answer():
+    with Emulator(read_timeout=0.5) as emu:
+        token = emu.issue_token()
+        parts = urlsplit(emu.graph_url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            sock.sendall(request("GET", f"/v1.0/users/{USER}/presence", {"Authorization": f"Bearer {token}"}))
+            received = b""
+            while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+                chunk = sock.recv(65536)
+                assert chunk, received
+                received += chunk
+            assert received.startswith(b"HTTP/1.1 200")
+            assert sock.recv(65536) == b""   # idle: closed, and no unasked-for 408 on the connection
+
+
+@pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf"), True, "1"])
+def test_read_timeout_is_checked(value):
+    with pytest.raises(ValueError, match="read_timeout"):
+        Emulator(read_timeout=value)

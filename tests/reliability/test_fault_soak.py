@@ -4,7 +4,12 @@ a reply slower than the client timeout).
 
 A 429 with a Retry-After pauses every sender of the application (pwshcompat.graph.pacing), so the
 429s that ask for 1 or 2 s are rarer than those that ask for 0 s: each costs the whole soak that
-long. The one-off refusals must not make the pacer pace (they are not a full window).
+long. In the Python soak only one thread's users get 429s that ask for a wait (every thread gets
+the 0 s ones, which do not pause): a single sequential caller has one request in flight, so its
+refusals are one-off by construction and the pacer must not pace, however fast the machine runs
+the threads. (Two refusals of different threads that happen to be in flight together, with
+nothing sent after them, look like a full window to the pacer's rule; which requests overlap
+depends on scheduling, so that rule is pinned with a manual clock in test_pacing.py instead.)
 
 Afterwards, for every user, the emulator's preferred presence is the value of the last request it
 processed for that user; every call succeeded or surfaced exactly one error; no call made more
@@ -44,17 +49,21 @@ EXHAUSTED_USER = 199         # user index whose every attempt gets 503
 HANG_GUARD_SECONDS = 300    # turns a hang into a failure; nothing is asserted about speed
 
 
-# Per Retry-After group (users are split into three): how often a 429 is injected.
+# Per Retry-After group: how often a 429 is injected. In pwsh every user is in one of the three
+# groups (about 1.8% of attempts get a 429); in the Python soak only PAUSING_THREAD's users are in
+# groups 1 and 2 (about a twelfth of the attempts, hence the higher rates), all others in group 0.
 PROBABILITY_429 = {0: 0.04, 1: 0.01, 2: 0.005}
+PY_PROBABILITY_429 = {0: 0.03, 1: 0.12, 2: 0.06}
+PAUSING_THREAD = 0
 
 
-def _faulted_emulator(seed: int, prefix: str) -> Emulator:
-    """An emulator whose rules fault about 18% of attempts (1 - 0.982 * 0.95 * 0.96 * 0.96 * 0.97),
+def _faulted_emulator(seed: int, prefix: str, probability_429: dict[int, float]) -> Emulator:
+    """An emulator whose rules fault about 18-20% of attempts (1 - 0.98 * 0.95 * 0.96 * 0.96 * 0.97),
     plus one user whose service is always down."""
     emu = Emulator(seed=seed)
     # One user's service is down for good: each of its calls must stop after exactly MaxRetry + 1 attempts.
     emu.inject("503", path=f"*/presences/{prefix}ra?-{EXHAUSTED_USER}/*", retry_after=0)
-    for seconds, probability in PROBABILITY_429.items():  # users are split into three groups, one Retry-After each
+    for seconds, probability in probability_429.items():  # three groups of users, one Retry-After each
         emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=probability, retry_after=seconds)
     emu.inject("503", path=f"*/presences/{prefix}*", probability=0.05, retry_after=0)
     emu.inject("504", path=f"*/presences/{prefix}*", probability=0.04)
@@ -64,8 +73,10 @@ def _faulted_emulator(seed: int, prefix: str) -> Emulator:
 
 
 def _user(prefix: str, n: int) -> str:
-    """User ``n``'s id; its Retry-After group rotates within each thread's users (n = t, t+T, ...)."""
-    return f"{prefix}ra{(n // PY_THREADS) % 3}-{n}"
+    """User ``n``'s id (thread ``n % PY_THREADS`` calls it): PAUSING_THREAD's users rotate through
+    the three Retry-After groups (n = t, t+T, ...), every other user is in group 0."""
+    group = (n // PY_THREADS) % 3 if n % PY_THREADS == PAUSING_THREAD else 0
+    return f"{prefix}ra{group}-{n}"
 
 
 def _retry_after(path: str) -> int:
@@ -146,7 +157,7 @@ def test_python_soak_two_thousand_calls_with_faults(record_property: Any) -> Non
     from pwshcompat.graph import client as graph_client
 
     prefix = "pysoak-"
-    with _faulted_emulator(seed=20261128, prefix=prefix) as emu:
+    with _faulted_emulator(seed=20261128, prefix=prefix, probability_429=PY_PROBABILITY_429) as emu:
         connect_python(emu, name="SoakPy")
         pwshcompat.invoke("Set-MgRequestContext", **_settings())
         rng = random.Random(2000)
@@ -172,7 +183,10 @@ def test_python_soak_two_thousand_calls_with_faults(record_property: Any) -> Non
             figures = _check_soak(emu, outcomes, prefix)
             pacer = graph_client.for_current_context().pacer
             assert pacer is not None and pacer.pauses > 0, "no 429 paused the other senders"
+            # Deterministic: the refusals that pause come from one sequential caller (see the docstring).
             assert pacer.limit is None, f"one-off 429s made the pacer pace at {pacer.limit} per {pacer.window} s"
+            paused_by = {_retry_after(r.path) for r in emu.requests if r.fault == "429" and prefix in r.path}
+            assert paused_by == {0, 1, 2}, f"Retry-After groups whose 429s fired: {paused_by}"
             figures["shared_pauses"] = pacer.pauses
         finally:
             pwshcompat.invoke("Set-MgRequestContext", MaxRetry=3, RetryDelay=3, RetriesTimeLimit=0, ClientTimeout=300)
@@ -199,7 +213,7 @@ $results = 0..($args[4] - 1) | ForEach-Object -ThrottleLimit 8 -Parallel {
 
 def test_powershell_soak_five_hundred_calls_with_faults(record_property: Any) -> None:
     prefix = "pssoak-"
-    with _faulted_emulator(seed=500, prefix=prefix) as emu:
+    with _faulted_emulator(seed=500, prefix=prefix, probability_429=PROBABILITY_429) as emu:
         result = run_pwsh(PS_SOAK, emu.graph_url, emu.issue_token(), str(MAX_RETRY), str(CLIENT_TIMEOUT),
                           str(PS_CALLS), timeout=HANG_GUARD_SECONDS)
         assert result.returncode == 0, result.stderr[-3000:]
