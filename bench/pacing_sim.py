@@ -63,8 +63,13 @@ class Service:
 
 def simulate(use_pacer: bool, *, limit: int, window: float, updates: int, client_rate: float, seed: int,
              workers: int = 16, jitter: float = 0.3, arrival_jitter: float = 0.01, prefill: int = 0,
-             max_retry: int = 3) -> tuple[float, int, int]:
-    """One run: (seconds until the last answer, 429s, updates that ran out of retries)."""
+             max_retry: int = 3, in_flight: float = 1.0) -> tuple[float, int, int]:
+    """One run: (seconds until the last answer, 429s, updates that ran out of retries).
+
+    ``in_flight`` is the share of a worker's cycle (``workers / client_rate``) its request is on the
+    way; the rest the worker spends on its own work before it asks for the next slot. 1.0: the
+    worker only waits for answers (a Python thread pool); pwsh's ``ForEach-Object -Parallel`` spends
+    most of an item in PowerShell, so few requests are in flight when the window fills."""
     rng = random.Random(seed)
     service = Service(limit, window, prefill)
     clock = SimClock()
@@ -89,22 +94,23 @@ def simulate(use_pacer: bool, *, limit: int, window: float, updates: int, client
                     continue
                 data = (next_update, 0)
                 next_update += 1
-            wait_until = pacer.try_send(t) if pacer is not None else None
+            wait_until = pacer.try_send(t, sender=w) if pacer is not None else None
             if wait_until is not None:
                 at(max(wait_until, t + 1e-6), "want", w, data)
                 continue
             retry_after = service.admit(t + rng.uniform(0.0002, arrival_jitter))
-            at(t + workers / client_rate * (1 + rng.uniform(-jitter, jitter)), "answer", w, (data, t, retry_after))
+            cycle = workers / client_rate * (1 + rng.uniform(-jitter, jitter))
+            at(t + cycle * in_flight, "answer", w, (data, t, retry_after, cycle * (1 - in_flight)))
         else:
-            (update, attempt), sent_at, retry_after = data
+            (update, attempt), sent_at, retry_after, think = data
             last = t
             if pacer is not None:
                 pacer.finished(sent_at, 429 if retry_after else 200, retry_after)
             if retry_after is None:
-                at(t, "want", w, None)
+                at(t + think, "want", w, None)
             elif attempt >= max_retry:
                 refused, failed = refused + 1, failed + 1
-                at(t, "want", w, None)
+                at(t + think, "want", w, None)
             else:
                 refused += 1
                 at(t + retry_after, "want", w, (update, attempt + 1))
@@ -118,17 +124,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--arrival-jitter", type=float, default=0.01, help="seconds, the most a request takes to arrive")
     parser.add_argument("--prefill", type=int, default=0, help="requests of another client in the window at the start")
+    parser.add_argument("--in-flight", type=float, default=1.0,
+                        help="share of a worker's cycle its request is on the way (pwsh -Parallel: about 0.1)")
+    parser.add_argument("--rates", default="400-1500", help="client speeds, requests/s: FROM-TO in steps of 100")
     args = parser.parse_args()
     match = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)s?", args.rate_limit)
     if not match:
         parser.error("--rate-limit takes N/Ws")
     limit, window = int(match.group(1)), float(match.group(2))
-    rates = range(400, 1600, 100)
+    low, high = (int(x) for x in args.rates.split("-"))
+    rates = range(low, high + 100, 100)
     print(f"{args.updates} updates at {args.rate_limit}, 16 workers, client speeds {rates.start}-{rates.stop - 100} "
-          f"requests/s, {args.seeds} seeds each (target: {args.updates / (limit / window) / 0.9:.1f} s)")
+          f"requests/s, in flight {args.in_flight:.0%} of each cycle, {args.seeds} seeds each (target: {args.updates / (limit / window) / 0.9:.1f} s)")
     for name, use_pacer in (("original", False), ("pacer", True)):
         runs = [simulate(use_pacer, limit=limit, window=window, updates=args.updates, client_rate=rate, seed=seed,
-                         arrival_jitter=args.arrival_jitter, prefill=args.prefill)
+                         arrival_jitter=args.arrival_jitter, prefill=args.prefill, in_flight=args.in_flight)
                 for rate in rates for seed in range(args.seeds)]
         times = [r[0] for r in runs]
         print(f"  {name:8}: median {statistics.median(times):6.2f} s, slowest {max(times):6.2f} s; 429s median "

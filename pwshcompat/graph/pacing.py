@@ -14,7 +14,12 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    and no more requests admitted than refused after the first refusal), the pacer takes the
    service's limit to be what it admitted since the burst began (less 1 %), and the window to be
    ``Retry-After`` plus the time since the burst's first request, to whole seconds (Graph's
-   windows are whole seconds). From then on it lets at most that many requests go in any window
+   windows are whole seconds). Several senders barely faster than the limit together (runspaces
+   of ``ForEach-Object -Parallel``, each mostly busy with PowerShell) show a full window
+   differently: one request refused at a time, since the pause stops the others, again and again.
+   When such a lone refusal recurs while several threads send, the pacer looks for the
+   whole-second windows that held as many requests at both refusals (the service's window was full
+   each time) and takes the one with the lowest rate. From then on it lets at most that many requests go in any window
    of that length: the rate the service allowed, with the slots freed by a pause used at once.
    A request holds its slot while in flight and for the window's length after its answer (the
    service counted it at some moment in between), so delays on the way cannot push a request
@@ -31,6 +36,7 @@ many client speeds; bench/throttled.py measures it (bench/FINDINGS.md section 12
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import os
@@ -53,6 +59,8 @@ MAX_CORRECTIONS = 5        # then the model is dropped and the pacer only pauses
 IDLE_GAP_SECONDS = 1.0     # a send after this long without one starts a new burst
 LOG_HORIZON_SECONDS = 120.0
 LOG_MAX_ENTRIES = 20_000   # Graph's largest per-app presence limit is 10,000 per 30 s
+LONGEST_WINDOW_GUESS = 60  # seconds: the longest window a recurring lone refusal is matched against
+SAME_COUNT_SHARE = 0.03    # two counts within this share of each other (plus one request) are the same
 WAIT_SLICE_SECONDS = 0.5   # waits wake up this often (room for a cancellation check)
 
 
@@ -92,6 +100,8 @@ class _Refusals:
     first_sent: float
     retry_after: float
     admitted: int            # requests of the burst the service admitted
+    answered: float          # when the first refusal came back
+    shared: bool             # more than one thread sent in the burst
     refused: int = 1
     admitted_after: int = 0  # admitted although sent after the first refused one
     refused_after: int = 0
@@ -118,11 +128,14 @@ class Pacer:
         # When each finished request completed, oldest first. The service counted a request from
         # some moment between sending it and its answer; counting it from the answer is safe.
         self._log: deque[float] = deque(maxlen=LOG_MAX_ENTRIES)
+        self._forgotten = -math.inf  # the latest time dropped from the log: counts before it are incomplete
         self.in_flight = 0          # sent and not yet finished: they hold a slot of the window
         self._burst_start: float | None = None
         self._burst_admitted = 0
         self._last_sent: float | None = None
         self._refusals: _Refusals | None = None
+        self._lone_refusal: float | None = None  # when the last refusal that was no full window came
+        self._burst_senders: set[Hashable] = set()  # threads that sent in this burst (two are enough)
 
     def acquire(self) -> float:
         """Block until a request may be sent, count it as sent, and return its send time.
@@ -138,7 +151,7 @@ class Pacer:
                 while True:
                     token.raise_if_cancelled()
                     now = clock.now()
-                    wait_until = self._try_send(now)
+                    wait_until = self._try_send(now, threading.get_ident())
                     if wait_until is None:
                         return now
                     with token.register(self._wake):
@@ -151,13 +164,14 @@ class Pacer:
         with self._cond:
             self._cond.notify_all()
 
-    def try_send(self, now: float) -> float | None:
-        """Without blocking: count a request as sent at ``now`` and return None, or return the
-        time to ask again (for a caller with its own scheduler, such as bench/pacing_sim.py)."""
+    def try_send(self, now: float, sender: Hashable = None) -> float | None:
+        """Without blocking: count a request of ``sender`` (what :meth:`acquire` takes the calling
+        thread for) as sent at ``now`` and return None, or return the time to ask again (for a
+        caller with its own scheduler, such as bench/pacing_sim.py)."""
         with self._cond:
-            return self._try_send(now)
+            return self._try_send(now, sender)
 
-    def _try_send(self, now: float) -> float | None:
+    def _try_send(self, now: float, sender: Hashable) -> float | None:
         if now < self.paused_until:
             return self.paused_until
         if self._refusals is not None:
@@ -165,7 +179,7 @@ class Pacer:
             self._refusals = None
         if self.limit is not None and self.window is not None and self.pacing:
             while self._log and self._log[0] <= now - self.window:
-                self._log.popleft()
+                self._forgotten = self._log.popleft()
             over = len(self._log) + self.in_flight - self.limit
             if over >= 0:
                 # Free when the (over+1)-th oldest finished request leaves the window, or when
@@ -173,9 +187,12 @@ class Pacer:
                 return self._log[over] + self.window if over < len(self._log) else now + WAIT_SLICE_SECONDS
         else:
             while self._log and self._log[0] <= now - LOG_HORIZON_SECONDS:
-                self._log.popleft()
+                self._forgotten = self._log.popleft()
         if self._burst_start is None or (self._last_sent is not None and now - self._last_sent > IDLE_GAP_SECONDS):
             self._burst_start, self._burst_admitted = now, 0
+            self._burst_senders.clear()
+        if len(self._burst_senders) < 2:
+            self._burst_senders.add(sender)
         self._last_sent = now
         self.in_flight += 1
         return None
@@ -185,6 +202,8 @@ class Pacer:
         (None when it got no response) and, for a 429, its ``Retry-After`` in seconds."""
         with self._cond:
             self.in_flight = max(0, self.in_flight - 1)
+            if len(self._log) == LOG_MAX_ENTRIES:
+                self._forgotten = self._log[0]
             self._log.append(self.clock.now())
             refusals = self._refusals
             if status == 429 and retry_after is not None and retry_after > 0:
@@ -210,7 +229,8 @@ class Pacer:
         if in_burst and self.pacing:
             assert self._burst_start is not None
             if self.limit is None:
-                self._refusals = _Refusals(self._burst_start, sent_at, retry_after, self._burst_admitted)
+                self._refusals = _Refusals(self._burst_start, sent_at, retry_after, self._burst_admitted, now,
+                                           len(self._burst_senders) > 1)
             else:
                 self._correct(sent_at)
         elif refusals is not None and sent_at >= refusals.burst_start:
@@ -227,11 +247,45 @@ class Pacer:
     def _adopt_model(self, refusals: _Refusals) -> None:
         """After the pause: pace if the refusals looked like a full window, not a one-off."""
         if refusals.refused < 2 or refusals.admitted_after > refusals.refused_after or refusals.admitted < 1:
+            self._recurring_refusal(refusals.answered if refusals.shared else None)
             return
         self.limit = max(1, math.floor(refusals.admitted * (1 - LIMIT_MARGIN)))
         self.window = float(max(1, math.floor(refusals.retry_after + refusals.first_sent - refusals.burst_start)))
         log.debug("Pacing at %d requests per %g s (the service admitted %d)", self.limit, self.window,
                   refusals.admitted)
+
+    def _recurring_refusal(self, answered: float | None) -> None:
+        """A refusal that was no full window by itself, answered at ``answered`` (None: a lone
+        caller's, which keeps the original's rules alone): when another came before it, pace if a
+        whole-second window held as many requests at both (the service's window full each time,
+        by the one refused: senders together barely faster than the limit)."""
+        before, self._lone_refusal = self._lone_refusal, answered
+        if before is None or answered is None or answered - before > LOG_HORIZON_SECONDS:
+            return
+        log_times = list(self._log)  # answer times, oldest first; refused requests count too
+        best: tuple[float, int, int] | None = None
+        shorter: list[int] = []
+        for window in range(1, LONGEST_WINDOW_GUESS + 1):
+            if before - window < self._forgotten:
+                break  # the log no longer reaches back a whole window before the first refusal
+            counts = [bisect.bisect_right(log_times, t) - bisect.bisect_right(log_times, t - window)
+                      for t in (before, answered)]
+            if counts == shorter:
+                continue  # nothing more in the longer window at either refusal: no evidence for it
+            shorter = counts
+            low, high = min(counts), max(counts)
+            if low < 2 or high - low > SAME_COUNT_SHARE * high + 1:
+                continue
+            if best is None or low / window < best[0]:
+                best = (low / window, low, window)
+        if best is None:
+            return
+        _, admitted, window = best
+        self.limit = max(1, math.floor(admitted * (1 - LIMIT_MARGIN)))
+        self.window = float(window)
+        self._lone_refusal = None
+        log.debug("Pacing at %d requests per %g s (refused again with %d in that window)", self.limit, self.window,
+                  admitted)
 
     def _correct(self, sent_at: float) -> None:
         """A 429 although the pacer kept to its model: the model was too generous."""

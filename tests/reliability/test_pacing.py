@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pytest
@@ -21,6 +22,8 @@ import pytest
 import pwshcompat
 from pwshcompat.auth import context as auth_context
 from pwshcompat.emulator import Emulator
+from pwshcompat.emulator.clock import Clock as EmulatorClock
+from pwshcompat.emulator.throttling import RateLimits, Throttle
 from pwshcompat.graph import client as graph_client
 from pwshcompat.graph import pacing
 from pwshcompat.graph.transport import DefaultTransport
@@ -289,6 +292,78 @@ def test_refusals_that_are_not_a_full_window_only_pause(admitted: int, refused: 
     clock.advance(1)
     pacer.acquire()
     assert pacer.limit is None and pacer.window is None
+
+
+def _one_at_a_time(pacer: pacing.Pacer, clock: ManualClock, throttle: Throttle, service_clock: EmulatorClock,
+                   requests: int, per_second: float) -> list[int]:
+    """Sixteen senders with one request in flight at a time among them (as runspaces mostly busy
+    with PowerShell have), ``per_second`` in all, against the emulator's own throttle; both clocks
+    move together. Returns the statuses, in order."""
+    statuses = []
+    for n in range(requests):
+        while (wait_until := pacer.try_send(clock.now(), sender=n % 16)) is not None:
+            step = wait_until - clock.now()
+            clock.advance(step)
+            service_clock.advance(timedelta(seconds=step))
+        sent = clock.now()
+        retry_after = throttle.admit("app", read=False)
+        statuses.append(429 if retry_after else 200)
+        pacer.finished(sent, statuses[-1], retry_after)
+        clock.advance(1 / per_second)
+        service_clock.advance(timedelta(seconds=1 / per_second))
+    return statuses
+
+
+def test_a_lone_refusal_that_recurs_sets_the_pace_of_the_window_full_at_both() -> None:
+    clock, service_clock = ManualClock(), EmulatorClock(frozen_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    throttle = Throttle(service_clock)
+    throttle.configure(RateLimits(None, 666, timedelta(seconds=2)))
+    pacer = pacing.Pacer(clock)
+    # 350 requests a second against 333 allowed, one at a time: the window fills and exactly one
+    # request is refused, the pause stops the rest; the first such refusal only pauses.
+    statuses = _one_at_a_time(pacer, clock, throttle, service_clock, 1200, 350)
+    assert statuses.count(429) == 1 and pacer.limit is None
+    # The second one: 667 requests in the 2 s before each refusal (the refused one counts too),
+    # a count no other whole-second window repeats. From then on: at most 660 in any 2 s.
+    statuses = _one_at_a_time(pacer, clock, throttle, service_clock, 1200, 350)
+    assert statuses.count(429) == 1
+    assert (pacer.limit, pacer.window) == (660, 2.0)
+    statuses = _one_at_a_time(pacer, clock, throttle, service_clock, 4000, 350)
+    assert statuses.count(429) == 0
+
+
+def test_a_lone_callers_recurring_refusals_only_pause() -> None:
+    clock, service_clock = ManualClock(), EmulatorClock(frozen_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    throttle = Throttle(service_clock)
+    throttle.configure(RateLimits(None, 666, timedelta(seconds=2)))
+    pacer = pacing.Pacer(clock)
+    for _ in range(3):  # one thread: each refusal pauses it, as the original's retry wait would
+        pacer.finished(pacer.acquire(), 429, 1)
+        clock.advance(1)
+        service_clock.advance(timedelta(seconds=1))
+    pacer.acquire()
+    assert pacer.limit is None and pacer.pauses == 3
+
+
+def test_lone_refusals_that_no_window_explains_only_pause() -> None:
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+
+    def send(count: int, per_second: float, refuse_last: bool) -> None:
+        for n in range(count):
+            sent = pacer.try_send(clock.now(), sender=n % 16)
+            assert sent is None, "no pace set: nothing waits"
+            pacer.finished(clock.now(), 429 if refuse_last and n == count - 1 else 200, 1)
+            clock.advance(1 / per_second)
+
+    # 100 a second for 3 s, one refused; after the pause 300 a second for 1.5 s, one refused: no
+    # whole-second window held as many requests at both refusals, so this is no full window.
+    send(300, 100, refuse_last=True)
+    clock.advance(1)
+    send(450, 300, refuse_last=True)
+    clock.advance(1)
+    assert pacer.try_send(clock.now(), sender=0) is None
+    assert pacer.limit is None and pacer.window is None and pacer.pauses == 2
 
 
 def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing() -> None:
