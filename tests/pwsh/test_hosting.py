@@ -123,3 +123,69 @@ def test_a_libpython_that_cannot_start_fails_the_first_call_clearly(tmp_path):
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "PwshCompatPythonStartFailed,Get-MgEnvironment", result.stdout + result.stderr
     assert lines[1].startswith("pwshcompat could not start Python")
+
+
+# The interpreter's thread states, counted from its own list (PyInterpreterState_ThreadHead and
+# PyThreadState_Next, under the GIL), and the Python CancellationTokens alive.
+COUNT_THREAD_STATES = r'''
+function PythonCounts {
+    $gil = [Python.Runtime.Py]::GIL()
+    try {
+        [Python.Runtime.PythonEngine]::Exec(@"
+import ctypes, gc
+api = ctypes.pythonapi
+api.PyInterpreterState_Get.restype = ctypes.c_void_p
+api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+api.PyThreadState_Next.restype = ctypes.c_void_p
+api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+state, states = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get()), 0
+while state:
+    states += 1
+    state = api.PyThreadState_Next(state)
+import pwshcompat.cancellation as c
+__import__('builtins').pwshcompat_test_counts = (states, sum(type(o) is c.CancellationToken for o in gc.get_objects()))
+"@)
+        $counts = [Python.Runtime.PythonEngine]::Eval("__import__('builtins').pwshcompat_test_counts")
+        [ordered]@{ states = [int]"$($counts[0])"; tokens = [int]"$($counts[1])" }
+        $counts.Dispose()
+    } finally { $gil.Dispose() }
+}
+'''
+
+
+def test_thread_states_of_ended_threads_are_freed(emulator, pwsh_json):
+    """ForEach-Object -Parallel runs each item on a new OS thread. The host keeps a Python thread
+    state per thread (FINDINGS section 10) and frees those of ended threads (section 13b): after
+    2,000 items only a small bounded number is left, and a live thread keeps its own."""
+    items = 2000
+    script = CONNECT + COUNT_THREAD_STATES + """
+$r = [ordered]@{}
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$null = Get-MgContext
+$gil = [Python.Runtime.Py]::GIL()
+[Python.Runtime.PythonEngine]::Exec("import builtins, threading`nbuiltins.pwshcompat_test_local = threading.local()`nbuiltins.pwshcompat_test_local.mark = 'kept'")
+$gil.Dispose()
+$r.before = PythonCounts
+$contexts = 1..$args[2] | ForEach-Object -ThrottleLimit 8 -Parallel {
+    Import-Module $using:manifest
+    (Get-MgContext).Environment
+}
+$r.contexts = @($contexts | Group-Object | ForEach-Object { "$($_.Name)=$($_.Count)" })
+$r.after = PythonCounts
+$null = Get-MgContext
+$gil = [Python.Runtime.Py]::GIL()
+$mark = [Python.Runtime.PythonEngine]::Eval("getattr(__import__('builtins').pwshcompat_test_local, 'mark', 'lost')")
+$r.mark = $mark.ToString()
+$mark.Dispose()
+$gil.Dispose()
+$r | ConvertTo-Json -Compress
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token(), str(items))
+    # Every item ran the cmdlet in Python, on the one context the parallel runspaces share.
+    assert r["contexts"] == [f"PwshTests={items}"]
+    # Kept: at most twice the threads alive at the last sweep (32 at least), not one per item.
+    assert r["after"]["states"] - r["before"]["states"] <= 64, r
+    # The ended threads' StopWatcher tokens went with their states.
+    assert r["after"]["tokens"] <= 64, r
+    assert r["mark"] == "kept"
