@@ -9,9 +9,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from conftest import REAL_HOME
 from .conftest import CONNECT
 
 ROOT = Path(__file__).resolve().parents[2]
+RECORDED_VERSION = ".".join(json.loads((ROOT / "module/bin/python.json").read_text(encoding="utf-8"))["version"].split(".")[:2])
 
 
 def test_parallel_runspaces_reimport_and_remove_share_one_python(emulator, pwsh_json):
@@ -154,10 +158,25 @@ __import__('builtins').pwshcompat_test_counts = (states, sum(type(o) is c.Cancel
 '''
 
 
-def test_thread_states_of_ended_threads_are_freed(emulator, pwsh_json):
+def _other_libpython(version: str) -> Path | None:
+    """A CPython ``version`` (pyenv's, as this machine image has them) other than the recorded one."""
+    found = sorted(REAL_HOME.glob(f".pyenv/versions/{version}.*/lib/libpython{version}.so"))
+    return found[-1] if found else None
+
+
+@pytest.mark.parametrize("python", ["recorded", "3.12", "3.13"])
+def test_thread_states_of_ended_threads_are_freed(emulator, pwsh_json, python, monkeypatch):
     """ForEach-Object -Parallel runs each item on a new OS thread. The host keeps a Python thread
     state per thread (FINDINGS section 10) and frees those of ended threads (section 13b): after
-    2,000 items only a small bounded number is left, and a live thread keeps its own."""
+    2,000 items only a small bounded number is left, and a live thread keeps its own. From 3.12
+    on, CPython's rules for deleting another thread's state differ (PythonThreads.cs): the other
+    CPythons on the machine, where there are some, run the same loop."""
+    if python != "recorded":
+        libpython = _other_libpython(python)
+        if libpython is None:
+            pytest.skip(f"no libpython{python}.so on this machine")
+        monkeypatch.setenv("PYTHONNET_PYDLL", str(libpython))
+        monkeypatch.setenv("PYTHONHOME", str(libpython.parent.parent))
     items = 2000
     script = CONNECT + COUNT_THREAD_STATES + """
 $r = [ordered]@{}
@@ -178,6 +197,7 @@ $gil = [Python.Runtime.Py]::GIL()
 $mark = [Python.Runtime.PythonEngine]::Eval("getattr(__import__('builtins').pwshcompat_test_local, 'mark', 'lost')")
 $r.mark = $mark.ToString()
 $mark.Dispose()
+$r.version = [Python.Runtime.PythonEngine]::Eval("'%d.%d' % __import__('sys').version_info[:2]").ToString()
 $gil.Dispose()
 $r | ConvertTo-Json -Compress
 """
@@ -189,3 +209,5 @@ $r | ConvertTo-Json -Compress
     # The ended threads' StopWatcher tokens went with their states.
     assert r["after"]["tokens"] <= 64, r
     assert r["mark"] == "kept"
+    expected = RECORDED_VERSION if python == "recorded" else python
+    assert r["version"] == expected
