@@ -138,11 +138,15 @@ namespace PwshCompat.Host
                 Free(ended);
             }
             ensure();                                  // creates this thread's state and takes the GIL
-            var kept = new KeptState(Thread.CurrentThread, thisThreadState!());
+            IntPtr state = thisThreadState!();
             PythonEngine.BeginAllowThreads();          // gives the GIL back; the state stays registered
-            lock (Gate)
+            var kept = new KeptState(Thread.CurrentThread, state);
+            if (state != IntPtr.Zero)
             {
-                Kept.Add(kept);
+                lock (Gate)
+                {
+                    Kept.Add(kept);                    // else nothing to free later (cannot happen in CPython)
+                }
             }
             current = kept;
         }

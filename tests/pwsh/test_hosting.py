@@ -211,3 +211,25 @@ $r | ConvertTo-Json -Compress
     assert r["mark"] == "kept"
     expected = RECORDED_VERSION if python == "recorded" else python
     assert r["version"] == expected
+
+
+def test_a_first_call_inside_an_open_gil_leaves_the_gil_to_its_owner(pwsh_json):
+    """A thread whose first command runs while a script holds Py.GIL() already has a state: the
+    host keeps none of its own there. Taking one more and giving the GIL back under the script's
+    hold ended pwsh with "Fatal Python error: PyGILState_Release: thread state ... must be current"."""
+    script = """
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+$null = Get-MgEnvironment
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$counts = 1..2 | ForEach-Object -ThrottleLimit 2 -Parallel {
+    Import-Module $using:manifest
+    $gil = [Python.Runtime.Py]::GIL()
+    $inside = @(Get-MgEnvironment).Count
+    $gil.Dispose()
+    [ordered]@{ inside = $inside; after = @(Get-MgEnvironment).Count }
+}
+@{ counts = @($counts); expected = @(Get-MgEnvironment).Count } | ConvertTo-Json -Compress -Depth 3
+"""
+    r = pwsh_json(script)
+    assert r["expected"] >= 1
+    assert r["counts"] == [{"inside": r["expected"], "after": r["expected"]}] * 2
