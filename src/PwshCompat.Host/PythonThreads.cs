@@ -140,12 +140,14 @@ namespace PwshCompat.Host
             ensure();                                  // creates this thread's state and takes the GIL
             IntPtr state = thisThreadState!();
             PythonEngine.BeginAllowThreads();          // gives the GIL back; the state stays registered
-            var kept = new KeptState(Thread.CurrentThread, state);
-            if (state != IntPtr.Zero)
+            // A token an earlier call made without a kept state goes with the state from now on.
+            var kept = new KeptState(Thread.CurrentThread, state) { StopToken = unkeptStopToken };
+            unkeptStopToken = null;
+            if (state != IntPtr.Zero) // never zero after an Ensure; if it were, there is nothing to free later
             {
                 lock (Gate)
                 {
-                    Kept.Add(kept);                    // else nothing to free later (cannot happen in CPython)
+                    Kept.Add(kept);
                 }
             }
             current = kept;
