@@ -64,6 +64,9 @@ def _faulted_emulator(seed: int, prefix: str, probability_429: dict[int, float])
     # One user's service is down for good: each of its calls must stop after exactly MaxRetry + 1 attempts.
     emu.inject("503", path=f"*/presences/{prefix}ra?-{EXHAUSTED_USER}/*", retry_after=0)
     for seconds, probability in probability_429.items():  # three groups of users, one Retry-After each
+        # The first attempt of each group is refused for sure, so every Retry-After is exercised
+        # whatever order the threads' attempts take (the random draws follow that order).
+        emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", count=1, retry_after=seconds)
         emu.inject("429", path=f"*/presences/{prefix}ra{seconds}-*", probability=probability, retry_after=seconds)
     emu.inject("503", path=f"*/presences/{prefix}*", probability=0.05, retry_after=0)
     emu.inject("504", path=f"*/presences/{prefix}*", probability=0.04)
