@@ -590,20 +590,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_error(cmd.name, record)
         return 1
 
-    errors: list[ErrorRecord] = []
-    kwargs = [(k, v) for k, v in parsed]
-    if not any(k is not None and k.lower().rstrip(":") in ("errorvariable", "ev") for k, _ in kwargs):
-        kwargs.append(("ErrorVariable:", errors))
-    if not any(k is not None and k.lower().rstrip(":") in ("erroraction", "ea") for k, _ in kwargs):
-        kwargs.append(("ErrorAction:", "SilentlyContinue"))
+    # Non-terminating errors come back in `outcome`, whatever -ErrorVariable says; as in `pwsh -c`, they
+    # make the exit status 1 and are printed unless -ErrorAction is SilentlyContinue or Ignore.
+    outcome: dict[str, Any] = {}
     try:
         if spec is None or spec.module != "Microsoft.Graph.Authentication" or cmd.name.lower() in _USES_CONNECTION:
             _connect_from_environment()
-        output = api._invoke(cmd.name, kwargs, None)
+        output = api._invoke(cmd.name, list(parsed), None, outcome=outcome)
     except PSError as exc:
         for record in exc.errors:
             _print_error(cmd.name, record)
         return 1
+    errors: list[ErrorRecord] = outcome.get("errors", [])
     status = 1 if errors else 0
     try:
         items = output if isinstance(output, list) else ([] if output is None else [output])
@@ -619,8 +617,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pwshcompat: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 1
-    for record in errors:
-        _print_error(cmd.name, record)
+    if outcome.get("error_action") not in ("SilentlyContinue", "Ignore"):
+        for record in errors:
+            _print_error(cmd.name, record)
     return status
 
 

@@ -97,3 +97,25 @@ def test_a_family_action_with_a_nested_model_from_a_hashtable_literal(emu: Emula
                 "@{Message=@{Content='Out today'; ContentType='text'}}", "-PassThru")
     assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
     assert emu.requests[-1].json() == {"statusMessage": {"message": {"content": "Out today", "contentType": "text"}}}
+
+
+@pytest.mark.parametrize("common", [[], ["-ErrorVariable", "ev"], ["-ev:ev"], ["-ErrorVariable", "+ev"],
+                                    ["-ErrorAction", "Continue"], ["-ErrorAction", "Stop"], ["-ea", "Stop"],
+                                    ["-ErrorAction", "Continue", "-ErrorVariable", "ev"]])
+def test_a_graph_error_is_printed_with_exit_status_1_whatever_error_variable_says(
+        emu: Emulator, tmp_path: Path, common: list[str]) -> None:
+    sent = len(emu.requests)
+    done = _run(emu, tmp_path, "Get-MgUserPresence", "-UserId", USER, "-Property", "bogus", *common)
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert "Could not find a property named 'bogus'" in done.stderr
+    assert "FullyQualifiedErrorId: BadRequest,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserPresence_Get" in done.stderr
+    assert len(emu.requests) == sent + 1
+
+
+@pytest.mark.parametrize("action", ["SilentlyContinue", "Ignore", "silentlycontinue"])
+def test_error_action_silently_continue_hides_the_error_and_still_fails_as_pwsh_c_does(
+        emu: Emulator, tmp_path: Path, action: str) -> None:
+    done = _run(emu, tmp_path, "Get-MgUserPresence", "-UserId", USER, "-Property", "bogus", "-ErrorAction", action)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
+    fine = _run(emu, tmp_path, "Get-MgUserPresence", "-UserId", USER, "-ErrorAction", action)
+    assert fine.returncode == 0 and json.loads(fine.stdout)["id"] == USER, fine.stderr
