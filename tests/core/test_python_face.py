@@ -135,3 +135,41 @@ def test_a_collection_for_a_single_string_is_refused_and_nothing_is_sent(emu: An
         pwshcompat.Get_MgUserPresence(UserId=value)
     assert info.value.record.error_id == "ParameterArgumentTransformationError"
     assert emu.requests == []
+
+
+TYPED_USE = """
+import datetime
+import pwshcompat
+from pwshcompat._generated.cmdlets import *
+reveal_type(pwshcompat.Get_MgUserPresence(UserId="u1"))
+reveal_type(Get_MgCommunicationPresence(All=True))
+pwshcompat.Set_MgUserPresence(UserId=1, SessionId="s", Availability="Busy", Activity="InACall")
+pwshcompat.Set_MgUserPresence(UserId="u1", ExpirationDuration=3600)
+pwshcompat.Set_MgUserPresence(UserId="u1", ExpirationDuration=datetime.timedelta(hours=1))
+"""
+
+
+def test_a_type_checker_sees_the_cmdlet_functions_with_their_signatures(tmp_path: Path) -> None:
+    """What an IDE or mypy sees of ``pwshcompat.Verb_Noun`` (py.typed): the generated signature, not the
+    module ``__getattr__``'s ``Callable[..., Any]`` (the functions' ``__all__`` was not a literal list,
+    so the star import under TYPE_CHECKING gave the type checker nothing)."""
+    user = tmp_path / "user_code.py"
+    user.write_text(TYPED_USE)
+    done = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary", "--cache-dir", str(tmp_path / "cache"),
+                           "--python-version", "3.11", str(user)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={"PATH": "/usr/bin:/bin", "MYPYPATH": str(ROOT)})
+    lines = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if ": " in line]
+    assert lines == [
+        'note: Revealed type is "Union[pwshcompat.operation.models.GraphObject, None]"',
+        'note: Revealed type is "Union[pwshcompat.operation.models.GraphObject, builtins.list[pwshcompat.operation.'
+        'models.GraphObject], None]"',
+        'error: Argument "UserId" to "Set_MgUserPresence" has incompatible type "int"; expected "str"  [arg-type]',
+        'error: Argument "ExpirationDuration" to "Set_MgUserPresence" has incompatible type "int"; expected '
+        '"Union[TimeSpan, timedelta, str]"  [arg-type]',
+    ], done.stdout + done.stderr
+
+
+def test_the_functions_literal_all_names_every_cmdlet_function() -> None:
+    from pwshcompat._generated import cmdlets, names
+
+    assert cmdlets.__all__ == list(names.CMDLETS) and all(callable(getattr(cmdlets, n)) for n in cmdlets.__all__)
