@@ -30,6 +30,9 @@ process only and end with the command.
 
 A variable that cannot work (``PWSHCOMPAT_ACCESS_TOKEN`` set but empty, an endpoint variable that is
 not an absolute http or https URL) is an error naming that variable, before anything is sent.
+The endpoint variables are saved in ``~/.mg`` as the environment ``PwshCompatCli``; with
+``PWSHCOMPAT_ENVIRONMENT`` naming an environment someone saved with other endpoints, the command is
+refused (``EnvironmentEndpointsDiffer``) and that environment stays as it is.
 
 ``install-module [DIR]``, ``uninstall-module [DIR]`` and ``module-path [DIR]`` manage the PowerShell
 modules this package carries (:mod:`pwshcompat.install`).
@@ -448,17 +451,23 @@ def _connect_from_environment() -> None:
         raise _emulator_in_this_process()
     if token:
         if endpoint:
-            environment = environment or "PwshCompatCli"
-            api.invoke("Set-MgEnvironment" if _environment_exists(environment) else "Add-MgEnvironment",
-                       Name=environment, GraphEndpoint=endpoint,
-                       AzureADEndpoint=os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT", "https://login.microsoftonline.com"))
+            from .auth import environments as auth_environments
+
+            environment = environment or auth_environments.VARIABLES_ENVIRONMENT
+            aad = os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT")
+            # Someone's saved environment is used as it is, never repointed (keep_saved refuses other endpoints).
+            auth_environments.keep_saved(environment, endpoint, aad)
+            saved = auth_environments.find(environment)
+            if saved is None or saved.is_built_in or environment.lower() == auth_environments.VARIABLES_ENVIRONMENT.lower():
+                api.invoke("Set-MgEnvironment" if saved is not None else "Add-MgEnvironment", Name=environment,
+                           GraphEndpoint=endpoint, AzureADEndpoint=aad or "https://login.microsoftonline.com")
         api.invoke("Connect-MgGraph", AccessToken=token, NoWelcome=True, **({"Environment": environment} if environment else {}))
     elif os.environ.get("AZURE_CLIENT_ID") and os.environ.get("AZURE_TENANT_ID"):
         if endpoint:  # sign in where that Graph endpoint belongs, or refuse: never mix clouds (auth owns the rule)
             from .auth import environments as auth_environments
 
             paired = auth_environments.for_graph_endpoint(endpoint, os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT"),
-                                                          environment or "PwshCompatCli")
+                                                          environment or auth_environments.VARIABLES_ENVIRONMENT)
             environment = paired
         api.invoke("Connect-MgGraph", EnvironmentVariable=True, NoWelcome=True,
                    **({"Environment": environment} if environment else {}))
@@ -467,13 +476,6 @@ def _connect_from_environment() -> None:
         from .auth import connect
 
         connect.restore()
-
-
-def _environment_exists(name: str) -> bool:
-    try:
-        return api.invoke("Get-MgEnvironment", Name=name, ErrorAction="SilentlyContinue") is not None
-    except PSError:
-        return False
 
 
 def _json(value: Any, indent: int | None) -> str:
