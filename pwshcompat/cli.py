@@ -136,11 +136,15 @@ class _HashtableParser:
         return parse_value(text[start:self.i].strip(), literal_only=True)
 
     def quoted(self) -> str:
+        """A '...' or "..." string; in "..." a backtick escapes as in PowerShell (`n, `t, `", ``, `u{263A}, ...)."""
         quote = self.text[self.i]
         self.i += 1
         out = []
         while self.i < len(self.text):
             ch = self.text[self.i]
+            if ch == "`" and quote == '"' and self.i + 1 < len(self.text):
+                out.append(self.escape())
+                continue
             if ch == quote:
                 if self.text.startswith(quote * 2, self.i):  # '' inside '...' is one quote
                     out.append(quote)
@@ -151,6 +155,20 @@ class _HashtableParser:
             out.append(ch)
             self.i += 1
         raise self.error("unterminated string")
+
+    def escape(self) -> str:
+        """The character a backtick escape at ``self.i`` stands for in a double-quoted PowerShell string."""
+        code = self.text[self.i + 1]
+        self.i += 2
+        if code == "u" and self.text.startswith("{", self.i):
+            end = self.text.find("}", self.i)
+            digits = self.text[self.i + 1:end] if end > 0 else ""
+            if not (1 <= len(digits) <= 6 and all(c in "0123456789abcdefABCDEF" for c in digits)) \
+                    or int(digits, 16) > 0x10FFFF:
+                raise self.error("a `u{...} escape needs 1 to 6 hexadecimal digits up to 10FFFF")
+            self.i = end + 1
+            return chr(int(digits, 16))
+        return _BACKTICK_ESCAPES.get(code, code)
 
     def table(self) -> dict[str, Any]:
         self.i += 2
@@ -177,6 +195,12 @@ class _HashtableParser:
                 raise self.error(f"expected '=' after the key {key!r}")
             self.i += 1
             out[key] = self.value(";}")
+
+
+#: PowerShell's escape sequences in double-quoted strings (about_Special_Characters); any other
+#: character after a backtick stands for itself (`" is a quote, `` a backtick, `$ a dollar).
+_BACKTICK_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                     "v": "\v"}
 
 
 def parse_value(text: str, literal_only: bool = False) -> Any:

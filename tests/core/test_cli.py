@@ -32,7 +32,25 @@ def test_values(text: str, value: Any) -> None:
     assert parse_value(text) == value
 
 
-@pytest.mark.parametrize("text", ["@{a=1", "@{a}", "@{a='x}"])
+# Hashtable literals whose double-quoted strings use PowerShell's backtick escapes, as a script copied
+# into a shell would have them; the expected values are what real pwsh makes of the same text.
+ESCAPED_LITERALS = [
+    '@{Content="Line one`nLine two"; ContentType="text"}',
+    '@{a="tab`there"; b="say `"hi`""; c="back``tick"; d="cost `$5"; e="`u{1F3D6} beach"; f=\'no `n here\'}',
+    '@{a="`0`a`b`e`f`r`v"; b="``"; c="x`y"}',
+]
+
+
+def test_double_quoted_strings_in_a_hashtable_literal_take_powershells_escapes(pwsh: Any) -> None:
+    script = ("foreach ($text in $args) { Invoke-Expression $text | ConvertTo-Json -Compress -Depth 5 }")
+    done = pwsh(script, *ESCAPED_LITERALS)
+    assert done.returncode == 0, done.stderr
+    expected = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert [json.loads(json.dumps(parse_value(text))) for text in ESCAPED_LITERALS] == expected
+    assert parse_value(ESCAPED_LITERALS[0])["Content"] == "Line one\nLine two"
+
+
+@pytest.mark.parametrize("text", ["@{a=1", "@{a}", "@{a='x}", '@{a="x`u{110000}"}', '@{a="`u{}"}'])
 def test_bad_hashtable_literals(text: str) -> None:
     with pytest.raises(UsageError, match="hashtable literal"):
         parse_value(text)
