@@ -276,6 +276,13 @@ def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -
             out.append((name, binder.NO_ARGUMENT))
             i += 1
             continue
+        # As in PowerShell, a comma at the end of one word or the start of the next continues the list
+        # (`-Ids u1, u2`, `-Ids u1 ,u2` reach the shell as two or three words); one at the very end is an error.
+        while i < len(argv) and (raw.rstrip().endswith(",") or argv[i].lstrip().startswith(",")):
+            raw += argv[i]
+            i += 1
+        if raw.rstrip().endswith(","):
+            raise UsageError(f"Missing expression after ',' in the value of -{name.rstrip(':')}.")
         if _is_array(spec, name.rstrip(":")) and "," in raw and not raw.strip().startswith(("@", "{", "[")):
             out.append((name, [parse_value(part.strip()) for part in raw.split(",")]))
         else:

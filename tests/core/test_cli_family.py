@@ -119,3 +119,23 @@ def test_error_action_silently_continue_hides_the_error_and_still_fails_as_pwsh_
     assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
     fine = _run(emu, tmp_path, "Get-MgUserPresence", "-UserId", USER, "-ErrorAction", action)
     assert fine.returncode == 0 and json.loads(fine.stdout)["id"] == USER, fine.stderr
+
+
+@pytest.mark.parametrize("words", [["u1,", "u2"], ["u1", ",u2"], ["u1", ",", "u2"], ["u1,", "u2,", "u3"]])
+def test_a_list_spread_over_words_by_its_commas_is_one_list_as_in_powershell(
+        emu: Emulator, tmp_path: Path, words: list[str]) -> None:
+    """``-Ids u1, u2`` typed in a shell arrives as two words; pwsh reads it as one list (the first word
+    alone was sent as ["u1", ""] and the second refused as a positional argument)."""
+    done = _run(emu, tmp_path, "Get-MgCommunicationPresenceByUserId", "-Ids", *words)
+    assert done.returncode == 0, done.stderr
+    ids = ["u1", "u2", "u3"][:len([w for w in words if w.strip(",")])]
+    assert [o["id"] for o in json.loads(done.stdout)] == ids
+    assert emu.requests[-1].json() == {"ids": ids}
+
+
+def test_a_list_ending_with_a_comma_is_refused_before_sending(emu: Emulator, tmp_path: Path) -> None:
+    sent = len(emu.requests)
+    done = _run(emu, tmp_path, "Get-MgCommunicationPresenceByUserId", "-Ids", "u1,")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip() == "Get-MgCommunicationPresenceByUserId: Missing expression after ',' in the value of -Ids."
+    assert len(emu.requests) == sent
