@@ -549,10 +549,21 @@ def _write_output(items: list[Any], as_array: bool, json_lines: bool) -> None:
         print(_render(items[0]))
 
 
+#: What the original's "Authentication needed. Please call Connect-MgGraph." means from a shell, where
+#: a Connect-MgGraph of its own ends with its command.
+NOT_CONNECTED_HELP = (
+    "Each command is its own process: connect it through the environment (PWSHCOMPAT_ACCESS_TOKEN, or "
+    "AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET; python3 -m pwshcompat --help lists them), or sign "
+    "in once with Connect-MgGraph -Scopes ... -ContextScope CurrentUser, which later commands reuse. A "
+    "Connect-MgGraph -AccessToken or app-only sign-in lasts only for its own command.")
+
+
 def _print_error(name: str, record: ErrorRecord) -> None:
     print(f"{name}: {record.details_message or record.message}", file=sys.stderr)
     if record.recommended_action:
         print(f"Recommendation: {record.recommended_action}", file=sys.stderr)
+    elif record.exception_type == "System.Security.Authentication.AuthenticationException":
+        print(f"Recommendation: {NOT_CONNECTED_HELP}", file=sys.stderr)
     print(f"  FullyQualifiedErrorId: {record.fully_qualified_error_id}", file=sys.stderr)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from pwshcompat import spec
 from pwshcompat.binder import NO_ARGUMENT
-from pwshcompat.cli import UsageError, parse_arguments, parse_value
+from pwshcompat.cli import NOT_CONNECTED_HELP, UsageError, parse_arguments, parse_value
 
 from ._support import CMD, PATH, graph  # noqa: F401 - fixture
 
@@ -132,6 +132,8 @@ def test_cli_without_a_connection_says_so(tmp_path: Path) -> None:
     result = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"], env)
     assert result.returncode == 1
     assert "Authentication needed. Please call Connect-MgGraph." in result.stderr
+    # What that means from a shell: a Connect-MgGraph command of its own would not help the next command.
+    assert f"Recommendation: {NOT_CONNECTED_HELP}" in result.stderr.splitlines()
 
 
 @pytest.mark.parametrize("variables, named, words", [
