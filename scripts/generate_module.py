@@ -883,14 +883,14 @@ def python_api(all_specs_: list[CommandSpec]) -> str:
            "from __future__ import annotations",
            "",
            "from datetime import timedelta",
-           "from typing import TYPE_CHECKING, Any, Mapping, Sequence",
+           "from typing import Any, Mapping, Sequence",
            "",
            "from ..api import NOT_GIVEN, ModelInput, call_with_locals as _call",
            "from ..conversion import TimeSpan",
            "from ..errors import ErrorRecord",
-           "",
-           "if TYPE_CHECKING:",
-           "    from ..operation.models import GraphObject",
+           "# At run time too, so typing.get_type_hints() and inspect.signature(eval_str=True) resolve the",
+           "# return annotations (the first cmdlet call imports it anyway).",
+           "from ..operation.models import GraphObject",
            "",
            "# A literal list, so type checkers and IDEs see the functions, signatures included, as",
            "# pwshcompat.Verb_Noun (its TYPE_CHECKING star import); .names has the same names for run time.",
@@ -899,7 +899,7 @@ def python_api(all_specs_: list[CommandSpec]) -> str:
            "]",
            "",
            "# Names the signatures use, kept for the type checker and help().",
-           "_TYPES = (Any, Mapping, Sequence, TimeSpan, timedelta, ErrorRecord, ModelInput)",
+           "_TYPES = (Any, Mapping, Sequence, TimeSpan, timedelta, ErrorRecord, ModelInput, GraphObject)",
            "", ""]
     for s in all_specs_:
         out.append(python_function(s))

@@ -15,6 +15,7 @@ import pytest
 
 import pwshcompat
 from pwshcompat import binder, spec
+from pwshcompat.operation.models import GraphObject
 
 from ._support import CMD, PATH, call, emu, graph  # noqa: F401 - fixtures
 
@@ -173,3 +174,20 @@ def test_the_functions_literal_all_names_every_cmdlet_function() -> None:
     from pwshcompat._generated import cmdlets, names
 
     assert cmdlets.__all__ == list(names.CMDLETS) and all(callable(getattr(cmdlets, n)) for n in cmdlets.__all__)
+
+
+def test_every_functions_annotations_resolve_at_run_time() -> None:
+    """``typing.get_type_hints`` (documentation tools, IDE consoles, argument parsers built from signatures)
+    resolves every annotation: ``GraphObject`` was imported for type checkers only, so a Get function's
+    hints raised NameError."""
+    import inspect
+    import typing
+
+    from pwshcompat._generated import cmdlets
+
+    for name in cmdlets.__all__:
+        function = getattr(cmdlets, name)
+        hints = typing.get_type_hints(function)
+        assert "return" in hints and inspect.signature(function, eval_str=True).parameters
+    hints = typing.get_type_hints(pwshcompat.Get_MgCommunicationPresence)
+    assert hints["return"] == typing.Optional[typing.Union[GraphObject, list[GraphObject]]]
