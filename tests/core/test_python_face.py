@@ -191,3 +191,22 @@ def test_every_functions_annotations_resolve_at_run_time() -> None:
         assert "return" in hints and inspect.signature(function, eval_str=True).parameters
     hints = typing.get_type_hints(pwshcompat.Get_MgCommunicationPresence)
     assert hints["return"] == typing.Optional[typing.Union[GraphObject, list[GraphObject]]]
+
+
+@pytest.mark.parametrize("where", ["parameter", "body"])
+def test_a_timedelta_beyond_what_a_timespan_holds_is_refused_and_nothing_is_sent(emu: Any, where: str) -> None:
+    """``datetime.timedelta`` reaches 999,999,999 days, a TimeSpan about 10.7 million: the excess was sent
+    (as ``P100000000D``) for Graph to refuse; PowerShell could not even hold it."""
+    big = datetime.timedelta(days=10**8)
+    kwargs: dict[str, Any] = ({**SET, "ExpirationDuration": big} if where == "parameter" else
+                              {"PresenceId": "u1", "BodyParameter": {"availability": "Busy", "activity": "Busy",
+                                                                     "expirationDuration": big}})
+    with pytest.raises(pwshcompat.PSError) as info:
+        pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(**kwargs)
+    assert info.value.record.error_id == "ParameterArgumentTransformationError"
+    assert 'Error: "TimeSpan overflowed because the duration is too long."' in info.value.record.message
+    assert emu.requests == []
+    largest = datetime.timedelta(days=10675199)  # still a TimeSpan: it goes out (Graph refuses its range)
+    pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(**SET, ExpirationDuration=largest,
+                                                                    ErrorAction="SilentlyContinue")
+    assert emu.requests[-1].json()["expirationDuration"] == "P10675199D"
