@@ -204,3 +204,16 @@ def to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     return value
+
+
+# The PowerShell side of to_json, for the scripts that run rows in real pwsh: a row's parameters,
+# read with ConvertFrom-Json -AsHashtable, back to the values a caller would pass.
+FROM_JSON_PS = r"""function ConvertTo-Argument($Value) {
+    if ($Value -is [System.Collections.IDictionary]) {
+        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
+        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
+    }
+    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
+    return $Value
+}
+"""

@@ -107,9 +107,9 @@ def environ(bound: dict[str, Any]) -> dict[str, str]:
     return dict(os.environ)
 
 
-def _environment(bound: dict[str, Any]) -> environments.Environment:
+def _environment(bound: dict[str, Any], runtime: CommandRuntime) -> environments.Environment:
     name = bound.get("Environment") or "Global"
-    env = environments.find(str(name))
+    env = environments.find(str(name), runtime.write_warning)
     if env is None:
         raise TerminatingError(environments.not_found(str(name), "InvalidEnvironment"))
     return environments.resolve(env)
@@ -154,7 +154,7 @@ def connect(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) 
         # USER is also what a host without a binder passes (the default set); a binder never
         # sends USER together with another set's parameters, so inferring here changes nothing for it.
         parameter_set = infer_parameter_set(bound)
-    env = _environment(bound)
+    env = _environment(bound, runtime)
     timeout = _timeout(bound)
     scope = str(bound.get("ContextScope") or _default_scope(parameter_set, env))
     if scope.lower() not in ("process", "currentuser"):

@@ -5,8 +5,9 @@ built-ins Global, USGov, USGovDoD and China with their sign-in and Graph endpoin
 case-insensitive; user-defined environments are saved to ``~/.mg/mg.context.json`` as indented
 JSON of the environment table with the built-ins left out, so they survive the process. A change
 rewrites only the environments it touches: other top-level keys and other members of an entry stay.
-A damaged file reads as no environments; the next change keeps it aside as
-``mg.context.json.damaged-<UTC time>`` and warns, rather than replacing it in silence.
+A damaged file reads as no environments, with a warning from the command that reads it naming the
+file and the fault; the next change keeps it aside as ``mg.context.json.damaged-<UTC time>`` and
+warns, rather than replacing it in silence.
 
 One built-in is ours: ``Emulator`` stands for the process-wide local emulator
 (:func:`pwshcompat.emulator.embedded.shared`, or the one an ``embedded.serving`` block names). Its
@@ -144,12 +145,19 @@ def _environments(document: dict[str, Any]) -> dict[str, Environment]:
     return found
 
 
-def _load_custom() -> dict[str, Environment]:
+def _load_custom(warn: Callable[[str], None] | None = None) -> dict[str, Environment]:
     """Read the user-defined environments; a missing, unreadable or damaged file means none (the
-    next Add/Set/Remove-MgEnvironment keeps a damaged one aside and says so)."""
+    next Add/Set/Remove-MgEnvironment keeps a damaged one aside and says so). A damaged file is
+    reported through ``warn`` when given (a command's warning stream), so a saved environment
+    does not vanish without a word; the file itself is left as it is."""
     try:
         return _environments(_read_document())
-    except (OSError, DamagedSettings):
+    except DamagedSettings as exc:
+        if warn is not None:
+            warn(f"{paths.context_settings()} could not be read: {exc}, so the environments saved in it are not "
+                 "available. The next Add-, Set- or Remove-MgEnvironment keeps it aside beside it and starts a new one.")
+        return {}
+    except OSError:
         return {}
 
 
@@ -249,17 +257,19 @@ def not_found(name: str, error_id: str = "EnvironmentNotFound") -> "ErrorRecord"
                        recommended_action="Get-MgEnvironment lists the environments; Add-MgEnvironment adds one.")
 
 
-def find(name: str) -> Environment | None:
-    """The environment called ``name`` (case-insensitive), built-ins first."""
+def find(name: str, warn: Callable[[str], None] | None = None) -> Environment | None:
+    """The environment called ``name`` (case-insensitive), built-ins first; a damaged settings
+    file is reported through ``warn`` (see :func:`_load_custom`)."""
     key = name.lower()
-    return _built_in(key) or _load_custom().get(key)
+    return _built_in(key) or _load_custom(warn).get(key)
 
 
-def list_all() -> Iterator[Environment]:
-    """Every environment, built-ins first (the original sorts by Type)."""
+def list_all(warn: Callable[[str], None] | None = None) -> Iterator[Environment]:
+    """Every environment, built-ins first (the original sorts by Type); a damaged settings file
+    is reported through ``warn`` (see :func:`_load_custom`)."""
     for key in BUILT_IN:
         yield _built_in(key)  # type: ignore[misc]
-    yield from _load_custom().values()
+    yield from _load_custom(warn).values()
 
 
 def add(env: Environment, warn: Callable[[str], None] | None = None) -> Environment:

@@ -6,7 +6,7 @@ Facts (messages, error ids, what each writes) from auth-and-pain.md §A–§B.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlparse
 
 from ..auth import connect as connect_flow
@@ -70,20 +70,20 @@ def _name(bound: dict[str, Any]) -> str:
     return name
 
 
-def _changeable(name: str, saved: bool) -> None:
+def _changeable(name: str, saved: bool, warn: Callable[[str], None] | None = None) -> None:
     """Refuse the name of a built-in environment and, with ``saved``, one nobody added (after the
     arguments' own checks, as the original's binding comes before its command)."""
     if name.lower() in environments.BUILT_IN:
         raise TerminatingError(ErrorRecord(f"Cannot modify or remove the built-in environment '{name}'.",
                                            "CannotModifyBuiltInEnvironment", ErrorCategory.InvalidOperation, name))
-    if saved and environments.find(name) is None:
+    if saved and environments.find(name, warn) is None:
         raise TerminatingError(environments.not_found(name))
 
 
 @command("Get-MgEnvironment")
 def get_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> None:
     name = bound.get("Name")
-    for env in environments.list_all():
+    for env in environments.list_all(runtime.write_warning):
         if name is None or env.name.lower() == str(name).lower():
             runtime.write_object(env.to_output())
 
@@ -104,7 +104,7 @@ def set_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
     name = _name(bound)
     aad = _endpoint(bound, "AzureADEndpoint", False)
     graph = _endpoint(bound, "GraphEndpoint", False)
-    _changeable(name, saved=True)
+    _changeable(name, saved=True, warn=runtime.write_warning)
     if runtime.should_process(name, "Update environment"):
         runtime.write_object(environments.update(name, aad, graph, runtime.write_warning).to_output())
 
@@ -112,6 +112,6 @@ def set_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: Comma
 @command("Remove-MgEnvironment")
 def remove_mg_environment(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) -> None:
     name = _name(bound)
-    _changeable(name, saved=True)
+    _changeable(name, saved=True, warn=runtime.write_warning)
     if runtime.should_process(name, "Remove environment"):
         environments.remove(name, runtime.write_warning)

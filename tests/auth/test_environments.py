@@ -121,8 +121,13 @@ def test_a_damaged_settings_file_means_no_custom_environments(home: Path, damage
     settings = home / ".mg" / "mg.context.json"
     settings.parent.mkdir()
     settings.write_bytes(damaged)
-    assert "Global" in _names() and "Fresh" not in _names()
-    assert settings.read_bytes() == damaged  # reading changes nothing
+    with pytest.warns(pwshcompat.PSWarning) as read_warned:
+        assert "Global" in _names() and "Fresh" not in _names()
+    # Reading says the file could not be read (a saved environment does not vanish without a
+    # word) and changes nothing.
+    message = str(read_warned[0].message)
+    assert str(settings) in message and why in message and "not available" in message, message
+    assert settings.read_bytes() == damaged
     with pytest.warns(pwshcompat.PSWarning) as warned:
         pwshcompat.invoke("Add-MgEnvironment", Name="Fresh", AzureADEndpoint="https://l.test", GraphEndpoint="https://g.test")
     kept = sorted(settings.parent.glob("mg.context.json.damaged-*"))
@@ -140,6 +145,27 @@ def test_a_damaged_settings_file_means_no_custom_environments(home: Path, damage
     assert "Second" in _names() and "Fresh" not in _names()
 
 
+@pytest.mark.parametrize("cmdlet, kwargs, error_id", [
+    ("Remove-MgEnvironment", {"Name": "Saved"}, "EnvironmentNotFound"),
+    ("Set-MgEnvironment", {"Name": "Saved", "GraphEndpoint": "https://g2.test"}, "EnvironmentNotFound"),
+    ("Connect-MgGraph", {"Environment": "Saved", "AccessToken": "x"}, "InvalidEnvironment"),
+])
+def test_a_saved_environment_in_a_damaged_file_is_not_found_with_the_reason(home: Path, cmdlet: str,
+                                                                            kwargs: dict[str, str], error_id: str):
+    """An environment saved in a file that has since been damaged: the original's not-found error,
+    after a warning that names the file and what is wrong with it; the file is left as it is."""
+    settings = home / ".mg" / "mg.context.json"
+    pwshcompat.invoke("Add-MgEnvironment", Name="Saved", AzureADEndpoint="https://l.test", GraphEndpoint="https://g.test")
+    damaged = settings.read_bytes()[:-5]
+    settings.write_bytes(damaged)
+    with pytest.warns(pwshcompat.PSWarning) as warned, pytest.raises(PSError) as err:
+        pwshcompat.invoke(cmdlet, **kwargs)
+    assert err.value.error_id == error_id and str(err.value) == "Environment Saved not found."
+    assert len(warned) == 1 and str(settings) in str(warned[0].message)
+    assert "it is not valid JSON" in str(warned[0].message)
+    assert settings.read_bytes() == damaged and not list(settings.parent.glob("mg.context.json.damaged-*"))
+
+
 def test_a_damaged_file_is_reported_as_a_warning_in_pwsh(home: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PATH", _PWSH_DIR + os.pathsep + os.environ.get("PATH", ""))
 
@@ -147,12 +173,16 @@ def test_a_damaged_file_is_reported_as_a_warning_in_pwsh(home: Path, monkeypatch
     settings.parent.mkdir()
     settings.write_text("{not json")
     done = run_pwsh("Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1\n"
+                    "$null = Get-MgEnvironment -WarningVariable r -WarningAction SilentlyContinue\n"
+                    "'READ ' + $r.Count + ' ' + $r[0].Message\n"
                     "Add-MgEnvironment -Name Fresh -AzureADEndpoint https://l.test -GraphEndpoint https://g.test "
                     "-WarningVariable w -WarningAction SilentlyContinue | Out-Null\n"
                     "'WARNINGS ' + $w.Count + ' ' + $w[0].Message")
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("WARNINGS "))
     assert line.startswith("WARNINGS 1 ") and "mg.context.json.damaged-" in line
+    read = next(x for x in done.stdout.splitlines() if x.startswith("READ "))
+    assert read.startswith(f"READ 1 {settings} could not be read: it is not valid JSON"), read
     assert len(list(settings.parent.glob("mg.context.json.damaged-*"))) == 1
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.family_rows import OTHER, SCOPES, USER, check_request, rows, to_json
+from tests.family_rows import FROM_JSON_PS, OTHER, SCOPES, USER, check_request, rows, to_json
 
 ROWS = rows()
 
@@ -20,14 +20,7 @@ Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
 Import-Module ./Microsoft.Graph.CloudCommunications.psd1
 Add-MgEnvironment -Name FamilyPwsh -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
 Connect-MgGraph -Environment FamilyPwsh -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome
-function ConvertTo-Argument($Value) {
-    if ($Value -is [System.Collections.IDictionary]) {
-        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
-        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
-    }
-    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
-    return $Value
-}
+""" + FROM_JSON_PS + r"""
 $results = [ordered]@{}
 foreach ($row in (Get-Content -Raw $args[2] | ConvertFrom-Json -AsHashtable -DateKind String)) {
     foreach ($step in $row.setup) {

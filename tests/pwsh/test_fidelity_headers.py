@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.family_rows import rows, to_json
+from tests.family_rows import FROM_JSON_PS, rows, to_json
 
 FIRST_ROWS = [r for r in {r.command: r for r in reversed(rows())}.values() if r.output != "count"]
 
@@ -20,14 +20,7 @@ Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
 Import-Module ./Microsoft.Graph.CloudCommunications.psd1
 Add-MgEnvironment -Name Replies -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
 Connect-MgGraph -Environment Replies -AccessToken (ConvertTo-SecureString 'not-checked' -AsPlainText -Force) -NoWelcome
-function ConvertTo-Argument($Value) {
-    if ($Value -is [System.Collections.IDictionary]) {
-        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
-        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
-    }
-    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
-    return $Value
-}
+""" + FROM_JSON_PS + r"""
 $results = [ordered]@{}
 foreach ($case in (Get-Content -Raw $args[1] | ConvertFrom-Json -AsHashtable -DateKind String)) {
     $p = ConvertTo-Argument $case.parameters

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.family_rows import SCOPES, USER, rows, to_json
+from tests.family_rows import FROM_JSON_PS, SCOPES, USER, rows, to_json
 
 from .conftest import CONNECT
 
@@ -23,14 +23,7 @@ Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
 Import-Module ./Microsoft.Graph.CloudCommunications.psd1
 Add-MgEnvironment -Name Steps -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
 Connect-MgGraph -Environment Steps -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome
-function ConvertTo-Argument($Value) {
-    if ($Value -is [System.Collections.IDictionary]) {
-        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
-        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
-    }
-    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
-    return $Value
-}
+""" + FROM_JSON_PS + r"""
 $append = { param($req, $cb, $next) $req.Headers.Add('x-step', 'append'); $next.SendAsync($req, $cb) }
 $prepend = { param($req, $cb, $next) $req.Headers.Add('x-seen-type', $req.GetType().FullName); $next.SendAsync($req, $cb) }
 $results = [ordered]@{}

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.family_rows import FROM_JSON_PS
+
 SCRIPT = r"""
 $Graph, $Token, $Login, $Tenant = $args[0..3]
 $manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
@@ -150,14 +152,7 @@ $null = $setup.AddScript({
     Connect-MgGraph -Environment Steps -AccessToken (ConvertTo-SecureString $token -AsPlainText -Force) -NoWelcome
 }).AddArgument($manifest).AddArgument($v1).AddArgument($args[0]).AddArgument($args[1])
 $null = $setup.Invoke()
-function ConvertTo-Argument($Value) {
-    if ($Value -is [System.Collections.IDictionary]) {
-        if ($Value.Contains('$timespan')) { return [timespan]::FromTicks([long]$Value['$timespan']) }
-        $h = @{}; foreach ($k in $Value.Keys) { $h[$k] = ConvertTo-Argument $Value[$k] }; return $h
-    }
-    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-Argument $v }) }
-    return $Value
-}
+""" + FROM_JSON_PS + r"""
 $results = [ordered]@{}
 $stuck = $false
 foreach ($case in (Get-Content -Raw $args[2] | ConvertFrom-Json -AsHashtable -DateKind String)) {
