@@ -436,6 +436,12 @@ def _check_connection_variables() -> None:
         if not ok:
             raise _variable_error(name, f"{name} is '{value}', which is not an absolute http or https URL.",
                                   f"Set {name} to a URL such as {example}, or unset it.")
+        version = parts.path.rstrip("/").rpartition("/")[2]
+        if name == "PWSHCOMPAT_GRAPH_ENDPOINT" and version.lower() in ("v1.0", "beta"):
+            # Each command adds its own version: .../v1.0/v1.0/users/... would be refused (as a wrong token audience).
+            base = value.strip().rstrip("/")[:-len(version)].rstrip("/")
+            raise _variable_error(name, f"{name} is '{value}', which ends with the API version {version}; each command "
+                                  "adds its own (v1.0 or beta).", f"Set {name} to {base}.")
 
 
 EMULATOR_HELP = (

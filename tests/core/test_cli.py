@@ -142,6 +142,10 @@ def test_cli_without_a_connection_says_so(tmp_path: Path) -> None:
     ({"PWSHCOMPAT_AZUREAD_ENDPOINT": "login.local"}, "PWSHCOMPAT_AZUREAD_ENDPOINT", "is 'login.local', which is not"),
     ({"PWSHCOMPAT_ACCESS_TOKEN": ""}, "PWSHCOMPAT_ACCESS_TOKEN", "is set but empty"),
     ({"PWSHCOMPAT_ACCESS_TOKEN": "  "}, "PWSHCOMPAT_ACCESS_TOKEN", "is set but empty"),
+    # The version is each command's own: .../v1.0/v1.0/... was sent and refused as a wrong token audience.
+    ({"PWSHCOMPAT_GRAPH_ENDPOINT": "http://127.0.0.1:9/v1.0"}, "PWSHCOMPAT_GRAPH_ENDPOINT",
+     "ends with the API version v1.0; each command adds its own"),
+    ({"PWSHCOMPAT_GRAPH_ENDPOINT": "https://graph.example/Beta/"}, "PWSHCOMPAT_GRAPH_ENDPOINT", "API version Beta"),
 ])
 @pytest.mark.parametrize("command", [[CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"],
                                      ["Get-MgContext"]])
