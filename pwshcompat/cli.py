@@ -58,7 +58,8 @@ __all__ = ["command_help", "command_syntax", "main", "parse_arguments", "parse_v
 USAGE = ("usage: python3 -m pwshcompat [--json-lines] <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ...\n"
          "       python3 -m pwshcompat <Cmdlet-Name> -?        (the command's syntax and parameters)\n"
          "       python3 -m pwshcompat install-module [DIR]    (the PowerShell modules, for this Python;\n"
-         "                                                       also uninstall-module [DIR], module-path [DIR])")
+         "                                                       also uninstall-module [DIR], module-path [DIR])\n"
+         "       python3 -m pwshcompat --version               (pwshcompat's own version)")
 INSTALL_COMMANDS = ("install-module", "uninstall-module", "module-path")
 CONNECTION_HELP = """\
 connection (before Graph commands, Invoke-MgGraphRequest and Get-MgContext), the first that applies:
@@ -588,6 +589,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_lines = bool(args) and args[0] == JSON_LINES
     if json_lines:
         args = args[1:]
+    if args == ["--version"]:
+        from . import __version__
+
+        print(f"pwshcompat {__version__}")
+        return 0
     if args and args[0] in INSTALL_COMMANDS:
         from . import install
 

@@ -265,3 +265,12 @@ def test_cli_argument_bytes_that_are_not_utf8_read_as_pwsh_reads_them(graph: Any
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
     (request,) = graph.requests
     assert request.path == "/v1.0/users/caf%EF%BF%BD/presence"
+
+
+def test_cli_version(tmp_path: Path) -> None:
+    """``--version``, as a shell user tries first (it was "The term '--version' is not recognized", status 2)."""
+    import pwshcompat
+
+    done = _run(["--version"], dict(os.environ, HOME=str(tmp_path)))
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"pwshcompat {pwshcompat.__version__}\n", "")
+    assert "--version" in _run(["--help"], dict(os.environ, HOME=str(tmp_path))).stdout
