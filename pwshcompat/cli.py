@@ -265,6 +265,9 @@ def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -
             raw = m.group(3)
             name += ":"  # the binder matches -Name:value names in turn, as PowerShell does
             i += 1
+            if raw == "" and i < len(argv):  # `-Name: value`: pwsh takes the next word as the value
+                raw = argv[i]
+                i += 1
         elif _is_switch(spec, name):
             out.append((name, binder.NO_ARGUMENT))
             i += 1

@@ -63,6 +63,12 @@ def test_argument_shapes() -> None:
         ("ExpirationDuration", 3600), ("Availability", NO_ARGUMENT)]
 
 
+def test_a_colon_then_a_space_takes_the_next_word_as_pwsh_does() -> None:
+    # pwsh: `f -UserId: u1` binds u1 and `-PassThru: $false` binds the switch (it gave '' and a positional u1).
+    assert parse_arguments(S, ["-PresenceId:", "u1", "-PassThru:", "$false", "-Act:", "-1"]) == [
+        ("PresenceId:", "u1"), ("PassThru:", False), ("Act:", -1)]
+
+
 def test_array_parameters_split_commas() -> None:
     connect = spec.load("Connect-MgGraph")
     scopes = next(p.name for p in connect.parameters if p.type.endswith("[]"))
