@@ -586,6 +586,16 @@ def _as_pwsh_reads(arg: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; returns the exit status (see the module docstring)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl+C: stop as a shell tool does, with the status a shell gives SIGINT and no Python traceback.
+        print(file=sys.stderr)
+        return SIGINT_STATUS
+
+
+def _main(argv: Sequence[str] | None) -> int:
     # Bytes of an argument that are not UTF-8 (Python keeps them as lone surrogates) read as U+FFFD,
     # as pwsh reads its own arguments; they could not be sent otherwise.
     args = [_as_pwsh_reads(a) for a in (sys.argv[1:] if argv is None else argv)]
@@ -684,6 +694,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: Exit status when the reader of stdout goes away early: 128 + SIGPIPE, as a shell reports a tool it ended.
 SIGPIPE_STATUS = 141
+#: Exit status after Ctrl+C: 128 + SIGINT.
+SIGINT_STATUS = 130
 
 
 class _StreamFormatter(logging.Formatter):

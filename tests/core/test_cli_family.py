@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import sys
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,27 @@ def test_a_list_ending_with_a_comma_is_refused_before_sending(emu: Emulator, tmp
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.strip() == "Get-MgCommunicationPresenceByUserId: Missing expression after ',' in the value of -Ids."
     assert len(emu.requests) == sent
+
+
+def test_ctrl_c_during_a_command_stops_it_without_a_traceback(emu: Emulator, tmp_path: Path) -> None:
+    """A shell user's Ctrl+C while Graph is slow to answer: status 130 and no Python traceback (it printed
+    the KeyboardInterrupt traceback from inside http.client)."""
+    import signal
+
+    emu.inject("slow", path="*/users/ctrl-c/presence", delay=120, count=1)
+    env = dict(os.environ, HOME=str(tmp_path), PWSHCOMPAT_ACCESS_TOKEN=emu.issue_token(),
+               PWSHCOMPAT_GRAPH_ENDPOINT=emu.graph_url)
+    proc = subprocess.Popen([PYTHON, "-m", "pwshcompat", "Get-MgUserPresence", "-UserId", "ctrl-c"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # bounded: until the request is at the emulator (recorded before the slow answer)
+            if any(r.path.endswith("/users/ctrl-c/presence") for r in emu.requests) or proc.poll() is not None:
+                break
+            threading.Event().wait(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (proc.returncode, out) == (130, ""), err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
