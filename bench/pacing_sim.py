@@ -105,7 +105,7 @@ def simulate(use_pacer: bool, *, limit: int, window: float, updates: int, client
             (update, attempt), sent_at, retry_after, think = data
             last = t
             if pacer is not None:
-                pacer.finished(sent_at, 429 if retry_after else 200, retry_after)
+                pacer.finished(sent_at, 429 if retry_after else 200, retry_after, sender=w)
             if retry_after is None:
                 at(t + think, "want", w, None)
             elif attempt >= max_retry:

@@ -17,9 +17,10 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    windows are whole seconds). Several senders barely faster than the limit together (runspaces
    of ``ForEach-Object -Parallel``, each mostly busy with PowerShell) show a full window
    differently: one request refused at a time, since the pause stops the others, again and again.
-   When such a lone refusal recurs while several threads send, the pacer looks for the
-   whole-second windows that held as many requests at both refusals (the service's window was full
-   each time) and takes the one with the lowest rate. From then on it lets at most that many requests go in any window
+   When such a lone refusal recurs while several threads send, and meets another sender than the
+   one before, the pacer looks for the whole-second windows that held as many requests at both
+   refusals and never more at any other time (the service's window was full each time, and it
+   admits nothing past full) and takes the one with the lowest rate. From then on it lets at most that many requests go in any window
    of that length: the rate the service allowed, with the slots freed by a pause used at once.
    A request holds its slot while in flight and for the window's length after its answer (the
    service counted it at some moment in between), so delays on the way cannot push a request
@@ -102,6 +103,7 @@ class _Refusals:
     admitted: int            # requests of the burst the service admitted
     answered: float          # when the first refusal came back
     shared: bool             # more than one thread sent in the burst
+    sender: Hashable         # who sent the first refused one
     refused: int = 1
     admitted_after: int = 0  # admitted although sent after the first refused one
     refused_after: int = 0
@@ -134,7 +136,8 @@ class Pacer:
         self._burst_admitted = 0
         self._last_sent: float | None = None
         self._refusals: _Refusals | None = None
-        self._lone_refusal: float | None = None  # when the last refusal that was no full window came
+        # When the last refusal that was no full window came, and who sent it.
+        self._lone_refusal: tuple[float, Hashable] | None = None
         self._burst_senders: set[Hashable] = set()  # threads that sent in this burst (two are enough)
 
     def acquire(self) -> float:
@@ -197,9 +200,11 @@ class Pacer:
         self.in_flight += 1
         return None
 
-    def finished(self, sent_at: float, status: int | None, retry_after: float | None = None) -> None:
+    def finished(self, sent_at: float, status: int | None, retry_after: float | None = None,
+                 sender: Hashable = None) -> None:
         """Report the outcome of a request :meth:`acquire` let go at ``sent_at``: its HTTP status
-        (None when it got no response) and, for a 429, its ``Retry-After`` in seconds."""
+        (None when it got no response) and, for a 429, its ``Retry-After`` in seconds; ``sender``
+        is who sent it (default: the calling thread, as :meth:`acquire` takes it)."""
         with self._cond:
             self.in_flight = max(0, self.in_flight - 1)
             if len(self._log) == LOG_MAX_ENTRIES:
@@ -207,7 +212,8 @@ class Pacer:
             self._log.append(self.clock.now())
             refusals = self._refusals
             if status == 429 and retry_after is not None and retry_after > 0:
-                self._throttled(sent_at, min(retry_after, MAX_PAUSE_SECONDS))
+                self._throttled(sent_at, min(retry_after, MAX_PAUSE_SECONDS),
+                                threading.get_ident() if sender is None else sender)
             elif status is not None and status != 429:
                 if self._burst_start is not None and sent_at >= self._burst_start:
                     self._burst_admitted += 1
@@ -222,7 +228,7 @@ class Pacer:
         """Wait ``seconds`` on the pacer's clock (the per-request retry delays)."""
         self.clock.sleep(seconds)
 
-    def _throttled(self, sent_at: float, retry_after: float) -> None:
+    def _throttled(self, sent_at: float, retry_after: float, sender: Hashable) -> None:
         now = self.clock.now()
         in_burst = self._burst_start is not None and sent_at >= self._burst_start
         refusals = self._refusals
@@ -230,7 +236,7 @@ class Pacer:
             assert self._burst_start is not None
             if self.limit is None:
                 self._refusals = _Refusals(self._burst_start, sent_at, retry_after, self._burst_admitted, now,
-                                           len(self._burst_senders) > 1)
+                                           len(self._burst_senders) > 1, sender)
             else:
                 self._correct(sent_at)
         elif refusals is not None and sent_at >= refusals.burst_start:
@@ -247,20 +253,25 @@ class Pacer:
     def _adopt_model(self, refusals: _Refusals) -> None:
         """After the pause: pace if the refusals looked like a full window, not a one-off."""
         if refusals.refused < 2 or refusals.admitted_after > refusals.refused_after or refusals.admitted < 1:
-            self._recurring_refusal(refusals.answered if refusals.shared else None)
+            self._recurring_refusal(refusals.answered if refusals.shared else None, refusals.sender)
             return
         self.limit = max(1, math.floor(refusals.admitted * (1 - LIMIT_MARGIN)))
         self.window = float(max(1, math.floor(refusals.retry_after + refusals.first_sent - refusals.burst_start)))
         log.debug("Pacing at %d requests per %g s (the service admitted %d)", self.limit, self.window,
                   refusals.admitted)
 
-    def _recurring_refusal(self, answered: float | None) -> None:
+    def _recurring_refusal(self, answered: float | None, sender: Hashable) -> None:
         """A refusal that was no full window by itself, answered at ``answered`` (None: a lone
-        caller's, which keeps the original's rules alone): when another came before it, pace if a
-        whole-second window held as many requests at both (the service's window full each time,
-        by the one refused: senders together barely faster than the limit)."""
-        before, self._lone_refusal = self._lone_refusal, answered
-        if before is None or answered is None or answered - before > LOG_HORIZON_SECONDS:
+        caller's, which keeps the original's rules alone) and sent by ``sender``: when another
+        sender's came before it, pace if a whole-second window held as many requests at both and
+        never more in between (the service's window full each time, by the one refused: senders
+        together barely faster than the limit). Refusals that keep meeting one sender say more
+        about what that sender asks for than about the application's window."""
+        earlier, self._lone_refusal = self._lone_refusal, (None if answered is None else (answered, sender))
+        if earlier is None or answered is None:
+            return
+        before, before_sender = earlier
+        if before_sender == sender or answered - before > LOG_HORIZON_SECONDS:
             return
         log_times = list(self._log)  # answer times, oldest first; refused requests count too
         best: tuple[float, int, int] | None = None
@@ -276,6 +287,8 @@ class Pacer:
             low, high = min(counts), max(counts)
             if low < 2 or high - low > SAME_COUNT_SHARE * high + 1:
                 continue
+            if not self._never_fuller(log_times, window, answered, high):
+                continue  # held more at another time without a refusal: not the service's window
             if best is None or low / window < best[0]:
                 best = (low / window, low, window)
         if best is None:
@@ -286,6 +299,23 @@ class Pacer:
         self._lone_refusal = None
         log.debug("Pacing at %d requests per %g s (refused again with %d in that window)", self.limit, self.window,
                   admitted)
+
+    def _never_fuller(self, log_times: list[float], window: int, until: float, count: int) -> bool:
+        """True when no ``window``-second stretch the log covers whole, up to ``until``, held more
+        than ``count`` requests. The service refuses only when its window is at its fullest (it
+        admits nothing past its limit), so at a real full window the count at the refusals is the
+        most that window ever held; senders at a steady pace that meet one-off refusals hold about
+        as many at any time, and more at some."""
+        first = bisect.bisect_left(log_times, self._forgotten + window)
+        last = bisect.bisect_right(log_times, until)
+        start = bisect.bisect_left(log_times, log_times[first] - window) if first < last else 0
+        for end in range(first, last):
+            edge = log_times[end] - window
+            while log_times[start] <= edge:
+                start += 1
+            if end + 1 - start > count:
+                return False
+        return True
 
     def _correct(self, sent_at: float) -> None:
         """A 429 although the pacer kept to its model: the model was too generous."""

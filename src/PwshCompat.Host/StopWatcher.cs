@@ -30,10 +30,6 @@ namespace PwshCompat.Host
         private static Thread? thread;
         private static bool idle;
 
-        // This thread's token, reused by its calls until the watcher cancels one. GIL held.
-        [ThreadStatic]
-        private static PyObject? threadToken;
-
         /// <summary>One call into Python: its cmdlet and its token (a Python CancellationToken).</summary>
         internal sealed class Call
         {
@@ -65,7 +61,10 @@ namespace PwshCompat.Host
         /// </summary>
         public static Call Watch(PSCmdlet cmdlet, PyObject newToken, Action? onStop = null)
         {
-            var call = new Call(cmdlet, threadToken ??= newToken.Invoke(), onStop);
+            // This thread's token, reused by its calls until the watcher cancels one; kept with the
+            // thread's Python state, which disposes of it once the thread ended (PythonThreads).
+            PyObject token = PythonThreads.StopToken ??= newToken.Invoke();
+            var call = new Call(cmdlet, token, onStop);
             lock (Gate)
             {
                 Calls.Add(call);
@@ -97,7 +96,7 @@ namespace PwshCompat.Host
                 }
                 dispose = !call.Cancelling;
             }
-            threadToken = null;
+            PythonThreads.StopToken = null;
             if (dispose)
             {
                 call.Token.Dispose();

@@ -9,9 +9,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from conftest import REAL_HOME
 from .conftest import CONNECT
 
 ROOT = Path(__file__).resolve().parents[2]
+RECORDED_VERSION = ".".join(json.loads((ROOT / "module/bin/python.json").read_text(encoding="utf-8"))["version"].split(".")[:2])
 
 
 def test_parallel_runspaces_reimport_and_remove_share_one_python(emulator, pwsh_json):
@@ -123,3 +127,109 @@ def test_a_libpython_that_cannot_start_fails_the_first_call_clearly(tmp_path):
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "PwshCompatPythonStartFailed,Get-MgEnvironment", result.stdout + result.stderr
     assert lines[1].startswith("pwshcompat could not start Python")
+
+
+# The interpreter's thread states, counted from its own list (PyInterpreterState_ThreadHead and
+# PyThreadState_Next, under the GIL), and the Python CancellationTokens alive.
+COUNT_THREAD_STATES = r'''
+function PythonCounts {
+    $gil = [Python.Runtime.Py]::GIL()
+    try {
+        [Python.Runtime.PythonEngine]::Exec(@"
+import ctypes, gc
+api = ctypes.pythonapi
+api.PyInterpreterState_Get.restype = ctypes.c_void_p
+api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+api.PyThreadState_Next.restype = ctypes.c_void_p
+api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+state, states = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get()), 0
+while state:
+    states += 1
+    state = api.PyThreadState_Next(state)
+import pwshcompat.cancellation as c
+__import__('builtins').pwshcompat_test_counts = (states, sum(type(o) is c.CancellationToken for o in gc.get_objects()))
+"@)
+        $counts = [Python.Runtime.PythonEngine]::Eval("__import__('builtins').pwshcompat_test_counts")
+        [ordered]@{ states = [int]"$($counts[0])"; tokens = [int]"$($counts[1])" }
+        $counts.Dispose()
+    } finally { $gil.Dispose() }
+}
+'''
+
+
+def _other_libpython(version: str) -> Path | None:
+    """A CPython ``version`` (pyenv's, as this machine image has them) other than the recorded one."""
+    found = sorted(REAL_HOME.glob(f".pyenv/versions/{version}.*/lib/libpython{version}.so"))
+    return found[-1] if found else None
+
+
+@pytest.mark.parametrize("python", ["recorded", "3.12", "3.13"])
+def test_thread_states_of_ended_threads_are_freed(emulator, pwsh_json, python, monkeypatch):
+    """ForEach-Object -Parallel runs each item on a new OS thread. The host keeps a Python thread
+    state per thread (FINDINGS section 10) and frees those of ended threads (section 13b): after
+    2,000 items only a small bounded number is left, and a live thread keeps its own. From 3.12
+    on, CPython's rules for deleting another thread's state differ (PythonThreads.cs): the other
+    CPythons on the machine, where there are some, run the same loop."""
+    if python != "recorded":
+        libpython = _other_libpython(python)
+        if libpython is None:
+            pytest.skip(f"no libpython{python}.so on this machine")
+        monkeypatch.setenv("PYTHONNET_PYDLL", str(libpython))
+        monkeypatch.setenv("PYTHONHOME", str(libpython.parent.parent))
+    items = 2000
+    script = CONNECT + COUNT_THREAD_STATES + """
+$r = [ordered]@{}
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$null = Get-MgContext
+$gil = [Python.Runtime.Py]::GIL()
+[Python.Runtime.PythonEngine]::Exec("import builtins, threading`nbuiltins.pwshcompat_test_local = threading.local()`nbuiltins.pwshcompat_test_local.mark = 'kept'")
+$gil.Dispose()
+$r.before = PythonCounts
+$contexts = 1..$args[2] | ForEach-Object -ThrottleLimit 8 -Parallel {
+    Import-Module $using:manifest
+    (Get-MgContext).Environment
+}
+$r.contexts = @($contexts | Group-Object | ForEach-Object { "$($_.Name)=$($_.Count)" })
+$r.after = PythonCounts
+$null = Get-MgContext
+$gil = [Python.Runtime.Py]::GIL()
+$mark = [Python.Runtime.PythonEngine]::Eval("getattr(__import__('builtins').pwshcompat_test_local, 'mark', 'lost')")
+$r.mark = $mark.ToString()
+$mark.Dispose()
+$r.version = [Python.Runtime.PythonEngine]::Eval("'%d.%d' % __import__('sys').version_info[:2]").ToString()
+$gil.Dispose()
+$r | ConvertTo-Json -Compress
+"""
+    r = pwsh_json(script, emulator.graph_url, emulator.issue_token(), str(items))
+    # Every item ran the cmdlet in Python, on the one context the parallel runspaces share.
+    assert r["contexts"] == [f"PwshTests={items}"]
+    # Kept: at most twice the threads alive at the last sweep (32 at least), not one per item.
+    assert r["after"]["states"] - r["before"]["states"] <= 64, r
+    # The ended threads' StopWatcher tokens went with their states.
+    assert r["after"]["tokens"] <= 64, r
+    assert r["mark"] == "kept"
+    expected = RECORDED_VERSION if python == "recorded" else python
+    assert r["version"] == expected
+
+
+def test_a_first_call_inside_an_open_gil_leaves_the_gil_to_its_owner(pwsh_json):
+    """A thread whose first command runs while a script holds Py.GIL() already has a state: the
+    host keeps none of its own there. Taking one more and giving the GIL back under the script's
+    hold ended pwsh with "Fatal Python error: PyGILState_Release: thread state ... must be current"."""
+    script = """
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+$null = Get-MgEnvironment
+$manifest = (Resolve-Path ./Microsoft.Graph.Beta.CloudCommunications.psd1).Path
+$counts = 1..2 | ForEach-Object -ThrottleLimit 2 -Parallel {
+    Import-Module $using:manifest
+    $gil = [Python.Runtime.Py]::GIL()
+    $inside = @(Get-MgEnvironment).Count
+    $gil.Dispose()
+    [ordered]@{ inside = $inside; after = @(Get-MgEnvironment).Count }
+}
+@{ counts = @($counts); expected = @(Get-MgEnvironment).Count } | ConvertTo-Json -Compress -Depth 3
+"""
+    r = pwsh_json(script)
+    assert r["expected"] >= 1
+    assert r["counts"] == [{"inside": r["expected"], "after": r["expected"]}] * 2

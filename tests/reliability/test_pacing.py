@@ -308,7 +308,7 @@ def _one_at_a_time(pacer: pacing.Pacer, clock: ManualClock, throttle: Throttle, 
         sent = clock.now()
         retry_after = throttle.admit("app", read=False)
         statuses.append(429 if retry_after else 200)
-        pacer.finished(sent, statuses[-1], retry_after)
+        pacer.finished(sent, statuses[-1], retry_after, sender=n % 16)
         clock.advance(1 / per_second)
         service_clock.advance(timedelta(seconds=1 / per_second))
     return statuses
@@ -353,7 +353,7 @@ def test_lone_refusals_that_no_window_explains_only_pause() -> None:
         for n in range(count):
             sent = pacer.try_send(clock.now(), sender=n % 16)
             assert sent is None, "no pace set: nothing waits"
-            pacer.finished(clock.now(), 429 if refuse_last and n == count - 1 else 200, 1)
+            pacer.finished(clock.now(), 429 if refuse_last and n == count - 1 else 200, 1, sender=n % 16)
             clock.advance(1 / per_second)
 
     # 100 a second for 3 s, one refused; after the pause 300 a second for 1.5 s, one refused: no
@@ -364,6 +364,47 @@ def test_lone_refusals_that_no_window_explains_only_pause() -> None:
     clock.advance(1)
     assert pacer.try_send(clock.now(), sender=0) is None
     assert pacer.limit is None and pacer.window is None and pacer.pauses == 2
+
+
+def _steady(pacer: pacing.Pacer, clock: ManualClock, stretches: list[tuple[float, float]],
+            refused_by: Any = None) -> None:
+    """Sixteen senders in turn at ``(per_second, seconds)`` after one another, nothing waiting for a
+    pace; with ``refused_by``, the last request is refused (Retry-After 1) and sent by that sender,
+    and the pause it starts is waited out."""
+    n = 0
+    for per_second, seconds in stretches:
+        for _ in range(round(per_second * seconds)):
+            assert pacer.try_send(clock.now(), sender=n % 16) is None, "no pace set: nothing waits"
+            pacer.finished(clock.now(), 200, sender=n % 16)
+            clock.advance(1 / per_second)
+            n += 1
+    if refused_by is not None:
+        assert pacer.try_send(clock.now(), sender=refused_by) is None
+        pacer.finished(clock.now(), 429, 1, sender=refused_by)
+        clock.advance(1)
+
+
+def test_lone_refusals_that_keep_meeting_one_sender_only_pause() -> None:
+    """One sender's requests refused now and then while fifteen others are admitted (a limit on
+    what that sender asks for, or one-off refusals), however alike the counts before each."""
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    for _ in range(4):
+        _steady(pacer, clock, [(350, 2.0)], refused_by=7)
+    assert pacer.try_send(clock.now(), sender=0) is None
+    assert pacer.limit is None and pacer.pauses == 4
+
+
+def test_lone_refusals_where_the_window_held_more_before_only_pause() -> None:
+    """Counts alike at two refusals of two senders, but every whole-second window held more at
+    an earlier time without a refusal: the service admitted more than that, so no window of it
+    was full at these counts."""
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _steady(pacer, clock, [(400, 3.0), (300, 3.0)], refused_by=3)
+    _steady(pacer, clock, [(300, 3.0)], refused_by=9)
+    assert pacer.try_send(clock.now(), sender=0) is None
+    assert pacer.limit is None and pacer.pauses == 2
 
 
 def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing() -> None:
