@@ -195,9 +195,11 @@ def invoke_pipeline(name: str, input_objects: Iterable[Any], /, **kwargs: Any) -
 
 
 def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] | None,
-            python_values: bool = False) -> Any:
+            python_values: bool = False, outcome: dict[str, Any] | None = None) -> Any:
     """Bind and run; ``python_values`` applies the Python API's value rules (:func:`binder.bind`),
-    which the CLI, whose arguments take PowerShell's shapes, does not ask for."""
+    which the CLI, whose arguments take PowerShell's shapes, does not ask for. With ``outcome``
+    (the CLI, which shows errors itself) non-terminating errors are neither raised nor logged:
+    ``outcome["errors"]`` receives them and ``outcome["error_action"]`` the ErrorAction in force."""
     cmd = commands.get(name)
     try:
         spec: spec_module.CommandSpec | None = spec_module.load(cmd.name)
@@ -244,7 +246,9 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
         raise
     errors = list(runtime.errors)
     _finish(bound, runtime, errors)
-    if errors and error_action not in ("SilentlyContinue", "Ignore"):
+    if outcome is not None:
+        outcome.update(errors=errors, error_action=error_action)
+    elif errors and error_action not in ("SilentlyContinue", "Ignore"):
         if error_action == "Continue" and "ErrorAction" in bound:
             for e in errors:
                 log.error("%s", e)

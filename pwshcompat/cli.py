@@ -30,6 +30,9 @@ process only and end with the command.
 
 A variable that cannot work (``PWSHCOMPAT_ACCESS_TOKEN`` set but empty, an endpoint variable that is
 not an absolute http or https URL) is an error naming that variable, before anything is sent.
+The endpoint variables are saved in ``~/.mg`` as the environment ``PwshCompatCli``; with
+``PWSHCOMPAT_ENVIRONMENT`` naming an environment someone saved with other endpoints, the command is
+refused (``EnvironmentEndpointsDiffer``) and that environment stays as it is.
 
 ``install-module [DIR]``, ``uninstall-module [DIR]`` and ``module-path [DIR]`` manage the PowerShell
 modules this package carries (:mod:`pwshcompat.install`).
@@ -55,7 +58,8 @@ __all__ = ["command_help", "command_syntax", "main", "parse_arguments", "parse_v
 USAGE = ("usage: python3 -m pwshcompat [--json-lines] <Cmdlet-Name> [-Parameter value | -Parameter:value | -Switch] ...\n"
          "       python3 -m pwshcompat <Cmdlet-Name> -?        (the command's syntax and parameters)\n"
          "       python3 -m pwshcompat install-module [DIR]    (the PowerShell modules, for this Python;\n"
-         "                                                       also uninstall-module [DIR], module-path [DIR])")
+         "                                                       also uninstall-module [DIR], module-path [DIR])\n"
+         "       python3 -m pwshcompat --version               (pwshcompat's own version)")
 INSTALL_COMMANDS = ("install-module", "uninstall-module", "module-path")
 CONNECTION_HELP = """\
 connection (before Graph commands, Invoke-MgGraphRequest and Get-MgContext), the first that applies:
@@ -133,11 +137,15 @@ class _HashtableParser:
         return parse_value(text[start:self.i].strip(), literal_only=True)
 
     def quoted(self) -> str:
+        """A '...' or "..." string; in "..." a backtick escapes as in PowerShell (`n, `t, `", ``, `u{263A}, ...)."""
         quote = self.text[self.i]
         self.i += 1
         out = []
         while self.i < len(self.text):
             ch = self.text[self.i]
+            if ch == "`" and quote == '"' and self.i + 1 < len(self.text):
+                out.append(self.escape())
+                continue
             if ch == quote:
                 if self.text.startswith(quote * 2, self.i):  # '' inside '...' is one quote
                     out.append(quote)
@@ -148,6 +156,20 @@ class _HashtableParser:
             out.append(ch)
             self.i += 1
         raise self.error("unterminated string")
+
+    def escape(self) -> str:
+        """The character a backtick escape at ``self.i`` stands for in a double-quoted PowerShell string."""
+        code = self.text[self.i + 1]
+        self.i += 2
+        if code == "u" and self.text.startswith("{", self.i):
+            end = self.text.find("}", self.i)
+            digits = self.text[self.i + 1:end] if end > 0 else ""
+            if not (1 <= len(digits) <= 6 and all(c in "0123456789abcdefABCDEF" for c in digits)) \
+                    or int(digits, 16) > 0x10FFFF:
+                raise self.error("a `u{...} escape needs 1 to 6 hexadecimal digits up to 10FFFF")
+            self.i = end + 1
+            return chr(int(digits, 16))
+        return _BACKTICK_ESCAPES.get(code, code)
 
     def table(self) -> dict[str, Any]:
         self.i += 2
@@ -174,6 +196,12 @@ class _HashtableParser:
                 raise self.error(f"expected '=' after the key {key!r}")
             self.i += 1
             out[key] = self.value(";}")
+
+
+#: PowerShell's escape sequences in double-quoted strings (about_Special_Characters); any other
+#: character after a backtick stands for itself (`" is a quote, `` a backtick, `$ a dollar).
+_BACKTICK_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                     "v": "\v"}
 
 
 def parse_value(text: str, literal_only: bool = False) -> Any:
@@ -237,6 +265,9 @@ def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -
             raw = m.group(3)
             name += ":"  # the binder matches -Name:value names in turn, as PowerShell does
             i += 1
+            if raw == "" and i < len(argv):  # `-Name: value`: pwsh takes the next word as the value
+                raw = argv[i]
+                i += 1
         elif _is_switch(spec, name):
             out.append((name, binder.NO_ARGUMENT))
             i += 1
@@ -249,6 +280,13 @@ def parse_arguments(spec: spec_module.CommandSpec | None, argv: Sequence[str]) -
             out.append((name, binder.NO_ARGUMENT))
             i += 1
             continue
+        # As in PowerShell, a comma at the end of one word or the start of the next continues the list
+        # (`-Ids u1, u2`, `-Ids u1 ,u2` reach the shell as two or three words); one at the very end is an error.
+        while i < len(argv) and (raw.rstrip().endswith(",") or argv[i].lstrip().startswith(",")):
+            raw += argv[i]
+            i += 1
+        if raw.rstrip().endswith(","):
+            raise UsageError(f"Missing expression after ',' in the value of -{name.rstrip(':')}.")
         if _is_array(spec, name.rstrip(":")) and "," in raw and not raw.strip().startswith(("@", "{", "[")):
             out.append((name, [parse_value(part.strip()) for part in raw.split(",")]))
         else:
@@ -402,6 +440,12 @@ def _check_connection_variables() -> None:
         if not ok:
             raise _variable_error(name, f"{name} is '{value}', which is not an absolute http or https URL.",
                                   f"Set {name} to a URL such as {example}, or unset it.")
+        version = parts.path.rstrip("/").rpartition("/")[2]
+        if name == "PWSHCOMPAT_GRAPH_ENDPOINT" and version.lower() in ("v1.0", "beta"):
+            # Each command adds its own version: .../v1.0/v1.0/users/... would be refused (as a wrong token audience).
+            base = value.strip().rstrip("/")[:-len(version)].rstrip("/")
+            raise _variable_error(name, f"{name} is '{value}', which ends with the API version {version}; each command "
+                                  "adds its own (v1.0 or beta).", f"Set {name} to {base}.")
 
 
 EMULATOR_HELP = (
@@ -448,17 +492,23 @@ def _connect_from_environment() -> None:
         raise _emulator_in_this_process()
     if token:
         if endpoint:
-            environment = environment or "PwshCompatCli"
-            api.invoke("Set-MgEnvironment" if _environment_exists(environment) else "Add-MgEnvironment",
-                       Name=environment, GraphEndpoint=endpoint,
-                       AzureADEndpoint=os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT", "https://login.microsoftonline.com"))
+            from .auth import environments as auth_environments
+
+            environment = environment or auth_environments.VARIABLES_ENVIRONMENT
+            aad = os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT")
+            # Someone's saved environment is used as it is, never repointed (keep_saved refuses other endpoints).
+            auth_environments.keep_saved(environment, endpoint, aad)
+            saved = auth_environments.find(environment)
+            if saved is None or saved.is_built_in or environment.lower() == auth_environments.VARIABLES_ENVIRONMENT.lower():
+                api.invoke("Set-MgEnvironment" if saved is not None else "Add-MgEnvironment", Name=environment,
+                           GraphEndpoint=endpoint, AzureADEndpoint=aad or "https://login.microsoftonline.com")
         api.invoke("Connect-MgGraph", AccessToken=token, NoWelcome=True, **({"Environment": environment} if environment else {}))
     elif os.environ.get("AZURE_CLIENT_ID") and os.environ.get("AZURE_TENANT_ID"):
         if endpoint:  # sign in where that Graph endpoint belongs, or refuse: never mix clouds (auth owns the rule)
             from .auth import environments as auth_environments
 
             paired = auth_environments.for_graph_endpoint(endpoint, os.environ.get("PWSHCOMPAT_AZUREAD_ENDPOINT"),
-                                                          environment or "PwshCompatCli")
+                                                          environment or auth_environments.VARIABLES_ENVIRONMENT)
             environment = paired
         api.invoke("Connect-MgGraph", EnvironmentVariable=True, NoWelcome=True,
                    **({"Environment": environment} if environment else {}))
@@ -467,13 +517,6 @@ def _connect_from_environment() -> None:
         from .auth import connect
 
         connect.restore()
-
-
-def _environment_exists(name: str) -> bool:
-    try:
-        return api.invoke("Get-MgEnvironment", Name=name, ErrorAction="SilentlyContinue") is not None
-    except PSError:
-        return False
 
 
 def _json(value: Any, indent: int | None) -> str:
@@ -516,10 +559,21 @@ def _write_output(items: list[Any], as_array: bool, json_lines: bool) -> None:
         print(_render(items[0]))
 
 
+#: What the original's "Authentication needed. Please call Connect-MgGraph." means from a shell, where
+#: a Connect-MgGraph of its own ends with its command.
+NOT_CONNECTED_HELP = (
+    "Each command is its own process: connect it through the environment (PWSHCOMPAT_ACCESS_TOKEN, or "
+    "AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET; python3 -m pwshcompat --help lists them), or sign "
+    "in once with Connect-MgGraph -Scopes ... -ContextScope CurrentUser, which later commands reuse. A "
+    "Connect-MgGraph -AccessToken or app-only sign-in lasts only for its own command.")
+
+
 def _print_error(name: str, record: ErrorRecord) -> None:
     print(f"{name}: {record.details_message or record.message}", file=sys.stderr)
     if record.recommended_action:
         print(f"Recommendation: {record.recommended_action}", file=sys.stderr)
+    elif record.exception_type == "System.Security.Authentication.AuthenticationException":
+        print(f"Recommendation: {NOT_CONNECTED_HELP}", file=sys.stderr)
     print(f"  FullyQualifiedErrorId: {record.fully_qualified_error_id}", file=sys.stderr)
 
 
@@ -532,12 +586,27 @@ def _as_pwsh_reads(arg: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; returns the exit status (see the module docstring)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl+C: stop as a shell tool does, with the status a shell gives SIGINT and no Python traceback.
+        print(file=sys.stderr)
+        return SIGINT_STATUS
+
+
+def _main(argv: Sequence[str] | None) -> int:
     # Bytes of an argument that are not UTF-8 (Python keeps them as lone surrogates) read as U+FFFD,
     # as pwsh reads its own arguments; they could not be sent otherwise.
     args = [_as_pwsh_reads(a) for a in (sys.argv[1:] if argv is None else argv)]
     json_lines = bool(args) and args[0] == JSON_LINES
     if json_lines:
         args = args[1:]
+    if args == ["--version"]:
+        from . import __version__
+
+        print(f"pwshcompat {__version__}")
+        return 0
     if args and args[0] in INSTALL_COMMANDS:
         from . import install
 
@@ -590,20 +659,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_error(cmd.name, record)
         return 1
 
-    errors: list[ErrorRecord] = []
-    kwargs = [(k, v) for k, v in parsed]
-    if not any(k is not None and k.lower().rstrip(":") in ("errorvariable", "ev") for k, _ in kwargs):
-        kwargs.append(("ErrorVariable:", errors))
-    if not any(k is not None and k.lower().rstrip(":") in ("erroraction", "ea") for k, _ in kwargs):
-        kwargs.append(("ErrorAction:", "SilentlyContinue"))
+    # Non-terminating errors come back in `outcome`, whatever -ErrorVariable says; as in `pwsh -c`, they
+    # make the exit status 1 and are printed unless -ErrorAction is SilentlyContinue or Ignore.
+    outcome: dict[str, Any] = {}
     try:
         if spec is None or spec.module != "Microsoft.Graph.Authentication" or cmd.name.lower() in _USES_CONNECTION:
             _connect_from_environment()
-        output = api._invoke(cmd.name, kwargs, None)
+        output = api._invoke(cmd.name, list(parsed), None, outcome=outcome)
     except PSError as exc:
         for record in exc.errors:
             _print_error(cmd.name, record)
         return 1
+    errors: list[ErrorRecord] = outcome.get("errors", [])
     status = 1 if errors else 0
     try:
         items = output if isinstance(output, list) else ([] if output is None else [output])
@@ -619,13 +686,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pwshcompat: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 1
-    for record in errors:
-        _print_error(cmd.name, record)
+    if outcome.get("error_action") not in ("SilentlyContinue", "Ignore"):
+        for record in errors:
+            _print_error(cmd.name, record)
     return status
 
 
 #: Exit status when the reader of stdout goes away early: 128 + SIGPIPE, as a shell reports a tool it ended.
 SIGPIPE_STATUS = 141
+#: Exit status after Ctrl+C: 128 + SIGINT.
+SIGINT_STATUS = 130
 
 
 class _StreamFormatter(logging.Formatter):

@@ -61,7 +61,12 @@ class TimeSpan:
 
     @classmethod
     def from_timedelta(cls, value: _dt.timedelta) -> "TimeSpan":
+        """The TimeSpan of ``value``; :class:`ConversionError` (.NET's OverflowException text) beyond
+        TimeSpan's range, about 10.7 million days either way (a timedelta reaches 999,999,999 days)."""
         micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+        if not MIN_TICKS <= micros * 10 <= MAX_TICKS:
+            raise ConversionError(f'Cannot convert value "{value}" to type "System.TimeSpan". '
+                                  'Error: "TimeSpan overflowed because the duration is too long."')
         return cls(micros * 10)
 
     def to_timedelta(self) -> _dt.timedelta:

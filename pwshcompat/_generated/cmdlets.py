@@ -11,21 +11,86 @@ Each function binds its arguments with :mod:`pwshcompat.binder` and runs the cmd
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..api import NOT_GIVEN, ModelInput, call_with_locals as _call
 from ..conversion import TimeSpan
 from ..errors import ErrorRecord
+# At run time too, so typing.get_type_hints() and inspect.signature(eval_str=True) resolve the
+# return annotations (the first cmdlet call imports it anyway).
+from ..operation.models import GraphObject
 
-if TYPE_CHECKING:
-    from ..operation.models import GraphObject
-
-from .names import CMDLETS
-
-__all__ = list(CMDLETS)
+# A literal list, so type checkers and IDEs see the functions, signatures included, as
+# pwshcompat.Verb_Noun (its TYPE_CHECKING star import); .names has the same names for run time.
+__all__: list[str] = [
+    'Add_MgEnvironment',
+    'Clear_MgBetaCommunicationPresence',
+    'Clear_MgBetaCommunicationPresenceAutomaticLocation',
+    'Clear_MgBetaCommunicationPresenceLocation',
+    'Clear_MgBetaCommunicationPresenceUserPreferredPresence',
+    'Clear_MgBetaUserPresence',
+    'Clear_MgBetaUserPresenceAutomaticLocation',
+    'Clear_MgBetaUserPresenceLocation',
+    'Clear_MgBetaUserPresenceUserPreferredPresence',
+    'Clear_MgCommunicationPresence',
+    'Clear_MgCommunicationPresenceAutomaticLocation',
+    'Clear_MgCommunicationPresenceLocation',
+    'Clear_MgCommunicationPresenceUserPreferredPresence',
+    'Clear_MgUserPresence',
+    'Clear_MgUserPresenceAutomaticLocation',
+    'Clear_MgUserPresenceLocation',
+    'Clear_MgUserPresenceUserPreferredPresence',
+    'Connect_MgGraph',
+    'Disconnect_MgGraph',
+    'Get_MgBetaCommunicationPresence',
+    'Get_MgBetaCommunicationPresenceByUserId',
+    'Get_MgBetaCommunicationPresenceCount',
+    'Get_MgBetaUserPresence',
+    'Get_MgCommunicationPresence',
+    'Get_MgCommunicationPresenceByUserId',
+    'Get_MgCommunicationPresenceCount',
+    'Get_MgContext',
+    'Get_MgEnvironment',
+    'Get_MgRequestContext',
+    'Get_MgUserPresence',
+    'Invoke_MgGraphRequest',
+    'New_MgBetaCommunicationPresence',
+    'New_MgCommunicationPresence',
+    'Remove_MgBetaCommunicationPresence',
+    'Remove_MgBetaUserPresence',
+    'Remove_MgCommunicationPresence',
+    'Remove_MgEnvironment',
+    'Remove_MgUserPresence',
+    'Set_MgBetaCommunicationPresence',
+    'Set_MgBetaCommunicationPresenceAutomaticLocation',
+    'Set_MgBetaCommunicationPresenceManualLocation',
+    'Set_MgBetaCommunicationPresenceStatusMessage',
+    'Set_MgBetaCommunicationPresenceUserPreferredPresence',
+    'Set_MgBetaUserPresence',
+    'Set_MgBetaUserPresenceAutomaticLocation',
+    'Set_MgBetaUserPresenceManualLocation',
+    'Set_MgBetaUserPresenceStatusMessage',
+    'Set_MgBetaUserPresenceUserPreferredPresence',
+    'Set_MgCommunicationPresence',
+    'Set_MgCommunicationPresenceAutomaticLocation',
+    'Set_MgCommunicationPresenceManualLocation',
+    'Set_MgCommunicationPresenceStatusMessage',
+    'Set_MgCommunicationPresenceUserPreferredPresence',
+    'Set_MgEnvironment',
+    'Set_MgRequestContext',
+    'Set_MgUserPresence',
+    'Set_MgUserPresenceAutomaticLocation',
+    'Set_MgUserPresenceManualLocation',
+    'Set_MgUserPresenceStatusMessage',
+    'Set_MgUserPresenceUserPreferredPresence',
+    'Update_MgBetaCommunicationPresence',
+    'Update_MgBetaUserPresence',
+    'Update_MgCommunicationPresence',
+    'Update_MgUserPresence',
+]
 
 # Names the signatures use, kept for the type checker and help().
-_TYPES = (Any, Mapping, Sequence, TimeSpan, timedelta, ErrorRecord, ModelInput)
+_TYPES = (Any, Mapping, Sequence, TimeSpan, timedelta, ErrorRecord, ModelInput, GraphObject)
 
 
 def Add_MgEnvironment(

@@ -174,7 +174,7 @@ def connect(parameter_set: str, bound: dict[str, Any], runtime: CommandRuntime) 
     if timeout is not None:
         request_context.set_client_timeout(timeout)  # every following Graph call's timeout
     if not bound.get("NoWelcome"):
-        runtime.write_information(WELCOME.format(auth_type=context.auth_type.lower(), client_id=context.client_id or ""))
+        runtime.write_object(WELCOME.format(auth_type=context.auth_type.lower(), client_id=context.client_id or ""))
     return context
 
 

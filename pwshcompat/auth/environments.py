@@ -39,6 +39,7 @@ __all__ = [
     "list_all",
     "not_found",
     "for_graph_endpoint",
+    "keep_saved",
     "remove",
     "resolve",
     "update",
@@ -315,7 +316,40 @@ def _host(url: str) -> str:
     return (urlparse(url).hostname or "").lower()
 
 
-def for_graph_endpoint(graph_endpoint: str, azure_ad_endpoint: str | None = None, name: str = "PwshCompatCli") -> str:
+#: The environment the command line saves a pairing of endpoint variables under when no name is given.
+VARIABLES_ENVIRONMENT = "PwshCompatCli"
+
+
+def keep_saved(name: str, graph_endpoint: str, azure_ad_endpoint: str | None) -> None:
+    """Refuse to repoint an environment someone saved to the endpoints of variables.
+
+    For callers configured by variables (``PWSHCOMPAT_ENVIRONMENT`` with ``PWSHCOMPAT_GRAPH_ENDPOINT``):
+    saving the pairing under the name of an existing user-defined environment whose endpoints differ
+    would change it for every later session (a dry run would leave ``Connect-MgGraph -Environment
+    Contoso`` pointing at a local emulator). Raises a ``TerminatingError``
+    (``EnvironmentEndpointsDiffer``) then, before anything is saved or sent; the command line's own
+    :data:`VARIABLES_ENVIRONMENT` and endpoints that already match pass.
+    """
+    from ..errors import ErrorCategory, ErrorRecord, TerminatingError
+
+    saved = _load_custom().get(name.lower())
+    if saved is None or name.lower() == VARIABLES_ENVIRONMENT.lower():
+        return
+    graph = graph_endpoint.strip().rstrip("/")
+    aad = azure_ad_endpoint.strip().rstrip("/") if azure_ad_endpoint else saved.azure_ad_endpoint.rstrip("/")
+    if (graph.lower(), aad.lower()) == (saved.graph_endpoint.rstrip("/").lower(),
+                                        saved.azure_ad_endpoint.rstrip("/").lower()):
+        return
+    raise TerminatingError(ErrorRecord(
+        f"The environment {saved.name} is saved with the Graph endpoint {saved.graph_endpoint} and the sign-in "
+        f"endpoint {saved.azure_ad_endpoint}, not {graph} and {aad}. It was left as it is and nothing was sent.",
+        "EnvironmentEndpointsDiffer", ErrorCategory.InvalidArgument, saved.name,
+        recommended_action=f"Leave PWSHCOMPAT_ENVIRONMENT unset (the endpoints are then saved as "
+                           f"{VARIABLES_ENVIRONMENT}), name another environment, or change {saved.name} itself "
+                           "with Set-MgEnvironment."))
+
+
+def for_graph_endpoint(graph_endpoint: str, azure_ad_endpoint: str | None = None, name: str = VARIABLES_ENVIRONMENT) -> str:
     """The environment to sign in with when only a Graph endpoint (and maybe a sign-in endpoint) is given.
 
     For callers configured by variables (the command line's ``PWSHCOMPAT_GRAPH_ENDPOINT`` and
@@ -361,5 +395,6 @@ def for_graph_endpoint(graph_endpoint: str, azure_ad_endpoint: str | None = None
                      "does not.")
     if name.lower() in BUILT_IN:
         raise refuse(f"The environment {name} is built in, and its endpoints are not {graph} and {aad}.")
+    keep_saved(name, graph, aad)
     add(Environment(name, aad, graph))
     return name

@@ -55,6 +55,13 @@ AUTHORIZATION_CODE_LIFETIME = timedelta(minutes=10)
 SIGN_IN_PAGE_LIFETIME = timedelta(minutes=15)
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
+#: The Graph permissions this tenant's Graph checks, as Entra ID spells them in a token's ``scp``: a
+#: sign-in may name them in any case (``Connect-MgGraph -Scopes presence.read.all``), the token
+#: carries each permission's own name (unknown names are kept as given).
+GRAPH_SCOPES = ("Presence.Read", "Presence.Read.All", "Presence.ReadWrite", "Presence.ReadWrite.All", "User.Read",
+                "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All",
+                "Directory.ReadWrite.All")
+_CANONICAL_SCOPES = {name.lower(): name for name in GRAPH_SCOPES}
 _DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -599,7 +606,7 @@ def _split_scopes(scope: str) -> tuple[str, list[str]]:
             continue
         if "/" in item and ("://" in item or item.startswith(GRAPH_APP_ID)):
             resource, _, item = item.rpartition("/")
-        names.append(item)
+        names.append(_CANONICAL_SCOPES.get(item.lower(), item))
     return resource, names
 
 

@@ -615,7 +615,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
 
         protected override global::PwshCompat.Host.ModelProperty[] Properties => Schema;
 
-        public bool? IsOutOfOffice { get => GetValue<bool>("IsOutOfOffice"); set => SetValue("IsOutOfOffice", value); }
+        public bool? IsOutOfOffice { get => GetValue<bool?>("IsOutOfOffice"); set => SetValue("IsOutOfOffice", value); }
         public string? Message { get => GetValue<string>("Message"); set => SetValue("Message", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
@@ -697,7 +697,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
 
         public IMicrosoftGraphItemBody? Message { get => GetValue<IMicrosoftGraphItemBody>("Message"); set => SetValue("Message", value); }
         public IMicrosoftGraphDateTimeZone? ExpiryDateTime { get => GetValue<IMicrosoftGraphDateTimeZone>("ExpiryDateTime"); set => SetValue("ExpiryDateTime", value); }
-        public System.DateTime? PublishedDateTime { get => GetValue<System.DateTime>("PublishedDateTime"); set => SetValue("PublishedDateTime", value); }
+        public System.DateTime? PublishedDateTime { get => GetValue<System.DateTime?>("PublishedDateTime"); set => SetValue("PublishedDateTime", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -799,7 +799,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
 
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -898,7 +898,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
         public string? SessionId { get => GetValue<string>("SessionId"); set => SetValue("SessionId", value); }
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -1096,7 +1096,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
         public string? SessionId { get => GetValue<string>("SessionId"); set => SetValue("SessionId", value); }
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -1132,7 +1132,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
 
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -1257,7 +1257,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
         public string? EngagementConversationMessageId { get => GetValue<string>("EngagementConversationMessageId"); set => SetValue("EngagementConversationMessageId", value); }
         public string? EngagementConversationMessageId1 { get => GetValue<string>("EngagementConversationMessageId1"); set => SetValue("EngagementConversationMessageId1", value); }
         public string? EngagementConversationMessageReactionId { get => GetValue<string>("EngagementConversationMessageReactionId"); set => SetValue("EngagementConversationMessageReactionId", value); }
-        public System.DateTime? FromDateTime { get => GetValue<System.DateTime>("FromDateTime"); set => SetValue("FromDateTime", value); }
+        public System.DateTime? FromDateTime { get => GetValue<System.DateTime?>("FromDateTime"); set => SetValue("FromDateTime", value); }
         public string? JoinWebUrl { get => GetValue<string>("JoinWebUrl"); set => SetValue("JoinWebUrl", value); }
         public string? MeetingAttendanceReportId { get => GetValue<string>("MeetingAttendanceReportId"); set => SetValue("MeetingAttendanceReportId", value); }
         public string? MeetingRegistrantBaseId { get => GetValue<string>("MeetingRegistrantBaseId"); set => SetValue("MeetingRegistrantBaseId", value); }
@@ -1267,7 +1267,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Models
         public string? ParticipantId { get => GetValue<string>("ParticipantId"); set => SetValue("ParticipantId", value); }
         public string? PresenceId { get => GetValue<string>("PresenceId"); set => SetValue("PresenceId", value); }
         public string? SessionId { get => GetValue<string>("SessionId"); set => SetValue("SessionId", value); }
-        public System.DateTime? ToDateTime { get => GetValue<System.DateTime>("ToDateTime"); set => SetValue("ToDateTime", value); }
+        public System.DateTime? ToDateTime { get => GetValue<System.DateTime?>("ToDateTime"); set => SetValue("ToDateTime", value); }
         public string? UserId { get => GetValue<string>("UserId"); set => SetValue("UserId", value); }
     }
 
@@ -2079,7 +2079,7 @@ namespace Microsoft.Graph.PowerShell.Models
 
         protected override global::PwshCompat.Host.ModelProperty[] Properties => Schema;
 
-        public bool? IsOutOfOffice { get => GetValue<bool>("IsOutOfOffice"); set => SetValue("IsOutOfOffice", value); }
+        public bool? IsOutOfOffice { get => GetValue<bool?>("IsOutOfOffice"); set => SetValue("IsOutOfOffice", value); }
         public string? Message { get => GetValue<string>("Message"); set => SetValue("Message", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
@@ -2161,7 +2161,7 @@ namespace Microsoft.Graph.PowerShell.Models
 
         public IMicrosoftGraphItemBody? Message { get => GetValue<IMicrosoftGraphItemBody>("Message"); set => SetValue("Message", value); }
         public IMicrosoftGraphDateTimeZone? ExpiryDateTime { get => GetValue<IMicrosoftGraphDateTimeZone>("ExpiryDateTime"); set => SetValue("ExpiryDateTime", value); }
-        public System.DateTime? PublishedDateTime { get => GetValue<System.DateTime>("PublishedDateTime"); set => SetValue("PublishedDateTime", value); }
+        public System.DateTime? PublishedDateTime { get => GetValue<System.DateTime?>("PublishedDateTime"); set => SetValue("PublishedDateTime", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -2263,7 +2263,7 @@ namespace Microsoft.Graph.PowerShell.Models
 
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -2362,7 +2362,7 @@ namespace Microsoft.Graph.PowerShell.Models
         public string? SessionId { get => GetValue<string>("SessionId"); set => SetValue("SessionId", value); }
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -2560,7 +2560,7 @@ namespace Microsoft.Graph.PowerShell.Models
         public string? SessionId { get => GetValue<string>("SessionId"); set => SetValue("SessionId", value); }
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 
@@ -2596,7 +2596,7 @@ namespace Microsoft.Graph.PowerShell.Models
 
         public string? Availability { get => GetValue<string>("Availability"); set => SetValue("Availability", value); }
         public string? Activity { get => GetValue<string>("Activity"); set => SetValue("Activity", value); }
-        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
+        public System.TimeSpan? ExpirationDuration { get => GetValue<System.TimeSpan?>("ExpirationDuration"); set => SetValue("ExpirationDuration", value); }
         public System.Collections.Generic.IDictionary<string, object?> AdditionalProperties => AdditionalPropertiesStore;
     }
 

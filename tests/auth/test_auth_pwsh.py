@@ -46,6 +46,10 @@ Try-It 'unknownEnv' { Connect-MgGraph -Environment Nowhere -AccessToken (Convert
 
 $token = ConvertTo-SecureString $args[0] -AsPlainText -Force
 Try-It 'welcome' { (Connect-MgGraph -Environment Local -AccessToken $token 6>&1 | Out-String).Trim() }
+# The original writes the welcome as output (WriteObject): a variable holds it, Out-Null silences it.
+Try-It 'welcomeStreams' { $held = Connect-MgGraph -Environment Local -AccessToken $token 6>$null
+    $info = @(Connect-MgGraph -Environment Local -AccessToken $token 6>&1 | Where-Object { $_ -is [System.Management.Automation.InformationRecord] })
+    "$(@($held).Count)|$($held -is [string])|$($info.Count)" }
 Try-It 'accessToken' { Ctx }
 Try-It 'contextProps' { ((Get-MgContext).psobject.Properties.Name) -join ',' }
 Try-It 'contextType' { (Get-MgContext).psobject.TypeNames[0] }
@@ -120,6 +124,7 @@ def test_auth_cmdlets_in_pwsh(results, emulator):
     assert r["unknownEnv"].startswith("ERROR InvalidEnvironment")
 
     assert r["welcome"].startswith("Welcome to Microsoft Graph!")
+    assert r["welcomeStreams"] == "1|True|0"
     assert r["accessToken"].startswith("UserProvidedAccessToken|UserProvidedAccessToken|Process|")
     assert r["contextProps"].startswith("ClientId,TenantId,Scopes,AuthType,TokenCredentialType,")
     assert r["contextType"] == "Microsoft.Graph.PowerShell.Authentication.AuthContext"

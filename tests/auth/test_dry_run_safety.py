@@ -3,6 +3,7 @@ where that endpoint belongs, or refuses before sending anything; it never mixes 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import pwshcompat
 from pwshcompat.auth import environments
+from pwshcompat.emulator import Emulator
 from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 from conftest import ROOT
 
@@ -62,3 +64,48 @@ def test_pairing_rules():
         environments.for_graph_endpoint("http://127.0.0.1:9", "https://127.0.0.1:1", name="Global")
     assert environments.for_graph_endpoint("http://127.0.0.1:9", "https://127.0.0.1:1", name="Mine") == "Mine"
     assert environments.for_graph_endpoint("http://127.0.0.1:9/") == "Mine"
+
+
+SAVED = {"Name": "Contoso", "AzureADEndpoint": "https://login.contoso.example",
+         "GraphEndpoint": "https://graph.contoso.example", "Type": "User-defined"}
+
+
+def _saved_contoso(home: Path) -> dict[str, object]:
+    return json.loads((home / ".mg" / "mg.context.json").read_text())["EnvironmentTable"]["Contoso"]
+
+
+@pytest.mark.parametrize("route", ["credentials", "token"])
+def test_a_dry_run_never_repoints_the_environment_the_variables_name(emulator, home, route):
+    """PWSHCOMPAT_ENVIRONMENT naming someone's saved environment, with the emulator's endpoints: that
+    environment stays as saved (it was rewritten to the emulator's endpoints, so a later
+    Connect-MgGraph -Environment Contoso went to a local port), and nothing is sent."""
+    pwshcompat.Add_MgEnvironment(Name="Contoso", GraphEndpoint=SAVED["GraphEndpoint"],
+                                 AzureADEndpoint=SAVED["AzureADEndpoint"])
+    variables = {"PWSHCOMPAT_ENVIRONMENT": "contoso", "PWSHCOMPAT_AZUREAD_ENDPOINT": emulator.login_url}
+    if route == "token":
+        variables["PWSHCOMPAT_ACCESS_TOKEN"] = emulator.issue_token()
+    result = _cli(emulator, home, **variables)
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert (f"The environment Contoso is saved with the Graph endpoint {SAVED['GraphEndpoint']} and the sign-in "
+            f"endpoint {SAVED['AzureADEndpoint']}, not {emulator.graph_url}") in result.stderr
+    assert "FullyQualifiedErrorId: EnvironmentEndpointsDiffer" in result.stderr and SECRET not in result.stderr
+    assert _saved_contoso(home) == SAVED
+    assert emulator.requests == [] and emulator.login_requests == []
+
+
+def test_a_saved_environment_whose_endpoints_the_variables_repeat_is_used_as_it_is(emulator, home):
+    pwshcompat.Add_MgEnvironment(Name="Mine", GraphEndpoint=emulator.graph_url, AzureADEndpoint="https://login.mine.example")
+    result = _cli(emulator, home, PWSHCOMPAT_ENVIRONMENT="Mine", PWSHCOMPAT_ACCESS_TOKEN=emulator.issue_token())
+    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
+    saved = json.loads((home / ".mg" / "mg.context.json").read_text())["EnvironmentTable"]["Mine"]
+    assert saved["AzureADEndpoint"] == "https://login.mine.example"  # was replaced by the public cloud's
+
+
+def test_the_command_lines_own_pairing_is_still_saved_and_updated(emulator, home):
+    first = _cli(emulator, home, PWSHCOMPAT_AZUREAD_ENDPOINT=emulator.login_url)
+    assert first.returncode == 0, first.stderr
+    with Emulator() as other:
+        moved = _cli(other, home, PWSHCOMPAT_AZUREAD_ENDPOINT=other.login_url)
+        assert moved.returncode == 0, moved.stderr
+        table = json.loads((home / ".mg" / "mg.context.json").read_text())["EnvironmentTable"]
+        assert table["PwshCompatCli"]["GraphEndpoint"] == other.graph_url

@@ -76,7 +76,7 @@ def test_client_secret_signs_in_and_the_token_works_on_graph(strict):
     assert (info.AuthType, info.TokenCredentialType, info.ClientId, info.TenantId, info.ContextScope) == (
         "AppOnly", "ClientSecret", "app-1", strict.tenant_id, "Process")
     assert "Presence.ReadWrite.All" in info.Scopes
-    assert "Connected via apponly access using" in result["information"][0]
+    assert "Connected via apponly access using" in result["output"][0]
     _set_presence()
     assert strict.requests[-1].status == 200
     assert SECRET not in _streams(result) + repr(info) + repr(context.current())

@@ -13,7 +13,7 @@ import pytest
 
 from pwshcompat import spec
 from pwshcompat.binder import NO_ARGUMENT
-from pwshcompat.cli import UsageError, parse_arguments, parse_value
+from pwshcompat.cli import NOT_CONNECTED_HELP, UsageError, parse_arguments, parse_value
 
 from ._support import CMD, PATH, graph  # noqa: F401 - fixture
 
@@ -32,7 +32,25 @@ def test_values(text: str, value: Any) -> None:
     assert parse_value(text) == value
 
 
-@pytest.mark.parametrize("text", ["@{a=1", "@{a}", "@{a='x}"])
+# Hashtable literals whose double-quoted strings use PowerShell's backtick escapes, as a script copied
+# into a shell would have them; the expected values are what real pwsh makes of the same text.
+ESCAPED_LITERALS = [
+    '@{Content="Line one`nLine two"; ContentType="text"}',
+    '@{a="tab`there"; b="say `"hi`""; c="back``tick"; d="cost `$5"; e="`u{1F3D6} beach"; f=\'no `n here\'}',
+    '@{a="`0`a`b`e`f`r`v"; b="``"; c="x`y"}',
+]
+
+
+def test_double_quoted_strings_in_a_hashtable_literal_take_powershells_escapes(pwsh: Any) -> None:
+    script = ("foreach ($text in $args) { Invoke-Expression $text | ConvertTo-Json -Compress -Depth 5 }")
+    done = pwsh(script, *ESCAPED_LITERALS)
+    assert done.returncode == 0, done.stderr
+    expected = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert [json.loads(json.dumps(parse_value(text))) for text in ESCAPED_LITERALS] == expected
+    assert parse_value(ESCAPED_LITERALS[0])["Content"] == "Line one\nLine two"
+
+
+@pytest.mark.parametrize("text", ["@{a=1", "@{a}", "@{a='x}", '@{a="x`u{110000}"}', '@{a="`u{}"}'])
 def test_bad_hashtable_literals(text: str) -> None:
     with pytest.raises(UsageError, match="hashtable literal"):
         parse_value(text)
@@ -43,6 +61,12 @@ def test_argument_shapes() -> None:
                                "-ExpirationDuration", "3600", "-Availability"]) == [
         ("PresenceId", "u1"), ("PassThru", NO_ARGUMENT), ("PassThru:", False), ("Act", -1), ("RHV:", "h"), (None, "pos"),
         ("ExpirationDuration", 3600), ("Availability", NO_ARGUMENT)]
+
+
+def test_a_colon_then_a_space_takes_the_next_word_as_pwsh_does() -> None:
+    # pwsh: `f -UserId: u1` binds u1 and `-PassThru: $false` binds the switch (it gave '' and a positional u1).
+    assert parse_arguments(S, ["-PresenceId:", "u1", "-PassThru:", "$false", "-Act:", "-1"]) == [
+        ("PresenceId:", "u1"), ("PassThru:", False), ("Act:", -1)]
 
 
 def test_array_parameters_split_commas() -> None:
@@ -114,6 +138,8 @@ def test_cli_without_a_connection_says_so(tmp_path: Path) -> None:
     result = _run([CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"], env)
     assert result.returncode == 1
     assert "Authentication needed. Please call Connect-MgGraph." in result.stderr
+    # What that means from a shell: a Connect-MgGraph command of its own would not help the next command.
+    assert f"Recommendation: {NOT_CONNECTED_HELP}" in result.stderr.splitlines()
 
 
 @pytest.mark.parametrize("variables, named, words", [
@@ -122,6 +148,10 @@ def test_cli_without_a_connection_says_so(tmp_path: Path) -> None:
     ({"PWSHCOMPAT_AZUREAD_ENDPOINT": "login.local"}, "PWSHCOMPAT_AZUREAD_ENDPOINT", "is 'login.local', which is not"),
     ({"PWSHCOMPAT_ACCESS_TOKEN": ""}, "PWSHCOMPAT_ACCESS_TOKEN", "is set but empty"),
     ({"PWSHCOMPAT_ACCESS_TOKEN": "  "}, "PWSHCOMPAT_ACCESS_TOKEN", "is set but empty"),
+    # The version is each command's own: .../v1.0/v1.0/... was sent and refused as a wrong token audience.
+    ({"PWSHCOMPAT_GRAPH_ENDPOINT": "http://127.0.0.1:9/v1.0"}, "PWSHCOMPAT_GRAPH_ENDPOINT",
+     "ends with the API version v1.0; each command adds its own"),
+    ({"PWSHCOMPAT_GRAPH_ENDPOINT": "https://graph.example/Beta/"}, "PWSHCOMPAT_GRAPH_ENDPOINT", "API version Beta"),
 ])
 @pytest.mark.parametrize("command", [[CMD, "-PresenceId", "u1", "-Availability", "Busy", "-Activity", "Busy"],
                                      ["Get-MgContext"]])
@@ -241,3 +271,12 @@ def test_cli_argument_bytes_that_are_not_utf8_read_as_pwsh_reads_them(graph: Any
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
     (request,) = graph.requests
     assert request.path == "/v1.0/users/caf%EF%BF%BD/presence"
+
+
+def test_cli_version(tmp_path: Path) -> None:
+    """``--version``, as a shell user tries first (it was "The term '--version' is not recognized", status 2)."""
+    import pwshcompat
+
+    done = _run(["--version"], dict(os.environ, HOME=str(tmp_path)))
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"pwshcompat {pwshcompat.__version__}\n", "")
+    assert "--version" in _run(["--help"], dict(os.environ, HOME=str(tmp_path))).stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import sys
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,69 @@ def test_a_family_action_with_a_nested_model_from_a_hashtable_literal(emu: Emula
                 "@{Message=@{Content='Out today'; ContentType='text'}}", "-PassThru")
     assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
     assert emu.requests[-1].json() == {"statusMessage": {"message": {"content": "Out today", "contentType": "text"}}}
+
+
+@pytest.mark.parametrize("common", [[], ["-ErrorVariable", "ev"], ["-ev:ev"], ["-ErrorVariable", "+ev"],
+                                    ["-ErrorAction", "Continue"], ["-ErrorAction", "Stop"], ["-ea", "Stop"],
+                                    ["-ErrorAction", "Continue", "-ErrorVariable", "ev"]])
+def test_a_graph_error_is_printed_with_exit_status_1_whatever_error_variable_says(
+        emu: Emulator, tmp_path: Path, common: list[str]) -> None:
+    sent = len(emu.requests)
+    done = _run(emu, tmp_path, "Get-MgUserPresence", "-UserId", USER, "-Property", "bogus", *common)
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert "Could not find a property named 'bogus'" in done.stderr
+    assert "FullyQualifiedErrorId: BadRequest,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserPresence_Get" in done.stderr
+    assert len(emu.requests) == sent + 1
+
+
+@pytest.mark.parametrize("action", ["SilentlyContinue", "Ignore", "silentlycontinue"])
+def test_error_action_silently_continue_hides_the_error_and_still_fails_as_pwsh_c_does(
+        emu: Emulator, tmp_path: Path, action: str) -> None:
+    done = _run(emu, tmp_path, "Get-MgUserPresence", "-UserId", USER, "-Property", "bogus", "-ErrorAction", action)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
+    fine = _run(emu, tmp_path, "Get-MgUserPresence", "-UserId", USER, "-ErrorAction", action)
+    assert fine.returncode == 0 and json.loads(fine.stdout)["id"] == USER, fine.stderr
+
+
+@pytest.mark.parametrize("words", [["u1,", "u2"], ["u1", ",u2"], ["u1", ",", "u2"], ["u1,", "u2,", "u3"]])
+def test_a_list_spread_over_words_by_its_commas_is_one_list_as_in_powershell(
+        emu: Emulator, tmp_path: Path, words: list[str]) -> None:
+    """``-Ids u1, u2`` typed in a shell arrives as two words; pwsh reads it as one list (the first word
+    alone was sent as ["u1", ""] and the second refused as a positional argument)."""
+    done = _run(emu, tmp_path, "Get-MgCommunicationPresenceByUserId", "-Ids", *words)
+    assert done.returncode == 0, done.stderr
+    ids = ["u1", "u2", "u3"][:len([w for w in words if w.strip(",")])]
+    assert [o["id"] for o in json.loads(done.stdout)] == ids
+    assert emu.requests[-1].json() == {"ids": ids}
+
+
+def test_a_list_ending_with_a_comma_is_refused_before_sending(emu: Emulator, tmp_path: Path) -> None:
+    sent = len(emu.requests)
+    done = _run(emu, tmp_path, "Get-MgCommunicationPresenceByUserId", "-Ids", "u1,")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip() == "Get-MgCommunicationPresenceByUserId: Missing expression after ',' in the value of -Ids."
+    assert len(emu.requests) == sent
+
+
+def test_ctrl_c_during_a_command_stops_it_without_a_traceback(emu: Emulator, tmp_path: Path) -> None:
+    """A shell user's Ctrl+C while Graph is slow to answer: status 130 and no Python traceback (it printed
+    the KeyboardInterrupt traceback from inside http.client)."""
+    import signal
+
+    emu.inject("slow", path="*/users/ctrl-c/presence", delay=120, count=1)
+    env = dict(os.environ, HOME=str(tmp_path), PWSHCOMPAT_ACCESS_TOKEN=emu.issue_token(),
+               PWSHCOMPAT_GRAPH_ENDPOINT=emu.graph_url)
+    proc = subprocess.Popen([PYTHON, "-m", "pwshcompat", "Get-MgUserPresence", "-UserId", "ctrl-c"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # bounded: until the request is at the emulator (recorded before the slow answer)
+            if any(r.path.endswith("/users/ctrl-c/presence") for r in emu.requests) or proc.poll() is not None:
+                break
+            threading.Event().wait(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (proc.returncode, out) == (130, ""), err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err

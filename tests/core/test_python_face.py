@@ -15,6 +15,7 @@ import pytest
 
 import pwshcompat
 from pwshcompat import binder, spec
+from pwshcompat.operation.models import GraphObject
 
 from ._support import CMD, PATH, call, emu, graph  # noqa: F401 - fixtures
 
@@ -135,3 +136,77 @@ def test_a_collection_for_a_single_string_is_refused_and_nothing_is_sent(emu: An
         pwshcompat.Get_MgUserPresence(UserId=value)
     assert info.value.record.error_id == "ParameterArgumentTransformationError"
     assert emu.requests == []
+
+
+TYPED_USE = """
+import datetime
+import pwshcompat
+from pwshcompat._generated.cmdlets import *
+reveal_type(pwshcompat.Get_MgUserPresence(UserId="u1"))
+reveal_type(Get_MgCommunicationPresence(All=True))
+pwshcompat.Set_MgUserPresence(UserId=1, SessionId="s", Availability="Busy", Activity="InACall")
+pwshcompat.Set_MgUserPresence(UserId="u1", ExpirationDuration=3600)
+pwshcompat.Set_MgUserPresence(UserId="u1", ExpirationDuration=datetime.timedelta(hours=1))
+"""
+
+
+def test_a_type_checker_sees_the_cmdlet_functions_with_their_signatures(tmp_path: Path) -> None:
+    """What an IDE or mypy sees of ``pwshcompat.Verb_Noun`` (py.typed): the generated signature, not the
+    module ``__getattr__``'s ``Callable[..., Any]`` (the functions' ``__all__`` was not a literal list,
+    so the star import under TYPE_CHECKING gave the type checker nothing)."""
+    user = tmp_path / "user_code.py"
+    user.write_text(TYPED_USE)
+    done = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary", "--cache-dir", str(tmp_path / "cache"),
+                           "--python-version", "3.11", str(user)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={"PATH": "/usr/bin:/bin", "MYPYPATH": str(ROOT)})
+    lines = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if ": " in line]
+    assert lines == [
+        'note: Revealed type is "Union[pwshcompat.operation.models.GraphObject, None]"',
+        'note: Revealed type is "Union[pwshcompat.operation.models.GraphObject, builtins.list[pwshcompat.operation.'
+        'models.GraphObject], None]"',
+        'error: Argument "UserId" to "Set_MgUserPresence" has incompatible type "int"; expected "str"  [arg-type]',
+        'error: Argument "ExpirationDuration" to "Set_MgUserPresence" has incompatible type "int"; expected '
+        '"Union[TimeSpan, timedelta, str]"  [arg-type]',
+    ], done.stdout + done.stderr
+
+
+def test_the_functions_literal_all_names_every_cmdlet_function() -> None:
+    from pwshcompat._generated import cmdlets, names
+
+    assert cmdlets.__all__ == list(names.CMDLETS) and all(callable(getattr(cmdlets, n)) for n in cmdlets.__all__)
+
+
+def test_every_functions_annotations_resolve_at_run_time() -> None:
+    """``typing.get_type_hints`` (documentation tools, IDE consoles, argument parsers built from signatures)
+    resolves every annotation: ``GraphObject`` was imported for type checkers only, so a Get function's
+    hints raised NameError."""
+    import inspect
+    import typing
+
+    from pwshcompat._generated import cmdlets
+
+    for name in cmdlets.__all__:
+        function = getattr(cmdlets, name)
+        hints = typing.get_type_hints(function)
+        assert "return" in hints and inspect.signature(function, eval_str=True).parameters
+    hints = typing.get_type_hints(pwshcompat.Get_MgCommunicationPresence)
+    assert hints["return"] == typing.Optional[typing.Union[GraphObject, list[GraphObject]]]
+
+
+@pytest.mark.parametrize("where", ["parameter", "body"])
+def test_a_timedelta_beyond_what_a_timespan_holds_is_refused_and_nothing_is_sent(emu: Any, where: str) -> None:
+    """``datetime.timedelta`` reaches 999,999,999 days, a TimeSpan about 10.7 million: the excess was sent
+    (as ``P100000000D``) for Graph to refuse; PowerShell could not even hold it."""
+    big = datetime.timedelta(days=10**8)
+    kwargs: dict[str, Any] = ({**SET, "ExpirationDuration": big} if where == "parameter" else
+                              {"PresenceId": "u1", "BodyParameter": {"availability": "Busy", "activity": "Busy",
+                                                                     "expirationDuration": big}})
+    with pytest.raises(pwshcompat.PSError) as info:
+        pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(**kwargs)
+    assert info.value.record.error_id == "ParameterArgumentTransformationError"
+    assert 'Error: "TimeSpan overflowed because the duration is too long."' in info.value.record.message
+    assert emu.requests == []
+    largest = datetime.timedelta(days=10675199)  # still a TimeSpan: it goes out (Graph refuses its range)
+    pwshcompat.Set_MgBetaCommunicationPresenceUserPreferredPresence(**SET, ExpirationDuration=largest,
+                                                                    ErrorAction="SilentlyContinue")
+    assert emu.requests[-1].json()["expirationDuration"] == "P10675199D"

@@ -116,6 +116,19 @@ def test_device_code_is_pending_until_the_test_approves_it(emu):
         "/v1.0/me/presence/setUserPreferredPresence", {"availability": "Away", "activity": "Away"}).status_code == 200
 
 
+def test_scopes_asked_in_another_case_are_granted_under_their_own_names(emu):
+    """Entra ID matches permission names case-insensitively and puts their own spelling in ``scp``, so
+    ``Connect-MgGraph -Scopes 'presence.read.all','User.Read'`` (real-usage.md B7) reads others' presence;
+    the emulator put 'presence.read.all' in the token and its Graph answered 403."""
+    emu.device_code_hook = lambda code: code.approve()
+    app = _public(emu)
+    result = app.acquire_token_by_device_flow(app.initiate_device_flow(["presence.read.all", "USER.READ", "Custom.x"]),
+                                              exit_condition=lambda f: True)
+    claims = jwt.decode(result["access_token"], options={"verify_signature": False})
+    assert sorted(claims["scp"].split()) == ["Custom.x", "Presence.Read.All", "User.Read"]
+    assert Graph(emu, result["access_token"]).get("/v1.0/users/someone-else/presence").status_code == 200
+
+
 def test_device_code_hook_can_approve_or_deny(emu):
     emu.device_code_hook = lambda code: code.deny()
     app = _public(emu)

@@ -158,18 +158,23 @@ $r | ConvertTo-Json -Compress
 
 
 def test_host_text_is_information_tagged_pshost(emulator, pwsh_json):
+    # Host text from Python (the device-code message) reaches pwsh as PSHOST-tagged information; the
+    # welcome is output, as the original's WriteObject (auth-and-pain.md A.4), so Out-Null silences it.
     script = """
 Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
 Add-MgEnvironment -Name Welcome -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
-$info = Connect-MgGraph -Environment Welcome -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) 6>&1
-$quiet = Connect-MgGraph -Environment Welcome -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome 6>&1
-[ordered]@{ count = @($info).Count; tags = @($info | ForEach-Object { $_.Tags }) | Select-Object -Unique
-            type = @($info)[0].GetType().Name; text = "$(@($info)[0])"; quiet = @($quiet).Count } | ConvertTo-Json -Compress
+$all = @(Connect-MgGraph -Environment Welcome -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) 6>&1)
+$quiet = @(Connect-MgGraph -Environment Welcome -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome 6>&1)
+$code = @(Connect-MgGraph -Environment Emulator -Scopes Presence.Read -UseDeviceCode -ContextScope Process -NoWelcome 6>&1)
+[ordered]@{ welcome = @($all | ForEach-Object { $_.GetType().Name }); text = "$($all[0])"; quiet = $quiet.Count
+            code = @($code | ForEach-Object { $_.GetType().Name }); tags = @($code | ForEach-Object { $_.Tags }) | Select-Object -Unique
+            codeText = "$($code[0])" } | ConvertTo-Json -Compress
 """
     r = pwsh_json(script, emulator.graph_url, emulator.issue_token())
-    assert r["count"] >= 1 and r["type"] == "InformationRecord" and r["tags"] == "PSHOST"
-    assert "Microsoft Graph" in r["text"]
+    assert r["welcome"] == ["String"] and r["text"].startswith("Welcome to Microsoft Graph!")
     assert r["quiet"] == 0
+    assert r["code"] == ["InformationRecord"] and r["tags"] == "PSHOST"
+    assert "code" in r["codeText"].lower() and "local emulator" in r["codeText"]
 
 
 def test_authentication_cmdlet_errors_name_the_originals_cmdlet_type(emulator, pwsh_json):

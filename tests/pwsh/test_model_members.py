@@ -78,3 +78,52 @@ def test_a_converted_model_still_crosses_as_the_callers_value(outcome: Any) -> N
     (sent,) = [r for r in requests if r.path.endswith("/u1/microsoft.graph.setUserPreferredPresence")]
     assert sent.body.decode() == ('{\n  "note": "kept",\n  "availability": "Busy",\n  "activity": "Busy",\n'
                                   '  "expirationDuration": "PT1H"\n}')
+
+
+NULLABLE_SCRIPT = r"""
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+Import-Module ./Microsoft.Graph.CloudCommunications.psd1
+Add-MgEnvironment -Name Members -GraphEndpoint $args[0] -AzureADEndpoint https://login.microsoftonline.com | Out-Null
+Connect-MgGraph -Environment Members -AccessToken (ConvertTo-SecureString $args[1] -AsPlainText -Force) -NoWelcome
+$unset = [ordered]@{}
+foreach ($type in @([PwshCompat.Host.GraphModel].Assembly.GetTypes() | Where-Object {
+        [PwshCompat.Host.GraphModel].IsAssignableFrom($_) -and -not $_.IsAbstract -and $_.IsPublic } | Sort-Object FullName)) {
+    $made = $type::new()
+    foreach ($p in $type.GetProperties() | Where-Object { [Nullable]::GetUnderlyingType($_.PropertyType) }) {
+        $unset["$($type.FullName).$($p.Name)"] = if ($null -eq $made.($p.Name)) { 'null' } else { "$($made.($p.Name))" }
+    }
+}
+$read = Get-MgUserPresence -UserId $args[2]
+$given = [Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresenceStatusMessage]@{ publishedDateTime = '2026-01-02T03:04:05Z' }
+$body = [Microsoft.Graph.PowerShell.Models.IPaths1XdpsmjUsersUserIdPresenceMicrosoftGraphSetpresencePostRequestbodyContentApplicationJsonSchema]@{ expirationDuration = 'PT1H' }
+[ordered]@{
+    unset = $unset
+    published = if ($null -eq $read.StatusMessage.PublishedDateTime) { 'null' } else { "$($read.StatusMessage.PublishedDateTime)" }
+    message = $read.StatusMessage.Message.Content
+    outOfOffice = "$($read.OutOfOfficeSettings.IsOutOfOffice.GetType().Name) $($read.OutOfOfficeSettings.IsOutOfOffice)"
+    givenPublished = $given.PublishedDateTime.ToUniversalTime().ToString('o')
+    givenDuration = "$($body.ExpirationDuration.GetType().Name) $($body.ExpirationDuration)"
+} | ConvertTo-Json -Depth 3 -Compress
+"""
+
+
+def test_a_value_type_property_without_a_value_reads_as_null() -> None:
+    """The original's models declare ``bool?``, ``DateTime?`` and ``TimeSpan?`` properties that are
+    ``$null`` until set: another user's status message has no publishedDateTime (Graph leaves it out),
+    and ``StatusMessage.PublishedDateTime`` read 01/01/0001, ``IsOutOfOffice`` ``$false``, on a new model."""
+    from pwshcompat.emulator import Emulator
+    from tests.conftest import run_pwsh
+
+    with Emulator() as emu:
+        user = "6e7b0b1c-8a1f-4f3e-9f1a-2b3c4d5e6f70"
+        emu.add_client_session(user, "Busy", "InACall")
+        emu.store.set_status_message(user, {"message": {"content": "Out today", "contentType": "text"}})
+        run = run_pwsh(NULLABLE_SCRIPT, emu.graph_url, emu.issue_token(), user)
+    assert run.returncode == 0, run.stderr
+    shown = json.loads(run.stdout.strip().splitlines()[-1])
+    assert len(shown["unset"]) >= 10 and "Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresenceStatusMessage.PublishedDateTime" in shown["unset"]
+    assert {k: v for k, v in shown["unset"].items() if v != "null"} == {}
+    assert (shown["published"], shown["message"]) == ("null", "Out today")
+    assert shown["outOfOffice"] == "Boolean False"  # a value Graph sent still reads as itself
+    assert shown["givenPublished"] == "2026-01-02T03:04:05.0000000Z"
+    assert shown["givenDuration"] == "TimeSpan 01:00:00"
