@@ -69,8 +69,8 @@ connection (before Graph commands, Invoke-MgGraphRequest and Get-MgContext), the
                                Connect-MgGraph -EnvironmentVariable
   a sign-in saved by Connect-MgGraph -ContextScope CurrentUser"""
 OUTPUT_HELP = """\
-output (stdout), one JSON document that json.load and jq read:
-  one object                   that object (a boolean as True/False, text as it is, e.g. -PassThru's True)
+output (stdout), one JSON document that json.load and jq read (text alone is printed as it is):
+  one object                   that object (a boolean as true/false, e.g. -PassThru's true)
   a collection                 one JSON array: always for a command that lists (Get-MgCommunicationPresence
                                without -PresenceId, Get-MgCommunicationPresenceByUserId), even of 0 or 1
                                items, and whenever a command writes several objects
@@ -526,9 +526,7 @@ def _json(value: Any, indent: int | None) -> str:
 
 
 def _render(value: Any) -> str:
-    """One object alone: a boolean as PowerShell prints it, text as it is, anything else as JSON."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
+    """One object alone: text as it is, anything else (a boolean too) as JSON."""
     if isinstance(value, str):
         return value
     return _json(value, 2)

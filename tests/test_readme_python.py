@@ -54,7 +54,7 @@ def test_the_shell_block_sets_a_presence(hostile_path: str, tmp_path: Path) -> N
                     .replace("http://127.0.0.1:PORT", emu.graph_url).replace("$USER_ID", "readme-user"))
         done = bash(concrete, hostile_path, ROOT, tmp_path)
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == "True"
+        assert done.stdout.strip() == "true"
         (request,) = emu.requests
         assert "/presences/readme-user/" in request.path
 

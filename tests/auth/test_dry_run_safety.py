@@ -41,7 +41,7 @@ def test_a_local_graph_endpoint_without_its_sign_in_endpoint_is_refused_before_a
 
 def test_the_sign_in_endpoint_of_the_emulator_pairs_with_its_graph_endpoint(emulator, home):
     result = _cli(emulator, home, PWSHCOMPAT_AZUREAD_ENDPOINT=emulator.login_url)
-    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
+    assert (result.returncode, result.stdout.strip()) == (0, "true"), result.stderr
     assert [r.path.split("/")[-1] for r in emulator.login_requests] == ["openid-configuration", "token"]
     assert emulator.requests[-1].status == 200
     # A second run finds the pairing it saved.
@@ -96,7 +96,7 @@ def test_a_dry_run_never_repoints_the_environment_the_variables_name(emulator, h
 def test_a_saved_environment_whose_endpoints_the_variables_repeat_is_used_as_it_is(emulator, home):
     pwshcompat.Add_MgEnvironment(Name="Mine", GraphEndpoint=emulator.graph_url, AzureADEndpoint="https://login.mine.example")
     result = _cli(emulator, home, PWSHCOMPAT_ENVIRONMENT="Mine", PWSHCOMPAT_ACCESS_TOKEN=emulator.issue_token())
-    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
+    assert (result.returncode, result.stdout.strip()) == (0, "true"), result.stderr
     saved = json.loads((home / ".mg" / "mg.context.json").read_text())["EnvironmentTable"]["Mine"]
     assert saved["AzureADEndpoint"] == "https://login.mine.example"  # was replaced by the public cloud's
 

@@ -92,7 +92,7 @@ def cli_env(graph: Any, tmp_path: Path) -> dict[str, str]:
 def test_cli_sets_presence_and_prints_true(graph: Any, cli_env: dict[str, str]) -> None:
     result = _run([CMD, "-PresenceId", "cli/1", "-Availability", "Busy", "-Activity", "Busy", "-ExpirationDuration",
                    "01:00:00", "-AdditionalProperties", "@{note='x'}", "-PassThru"], cli_env)
-    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "True", "")
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "true", "")
     (request,) = graph.requests
     assert request.path == PATH.format("cli%2F1")
     assert request.json() == {"note": "x", "availability": "Busy", "activity": "Busy", "expirationDuration": "PT1H"}

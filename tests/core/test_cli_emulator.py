@@ -61,7 +61,7 @@ def test_what_the_error_recommends_works(tmp_path: Path) -> None:
                    AZURE_CLIENT_ID="any-app", AZURE_CLIENT_SECRET="any-secret")
         done = _cli(env, "Set-MgUserPresence", "-UserId", "u7", "-SessionId", "any-app", "-Availability", "Busy",
                     "-Activity", "InACall", "-PassThru")
-        assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
+        assert (done.returncode, done.stdout.strip()) == (0, "true"), done.stderr
         read = _cli(env, "Get-MgUserPresence", "-UserId", "u7")
         assert read.returncode == 0 and '"availability": "Busy"' in read.stdout, read.stderr
     finally:

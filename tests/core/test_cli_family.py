@@ -96,7 +96,7 @@ def test_the_output_format_is_in_the_help(emu: Emulator, tmp_path: Path) -> None
 def test_a_family_action_with_a_nested_model_from_a_hashtable_literal(emu: Emulator, tmp_path: Path) -> None:
     done = _run(emu, tmp_path, "Set-MgUserPresenceStatusMessage", "-UserId", USER, "-StatusMessage",
                 "@{Message=@{Content='Out today'; ContentType='text'}}", "-PassThru")
-    assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
+    assert (done.returncode, done.stdout.strip()) == (0, "true"), done.stderr
     assert emu.requests[-1].json() == {"statusMessage": {"message": {"content": "Out today", "contentType": "text"}}}
 
 
