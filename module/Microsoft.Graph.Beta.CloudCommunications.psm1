@@ -2546,11 +2546,12 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
     .PARAMETER Confirm
         Asks for confirmation before the command acts.
     .EXAMPLE
-        PS> $message = @{ Message = @{ Content = 'In a workshop until noon'; ContentType = 'text' }
-               ExpiryDateTime = @{ DateTime = '2026-06-01T12:00:00'; TimeZone = 'W. Europe Standard Time' } }
+        PS> $until = (Get-Date).ToUniversalTime().AddHours(2).ToString('s')
+        $message = @{ Message = @{ Content = 'In a workshop for two hours'; ContentType = 'text' }
+               ExpiryDateTime = @{ DateTime = $until; TimeZone = 'UTC' } }
         Set-MgBetaCommunicationPresenceStatusMessage -PresenceId $userId -StatusMessage $message -PassThru
 
-        Sets a message that disappears at noon.
+        Sets a message that disappears in two hours (DateTime is written without an offset; TimeZone says how to read it).
     .OUTPUTS
         System.Boolean
     .NOTES
@@ -3385,11 +3386,12 @@ function Set-MgBetaUserPresenceStatusMessage {
     .PARAMETER Confirm
         Asks for confirmation before the command acts.
     .EXAMPLE
-        PS> $message = @{ Message = @{ Content = 'In a workshop until noon'; ContentType = 'text' }
-               ExpiryDateTime = @{ DateTime = '2026-06-01T12:00:00'; TimeZone = 'W. Europe Standard Time' } }
+        PS> $until = (Get-Date).ToUniversalTime().AddHours(2).ToString('s')
+        $message = @{ Message = @{ Content = 'In a workshop for two hours'; ContentType = 'text' }
+               ExpiryDateTime = @{ DateTime = $until; TimeZone = 'UTC' } }
         Set-MgBetaUserPresenceStatusMessage -UserId $userId -StatusMessage $message -PassThru
 
-        Sets a message that disappears at noon.
+        Sets a message that disappears in two hours (DateTime is written without an offset; TimeZone says how to read it).
     .OUTPUTS
         System.Boolean
     .NOTES

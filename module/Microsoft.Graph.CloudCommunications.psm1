@@ -2546,11 +2546,12 @@ function Set-MgCommunicationPresenceStatusMessage {
     .PARAMETER Confirm
         Asks for confirmation before the command acts.
     .EXAMPLE
-        PS> $message = @{ Message = @{ Content = 'In a workshop until noon'; ContentType = 'text' }
-               ExpiryDateTime = @{ DateTime = '2026-06-01T12:00:00'; TimeZone = 'W. Europe Standard Time' } }
+        PS> $until = (Get-Date).ToUniversalTime().AddHours(2).ToString('s')
+        $message = @{ Message = @{ Content = 'In a workshop for two hours'; ContentType = 'text' }
+               ExpiryDateTime = @{ DateTime = $until; TimeZone = 'UTC' } }
         Set-MgCommunicationPresenceStatusMessage -PresenceId $userId -StatusMessage $message -PassThru
 
-        Sets a message that disappears at noon.
+        Sets a message that disappears in two hours (DateTime is written without an offset; TimeZone says how to read it).
     .OUTPUTS
         System.Boolean
     .NOTES
@@ -3363,11 +3364,12 @@ function Set-MgUserPresenceStatusMessage {
     .PARAMETER Confirm
         Asks for confirmation before the command acts.
     .EXAMPLE
-        PS> $message = @{ Message = @{ Content = 'In a workshop until noon'; ContentType = 'text' }
-               ExpiryDateTime = @{ DateTime = '2026-06-01T12:00:00'; TimeZone = 'W. Europe Standard Time' } }
+        PS> $until = (Get-Date).ToUniversalTime().AddHours(2).ToString('s')
+        $message = @{ Message = @{ Content = 'In a workshop for two hours'; ContentType = 'text' }
+               ExpiryDateTime = @{ DateTime = $until; TimeZone = 'UTC' } }
         Set-MgUserPresenceStatusMessage -UserId $userId -StatusMessage $message -PassThru
 
-        Sets a message that disappears at noon.
+        Sets a message that disappears in two hours (DateTime is written without an offset; TimeZone says how to read it).
     .OUTPUTS
         System.Boolean
     .NOTES
