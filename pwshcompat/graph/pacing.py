@@ -19,8 +19,9 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    differently: one request refused at a time, since the pause stops the others, again and again.
    When such a lone refusal recurs while several threads send, and meets another sender than the
    one before, the pacer looks for the whole-second windows that held as many requests at both
-   refusals and never more at any other time (the service's window was full each time, and it
-   admits nothing past full) and takes the one with the lowest rate. From then on it lets at most that many requests go in any window
+   refusals, counting different requests each time, and never more at any other time (the
+   service's window was full each time, and it admits nothing past full) and takes the one with
+   the lowest rate. From then on it lets at most that many requests go in any window
    of that length: the rate the service allowed, with the slots freed by a pause used at once.
    A request holds its slot while in flight and for the window's length after its answer (the
    service counted it at some moment in between), so delays on the way cannot push a request
@@ -274,6 +275,8 @@ class Pacer:
         if before_sender == sender or answered - before > LOG_HORIZON_SECONDS:
             return
         log_times = list(self._log)  # answer times, oldest first; refused requests count too
+        if not log_times:
+            return
         best: tuple[float, int, int] | None = None
         shorter: list[int] = []
         for window in range(1, LONGEST_WINDOW_GUESS + 1):
@@ -287,6 +290,9 @@ class Pacer:
             low, high = min(counts), max(counts)
             if low < 2 or high - low > SAME_COUNT_SHARE * high + 1:
                 continue
+            both = bisect.bisect_right(log_times, before) - bisect.bisect_right(log_times, answered - window)
+            if both > SAME_COUNT_SHARE * high:
+                continue  # the two windows count mostly the same requests: alike counts say nothing then
             if not self._never_fuller(log_times, window, answered, high):
                 continue  # held more at another time without a refusal: not the service's window
             if best is None or low / window < best[0]:

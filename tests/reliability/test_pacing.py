@@ -407,6 +407,18 @@ def test_lone_refusals_where_the_window_held_more_before_only_pause() -> None:
     assert pacer.limit is None and pacer.pauses == 2
 
 
+def test_lone_refusals_whose_windows_count_the_same_requests_only_pause() -> None:
+    """Two senders refused one second apart after the first 200 requests, three sent in between:
+    a 3-second window holds about 200 at both, alike, but mostly the same 200 requests, so the
+    second count is no second piece of evidence of a full window."""
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _steady(pacer, clock, [(100, 2.0)], refused_by=1)
+    _steady(pacer, clock, [(100, 0.03)], refused_by=2)
+    assert pacer.try_send(clock.now(), sender=0) is None
+    assert pacer.limit is None and pacer.pauses == 2
+
+
 def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing() -> None:
     clock = ManualClock()
     pacer = pacing.Pacer(clock)
