@@ -11,7 +11,9 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    RetryHandler: ``Retry-After``, ``Retry-Attempt``, ``MaxRetry``), so a lone caller behaves as
    the original does.
 2. **Pace.** When the 429s show a full window rather than a one-off refusal (at least two refused,
-   and no more requests admitted than refused after the first refusal), the pacer takes the
+   no more requests admitted than refused after the first refusal, and at least ten admitted
+   before: two one-off refusals in flight together early in a burst would otherwise read as a
+   window of a few requests, and pace the process to a crawl), the pacer takes the
    service's limit to be what it admitted since the burst began (less 1 %), and the window to be
    ``Retry-After`` plus the time since the burst's first request, to whole seconds (Graph's
    windows are whole seconds). Several senders barely faster than the limit together (runspaces
@@ -59,6 +61,7 @@ LIMIT_MARGIN = 0.01        # pace this far below what the service admitted (one 
 LIMIT_CUT = 0.9            # a 429 while pacing with a full window: the limit is lower
 MAX_CORRECTIONS = 5        # then the model is dropped and the pacer only pauses
 IDLE_GAP_SECONDS = 1.0     # a send after this long without one starts a new burst
+FEWEST_FULL_WINDOW = 10    # requests: refusals after fewer admitted are no evidence of a window's size
 LOG_HORIZON_SECONDS = 120.0
 LOG_MAX_ENTRIES = 20_000   # Graph's largest per-app presence limit is 10,000 per 30 s
 LONGEST_WINDOW_GUESS = 60  # seconds: the longest window a recurring lone refusal is matched against
@@ -253,7 +256,8 @@ class Pacer:
 
     def _adopt_model(self, refusals: _Refusals) -> None:
         """After the pause: pace if the refusals looked like a full window, not a one-off."""
-        if refusals.refused < 2 or refusals.admitted_after > refusals.refused_after or refusals.admitted < 1:
+        if (refusals.refused < 2 or refusals.admitted_after > refusals.refused_after
+                or refusals.admitted < FEWEST_FULL_WINDOW):
             self._recurring_refusal(refusals.answered if refusals.shared else None, refusals.sender)
             return
         self.limit = max(1, math.floor(refusals.admitted * (1 - LIMIT_MARGIN)))

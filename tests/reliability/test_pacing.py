@@ -283,6 +283,7 @@ def test_requests_in_flight_hold_their_slots_until_they_finish() -> None:
     (50, 1, 0),    # a lone caller's one 429: it retries by the original's rules, nobody paces
     (50, 1, 10),   # a one-off refusal among successes
     (50, 3, 10),   # more admitted than refused after the first refusal: not a full window
+    (3, 2, 0),     # two refused together after three admitted: no evidence of a window of three
 ])
 def test_refusals_that_are_not_a_full_window_only_pause(admitted: int, refused: int, then_admitted: int) -> None:
     clock = ManualClock()
