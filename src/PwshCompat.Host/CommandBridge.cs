@@ -230,19 +230,7 @@ namespace PwshCompat.Host
         /// </summary>
         public static void Invoke(PSCmdlet cmdlet, string name, IDictionary bound)
         {
-            PyObject invokeHost;
-            PythonTypes types;
-            try
-            {
-                (invokeHost, types) = Ready();
-            }
-            catch (Exception ex) when (ex is not PipelineStoppedException)
-            {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException($"pwshcompat could not start Python: {ex.Message}", ex),
-                    "PwshCompatPythonStartFailed", ErrorCategory.ResourceUnavailable, null));
-                return;
-            }
+            (PyObject invokeHost, PythonTypes types) = ReadyFor(cmdlet);
             InvocationResult? result = null;
             string? failure = null;
             PythonThreads.KeepForCurrentThread();
@@ -303,10 +291,7 @@ namespace PwshCompat.Host
             }
             if (result is null)
             {
-                // A bug, not a command error (those come back as records): say where it happened.
-                cmdlet.ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException($"pwshcompat failed inside Python running {name}: {failure}"),
-                    "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
+                ThrowPythonFailure(cmdlet, name, failure);
                 return;
             }
             result.Replay(cmdlet);
@@ -319,18 +304,7 @@ namespace PwshCompat.Host
         /// </summary>
         public static void Processing(PSCmdlet cmdlet, string name, string phase)
         {
-            PythonTypes types;
-            try
-            {
-                (_, types) = Ready();
-            }
-            catch (Exception ex) when (ex is not PipelineStoppedException)
-            {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException($"pwshcompat could not start Python: {ex.Message}", ex),
-                    "PwshCompatPythonStartFailed", ErrorCategory.ResourceUnavailable, null));
-                return;
-            }
+            (_, PythonTypes types) = ReadyFor(cmdlet);
             InvocationResult? result = null;
             string? failure = null;
             PythonThreads.KeepForCurrentThread();
@@ -352,13 +326,40 @@ namespace PwshCompat.Host
             }
             if (result is null)
             {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException($"pwshcompat failed inside Python running {name} ({phase}): {failure}"),
-                    "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
+                ThrowPythonFailure(cmdlet, $"{name} ({phase})", failure);
                 return;
             }
             result.Replay(cmdlet);
         }
+
+        /// <summary>
+        /// <see cref="Ready"/> for a command of <paramref name="cmdlet"/>: a Python that cannot start
+        /// is the cmdlet's terminating error PwshCompatPythonStartFailed (ThrowTerminatingError does
+        /// not return).
+        /// </summary>
+        private static (PyObject, PythonTypes) ReadyFor(PSCmdlet cmdlet)
+        {
+            try
+            {
+                return Ready();
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException($"pwshcompat could not start Python: {ex.Message}", ex),
+                    "PwshCompatPythonStartFailed", ErrorCategory.ResourceUnavailable, null));
+                throw; // not reached
+            }
+        }
+
+        /// <summary>
+        /// A bug, not a command error (those come back as records): the terminating error
+        /// PwshCompatPythonException, saying what was running and the Python traceback.
+        /// </summary>
+        private static void ThrowPythonFailure(PSCmdlet cmdlet, string running, string? failure) =>
+            cmdlet.ThrowTerminatingError(new ErrorRecord(
+                new InvalidOperationException($"pwshcompat failed inside Python running {running}: {failure}"),
+                "PwshCompatPythonException", ErrorCategory.NotSpecified, null));
 
         /// <summary>
         /// $PSCmdlet.ShouldProcess(<paramref name="target"/>, <paramref name="action"/>) as the
