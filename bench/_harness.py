@@ -107,6 +107,10 @@ class EmulatorProcess:
         """Statuses of the requests for users ``prefix*`` and the preferred presence of ``prefix0..``."""
         return dict(json.loads(self._ask(f"summary {prefix} {users}")))
 
+    def timeline(self, prefix: str) -> list[tuple[float, int | None]]:
+        """When each request for users ``prefix*`` arrived (seconds after the first) and its status."""
+        return [(float(t), s) for t, s in json.loads(self._ask(f"timeline {prefix}"))]
+
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:
             assert self._proc.stdin is not None

@@ -7,7 +7,9 @@ commands on stdin, one line each, and exits at end of input:
 * ``reset``: forget requests, presence state and throttling counts (the limits stay); answers ``ok``;
 * ``summary PREFIX N``: JSON ``{"statuses": {status: count}, "states": [[availability, activity] or
   null, ...]}``: the statuses of the requests for users whose id starts with PREFIX, and the
-  preferred presence of users PREFIX0 .. PREFIX(N-1).
+  preferred presence of users PREFIX0 .. PREFIX(N-1);
+* ``timeline PREFIX``: JSON ``[[seconds, status], ...]``: when each request for users PREFIX* arrived
+  (seconds after the first of them, on the emulator's clock) and its status, in arrival order.
 
 ``--rate-limit N/Ws`` throttles as Graph does (``set_rate_limits``: N requests per W-second window
 per application, refused requests counting too). Running the server in a separate process keeps
@@ -35,6 +37,15 @@ def summary(emu: Emulator, prefix: str, users: int) -> dict[str, object]:
     return {"statuses": dict(statuses), "states": states}
 
 
+def timeline(emu: Emulator, prefix: str) -> list[tuple[float, int | None]]:
+    marker = f"/presences/{prefix}"
+    mine = [r for r in list(emu.requests) if marker in r.path and r.time is not None]
+    if not mine:
+        return []
+    start = min(r.time for r in mine if r.time is not None)
+    return sorted(((r.time - start).total_seconds(), r.status) for r in mine if r.time is not None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate-limit", help="N/Ws: N requests per W-second window per application")
@@ -55,6 +66,8 @@ def main() -> None:
                 print("ok", flush=True)
             elif command == "summary":
                 print(json.dumps(summary(emu, rest[0], int(rest[1]))), flush=True)
+            elif command == "timeline":
+                print(json.dumps(timeline(emu, rest[0])), flush=True)
 
 
 if __name__ == "__main__":

@@ -91,12 +91,27 @@ def run_side(client: str, pacing: str, emu: EmulatorProcess, args: argparse.Name
     run = timed_run(argv, env=env)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     seen = emu.summary(prefix, args.updates)
+    if args.timeline:
+        print(f"  {client:6} pacing {pacing:3}: {describe_timeline(emu.timeline(prefix))}", flush=True)
     statuses = {int(k): v for k, v in seen["statuses"].items() if k != "None"}
     wrong = sum(1 for n, state in enumerate(seen["states"]) if state != list(PAIRS[n % len(PAIRS)]))
     requests = sum(seen["statuses"].values())
     return {"client": client, "pacing": pacing, "seconds": result["seconds"], "errors": len(result["errors"]),
             "first_errors": result["errors"][:3], "requests": requests, "refused": statuses.get(429, 0),
             "wrong_states": wrong}
+
+
+def describe_timeline(arrivals: list[tuple[float, int | None]], step: float = 0.5) -> str:
+    """Requests per ``step`` seconds as the emulator saw them arrive, with the 429s among them in
+    brackets: ``"301 330[1] 0 ..."``."""
+    if not arrivals:
+        return "(no requests)"
+    bins = [[0, 0] for _ in range(int(arrivals[-1][0] // step) + 1)]
+    for seconds, status in arrivals:
+        counts = bins[int(seconds // step)]
+        counts[0] += 1
+        counts[1] += status == 429
+    return f"per {step:g} s: " + " ".join(f"{n}[{r}]" if r else str(n) for n, r in bins)
 
 
 def empty_loop(emu: EmulatorProcess, args: argparse.Namespace, modules: Path) -> float:
@@ -120,12 +135,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16, help="ForEach-Object -ThrottleLimit / thread pool size")
     parser.add_argument("--rounds", type=int, default=1, help="each round runs off, on, on, off per client")
     parser.add_argument("--clients", default="pwsh,python")
+    parser.add_argument("--pacing", default="off,on,on,off", help="the order of the runs in a round")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print each run's requests per 0.5 s as the emulator saw them, 429s in brackets")
+    parser.add_argument("--no-floor", action="store_true", help="skip the empty pwsh loop")
     args = parser.parse_args()
     match = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)s?", args.rate_limit)
     if not match:
         parser.error("--rate-limit takes N/Ws, like 666/2s")
     ceiling = args.updates / (int(match.group(1)) / float(match.group(2)))
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
+    if not set(args.pacing.split(",")) <= {"on", "off"}:
+        parser.error(f"--pacing takes on and off separated by commas, like off,on,on,off; got {args.pacing!r}")
 
     runs: list[dict[str, Any]] = []
     load = os.getloadavg()[0]
@@ -136,11 +157,11 @@ def main() -> None:
         install_modules(modules)
         floors: list[float] = []
         for r in range(args.rounds):
-            if "pwsh" in clients:
+            if "pwsh" in clients and not args.no_floor:
                 floors.append(empty_loop(emu, args, modules))
                 print(f"  pwsh   empty loop: {floors[-1]:6.2f} s (ForEach-Object -Parallel alone)", flush=True)
             for client in clients:
-                for pacing in ("off", "on", "on", "off"):
+                for pacing in args.pacing.split(","):
                     run = run_side(client, pacing, emu, args, modules, f"{client}-{pacing}-{len(runs)}-")
                     runs.append(run)
                     print(f"  {client:6} pacing {pacing:3}: {run['seconds']:6.2f} s, {run['refused']:4} of "
@@ -154,6 +175,8 @@ def main() -> None:
     for client in clients:
         for pacing in ("on", "off"):
             mine = [r for r in runs if r["client"] == client and r["pacing"] == pacing]
+            if not mine:
+                continue
             side = {
                 "seconds": statistics.median(r["seconds"] for r in mine),
                 "seconds_max": max(r["seconds"] for r in mine),
@@ -167,6 +190,8 @@ def main() -> None:
             print(f"  {client:6} pacing {pacing:3}: {side['seconds']:6.2f} s ({side['seconds'] / ceiling:.0%} of "
                   f"the ceiling's time), 429s {side['refused_share']:.2%}, errors {side['errors']}, "
                   f"wrong states {side['wrong_states']}")
+        if f"{client} on" not in sides or f"{client} off" not in sides:
+            continue
         on, off = sides[f"{client} on"], sides[f"{client} off"]
         print(f"  {client}: pacing on/off time {on['seconds'] / off['seconds']:.2f}x, "
               f"429s {on['refused'] / max(off['refused'], 1):.2f}x")
