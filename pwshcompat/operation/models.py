@@ -352,11 +352,19 @@ class GraphObject:
         self.__dict__["AdditionalProperties"] = additional
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            # No model property starts with "_"; copy and pickle look up ``__setstate__`` and the
+            # like on an object whose ``__dict__`` is still empty, where ``self._model`` recursed.
+            raise AttributeError(name)
         try:
             p = self._model.property(name)
         except KeyError:
             raise AttributeError(f"{self._model.name} has no property {name!r}") from None
         return self._values.get(p.name)
+
+    def __copy__(self) -> GraphObject:
+        """A copy whose properties can be set without changing this object (values are shared)."""
+        return GraphObject(self._model, self.type_name, dict(self._values), dict(self.AdditionalProperties))
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
