@@ -192,8 +192,23 @@ def invoke(name: str, /, **kwargs: Any) -> Any:
 
 
 def invoke_pipeline(name: str, input_objects: Iterable[Any], /, **kwargs: Any) -> Any:
-    """``input_objects | <cmdlet> @kwargs``: each object is bound from the pipeline in turn."""
+    """``input_objects | <cmdlet> @kwargs``: each object is bound from the pipeline in turn.
+
+    As PowerShell's pipeline enumerates a collection but not a string or a dictionary, a ``str``,
+    ``bytes``, a mapping (``{"UserId": id}``, PowerShell's ``@{UserId=$id} | <cmdlet>``) or a
+    returned Graph object given as ``input_objects`` is one input object, not iterated (a dict
+    would give its keys, a string its characters, a Graph object its properties).
+    """
+    if _is_one_pipeline_object(input_objects):
+        return _invoke(name, _normalise(kwargs), [input_objects], python_values=True)
     return _invoke(name, _normalise(kwargs), list(input_objects), python_values=True)
+
+
+def _is_one_pipeline_object(value: Any) -> bool:
+    if isinstance(value, (str, bytes, bytearray, Mapping)):
+        return True
+    models = sys.modules.get("pwshcompat.operation.models")  # a Graph object exists only once it is loaded
+    return models is not None and isinstance(value, models.GraphObject)
 
 
 def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] | None,

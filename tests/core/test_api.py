@@ -193,3 +193,23 @@ def test_confirm_without_a_terminal_is_refused(emu: Any, monkeypatch: Any) -> No
     with pytest.raises(pwshcompat.TerminatingError) as info:
         pwshcompat.invoke(CMD, PresenceId="a", Availability="Busy", Activity="Busy", Confirm=True)
     assert "NonInteractive" in info.value.record.message and emu.requests == []
+
+
+def test_invoke_pipeline_takes_a_string_a_dict_or_a_graph_object_as_one_input_object(emu: Any) -> None:
+    """PowerShell's pipeline enumerates collections but not strings or dictionaries:
+    ``@{PresenceId='a'} | <cmdlet>`` binds the hashtable, ``'ab' | <cmdlet>`` pipes one string. Python
+    iterated both (the dict's keys, the string's characters), so a dict failed with a null identity."""
+    assert pwshcompat.invoke_pipeline(CMD, {"PresenceId": "a"}, Availability="Busy", Activity="Busy",
+                                      PassThru=True) is True
+    assert [r.path for r in emu.requests] == [PATH.format("a")]
+    with pytest.raises(pwshcompat.CommandError) as info:
+        pwshcompat.invoke_pipeline(CMD, "ab", Availability="Busy", Activity="Busy")
+    assert [e.error_id for e in info.value.errors] == ["ParameterArgumentValidationErrorNullNotAllowed"]
+    presence = pwshcompat.Get_MgBetaCommunicationPresence(PresenceId="a")
+    with pytest.raises(pwshcompat.CommandError) as info:
+        pwshcompat.invoke_pipeline(CMD, presence, Availability="Busy", Activity="Busy")
+    assert [e.error_id for e in info.value.errors] == ["InputObjectNotBound"]
+    assert len(emu.requests) == 2
+    generated = pwshcompat.invoke_pipeline(CMD, ({"PresenceId": x} for x in "bc"), Availability="Busy",
+                                           Activity="Busy", PassThru=True)
+    assert generated == [True, True]
