@@ -145,7 +145,8 @@ class GraphApi:
         allowed = _METHODS[route.kind]
         if method not in allowed:
             raise GraphError(405, "Request_BadRequest",
-                             f"The {method} method is not allowed on this resource; use {' or '.join(allowed)}.")
+                             f"The {method} method is not allowed on this resource; use {' or '.join(allowed)}.",
+                             {"Allow": ", ".join(allowed)})  # HTTP: a 405 lists the methods that would do
         payload = _json_body(headers, body) if method in ("POST", "PATCH") else {}
         if route.kind == "batch":
             if in_batch:

@@ -144,7 +144,11 @@ def test_error_envelope_carries_request_ids_and_a_utc_date(graph):
     ("GET", "/v2.0/users/u1/presence", 400),
 ])
 def test_unknown_routes_and_methods(graph, method, path, status):
-    assert graph.call(method, path, {} if method == "POST" else None).status_code == status
+    response = graph.call(method, path, {} if method == "POST" else None)
+    assert response.status_code == status
+    # HTTP: a 405 lists in Allow the methods the resource answers.
+    assert response.headers.get("Allow") == {405: "POST" if path.endswith("setPresence") else "GET, PATCH, DELETE"
+                                             }.get(status)
 
 
 def test_non_json_and_non_object_bodies_are_rejected(graph):
