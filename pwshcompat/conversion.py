@@ -175,6 +175,9 @@ def dotnet_type_name(value: Any) -> str:
         return "System.Object[]"
     if isinstance(value, TimeSpan):
         return "System.TimeSpan"
+    own = getattr(value, "type_name", None)   # a returned Graph object: its model's .NET type
+    if isinstance(own, str) and callable(getattr(value, "ps_model", None)):
+        return own
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 

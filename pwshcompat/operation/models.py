@@ -151,13 +151,22 @@ def parse_datetime(value: Any) -> _dt.datetime | None:
 
 
 def from_value(value: Any, model: Model, warn: Warn, what: str = "BodyParameter") -> Body:
-    """A dict, an object with attributes or JSON object text -> :class:`Body` of ``model``.
+    """A dict, an object with attributes, a returned :class:`GraphObject` of ``model`` or JSON object
+    text -> :class:`Body` of ``model``.
 
     Raises :class:`ConversionError` (.NET's message) when ``value`` cannot be a model at all: not
     JSON object text, another type, a key that is not a string or given twice in any case.
     """
     if isinstance(value, Body):
         return value
+    if isinstance(value, GraphObject):
+        # A returned object given back (``StatusMessage=presence.StatusMessage``), as PowerShell passes a
+        # model object of the parameter's type on: its properties and AdditionalProperties, not its
+        # Python attributes (which were ``type_name`` and ``AdditionalProperties`` alone). One of another
+        # model is refused, as the binder refuses it for a parameter (binder._model_conversion).
+        if value._model.name != model.name:
+            raise ConversionError(f"{what} takes a {model.name} object, not a {value._model.name}")
+        return _body_of(value)
     pairs, from_json = members_of(value, what)
     members = unique_keys(pairs, what)
     body = Body(model)
@@ -387,6 +396,10 @@ class GraphObject:
             other.type_name, other._values, other.AdditionalProperties)
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        """The model object's .NET ``ToString()``: its type name (what ``"$presence"`` gives in PowerShell)."""
+        return str(self.type_name)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
