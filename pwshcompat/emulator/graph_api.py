@@ -232,8 +232,12 @@ class GraphApi:
 
     def _bulk(self, version: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
         ids = body.get("ids")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        if not isinstance(ids, list) or not ids:
             raise GraphError(400, "BadRequest", "[Ids]: a non-empty list of user ids is required.")
+        bad = next((n for n, i in enumerate(ids) if not isinstance(i, str) or not i), None)
+        if bad is not None:
+            raise GraphError(400, "BadRequest", f"[Ids]: item {bad} is {json.dumps(ids[bad])}; each id must be a "
+                             "non-empty string (a user's object id).")
         if len(ids) > MAX_IDS:
             raise GraphError(400, "BadRequest", f"[Ids]: at most {MAX_IDS} ids are supported per request.")
         self._authorize(claims, None, write=False)

@@ -185,6 +185,17 @@ def test_get_presences_by_user_id_validates_ids(graph, ids):
     assert graph.post("/beta/communications/getPresencesByUserId", {"ids": ids}).status_code == 400
 
 
+@pytest.mark.parametrize("ids,said", [
+    (["u1", 5], "[Ids]: item 1 is 5; each id must be a non-empty string (a user's object id)."),
+    (["u1", "u2", ""], '[Ids]: item 2 is ""; each id must be a non-empty string (a user\'s object id).'),
+    ([None], "[Ids]: item 0 is null; each id must be a non-empty string (a user's object id)."),
+])
+def test_get_presences_by_user_id_names_the_id_that_is_wrong(graph, ids, said):
+    """The list is not empty, so "a non-empty list is required" (what it said) misled."""
+    response = graph.post("/v1.0/communications/getPresencesByUserId", {"ids": ids})
+    assert response.status_code == 400 and error_of(response)["message"] == said
+
+
 def _step(step_id: str, method: str, url: str, body: dict | None = None, **extra) -> dict:
     step = {"id": step_id, "method": method, "url": url, **extra}
     if body is not None:
