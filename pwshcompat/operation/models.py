@@ -397,10 +397,6 @@ class GraphObject:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __str__(self) -> str:
-        """The model object's .NET ``ToString()``: its type name (what ``"$presence"`` gives in PowerShell)."""
-        return str(self.type_name)
-
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"{self.type_name.rsplit('.', 1)[-1]}({shown})"
