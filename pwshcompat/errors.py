@@ -67,6 +67,9 @@ class PSError(Exception):
         self.record = record
         # Every error of the invocation (ErrorVariable-like), the first one being ``record``.
         self.errors: list[ErrorRecord] = errors if errors is not None else [record]
+        # What the command wrote to the pipeline before the error was raised, shaped as the call would
+        # have returned it (None, one object or a list): the items of a pipeline that succeeded.
+        self.output: Any = None
 
     def __str__(self) -> str:
         return str(self.record)
