@@ -365,6 +365,8 @@ class GraphObject:
             # No model property starts with "_"; copy and pickle look up ``__setstate__`` and the
             # like on an object whose ``__dict__`` is still empty, where ``self._model`` recursed.
             raise AttributeError(name)
+        if name.lower() == "additionalproperties":   # any case, like the model's properties
+            return self.__dict__["AdditionalProperties"]
         try:
             p = self._model.property(name)
         except KeyError:
