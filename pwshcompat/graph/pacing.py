@@ -7,9 +7,9 @@ a full window and collects its own 429. So the Graph client asks a :class:`Pacer
 clients of the same endpoint, tenant and application (:func:`shared`), before every request:
 
 1. **Pause.** A 429 with ``Retry-After`` pauses every sender until then (at most 180 s, the
-   original's longest wait). The request that got it keeps the original's retry rules (Kiota's
-   RetryHandler: ``Retry-After``, ``Retry-Attempt``, ``MaxRetry``), so a lone caller behaves as
-   the original does.
+   original's longest wait), unless it refused a growth of the pace (4.). The request that got it
+   keeps the original's retry rules (Kiota's RetryHandler: ``Retry-After``, ``Retry-Attempt``,
+   ``MaxRetry``), so a lone caller (who never paces) behaves as the original does.
 2. **Pace.** When the 429s show a full window rather than a one-off refusal (at least two refused,
    no more requests admitted than refused after the first refusal, and at least ten admitted
    before: two one-off refusals in flight together early in a burst would otherwise read as a
@@ -28,14 +28,28 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    A request holds its slot while in flight and for the window's length after its answer (the
    service counted it at some moment in between), so delays on the way cannot push a request
    into a window the service still sees as full.
-3. **Correct.** A 429 while pacing means the guess was wrong: with few requests in the window the
-   window is longer than thought (one second more), otherwise the limit is lower (10 % less).
-   After five such corrections the pacer stops pacing and only pauses.
+3. **Correct.** A 429 while pacing means the guess was wrong. When the limit had held a whole
+   window (see 4), a window of the service's length would have gone on admitting it: the window
+   is one second longer, at the pace that held, less 1 %. Otherwise, with few requests in the
+   window the window is longer than thought (one second more), else the limit is lower (10 %
+   less). After five such corrections the pacer stops pacing and only pauses. A 429 for a request
+   sent within a window after a refused growth is that growth's doing, not the model's.
+4. **Grow.** The first refusals may not show the service's full window: another client's
+   requests may have been in it (two admins' scripts on one application), or Graph refused one
+   request to shed load. So a limit that held senders back for a whole window, in which the
+   service admitted at least that many requests and refused none, grows: halfway to the lowest
+   limit the service refused at (the ceiling, less 1 %), and when within 4 % of it, by a probe of
+   2 % past it (each probe that holds makes the next one's step four times larger, up to
+   doubling; one that holds at the ceiling shows the ceiling was someone else's, and it goes). A
+   429 for a request sent after a growth sets the limit back to the one that held, without a
+   pause (that limit holds every sender back already); the next growth then waits 4 windows,
+   twice as long for each further refused growth in a row. So a right model is probed about
+   log2 of its age in windows times, each probe costing at most one refusal per request in flight.
 
 ``PWSHCOMPAT_PACING=off`` switches all of this off: every request then retries on its own, as the
 original does. Times are seconds on the pacer's :class:`Clock` (``time.monotonic`` unless a test
 gives another). bench/pacing_sim.py runs this class against Graph's window in simulated time over
-many client speeds; bench/throttled.py measures it (bench/FINDINGS.md section 12).
+many client speeds; bench/throttled.py measures it (bench/FINDINGS.md sections 12, 13 and 15).
 """
 
 from __future__ import annotations
@@ -147,9 +161,9 @@ class Pacer:
         # When the last refusal that was no full window came, and who sent it.
         self._lone_refusal: tuple[float, Hashable] | None = None
         self._burst_senders: set[Hashable] = set()  # threads that sent in this burst (two are enough)
-        # Growth (3. in the module docstring): the limit that held a whole window, the lowest limit
-        # the service refused at (the ceiling), since when the model holds unchanged, when a probe
-        # past the ceiling may come next and how many in a row were refused.
+        # Growth (4. in the module docstring): the limit that held a whole window, the lowest limit
+        # the service refused at (the ceiling), the next probe's step, since when the model holds
+        # unchanged, when the next growth may come and how many in a row were refused.
         self.proven: int | None = None
         self.ceiling: int | None = None
         self.probes = 0             # growths to or past the ceiling (for tests and logs)
@@ -159,7 +173,7 @@ class Pacer:
         self._admitted_steady = 0   # requests sent since then that the service admitted
         self._limit_held = False    # the limit held a whole window (the service admitted it all)
         self._next_growth = -math.inf
-        self._grown = (-math.inf, -math.inf)  # from when until when the limit was above the proven one
+        self._grown = (-math.inf, -math.inf)  # from when until when the limit was above the one that held
 
     def acquire(self) -> float:
         """Block until a request may be sent, count it as sent, and return its send time.
