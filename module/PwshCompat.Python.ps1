@@ -8,7 +8,8 @@
 # python3 on PATH, /usr/bin/python3); see src/PwshCompat.Host/PythonLocator.cs. Python starts with
 # the interpreter setup recorded there (executable, home, standard library, site-packages), never
 # with whatever python3 comes first on PATH.
-# Python.Runtime.dll: $env:PWSHCOMPAT_PYTHON_RUNTIME, else module/bin/Python.Runtime.dll.
+# Python.Runtime.dll: $env:PWSHCOMPAT_PYTHON_RUNTIME, else module/bin/net<major>.0/ (precompiled for this
+# .NET) when scripts/setup built it, else module/bin/ (net8.0).
 #
 # Only .NET calls here: cmdlets such as Join-Path or Add-Type would load whole PowerShell modules
 # and cost a cold start more than everything else together.
@@ -17,6 +18,13 @@ function Initialize-PwshCompatPython {
     # $PSScriptRoot of a dot-sourced file is its own folder: module/, whichever module loads it.
     $moduleDir = $PSScriptRoot
     $bin = [System.IO.Path]::Combine($moduleDir, 'bin')
+    # ReadyToRun code serves only the .NET major version that compiled it: scripts/setup puts a build
+    # precompiled for this machine's pwsh in bin/net<major>.0/ (bench/FINDINGS.md section 14).
+    $own = [System.IO.Path]::Combine($bin, "net$([System.Environment]::Version.Major).0")
+    if ([System.IO.File]::Exists([System.IO.Path]::Combine($own, 'PwshCompat.Host.dll')) -and
+        [System.IO.File]::Exists([System.IO.Path]::Combine($own, 'Python.Runtime.dll'))) {
+        $bin = $own
+    }
     $runtimeDll = if ($env:PWSHCOMPAT_PYTHON_RUNTIME) { $env:PWSHCOMPAT_PYTHON_RUNTIME } else { [System.IO.Path]::Combine($bin, 'Python.Runtime.dll') }
     $hostDll = [System.IO.Path]::Combine($bin, 'PwshCompat.Host.dll')
     foreach ($dll in $runtimeDll, $hostDll) {

@@ -18,7 +18,9 @@ list for several. The common parameters mean for a Python caller:
   Non-terminating errors are collected and, after the command ran, raise
   :class:`~pwshcompat.errors.CommandError` (``.errors`` holds all of them) unless
   ``ErrorAction`` is ``"SilentlyContinue"``/``"Ignore"`` (return normally) or ``"Continue"``
-  (log them on the ``pwshcompat`` logger and return). ``ErrorAction="Stop"`` also stops a
+  (write each to ``sys.stderr`` as PowerShell's host shows it, ``<Cmdlet>: <message>`` and its
+  ``FullyQualifiedErrorId``, log it on the ``pwshcompat`` logger at ERROR, and return).
+  ``ErrorAction="Stop"`` also stops a
   pipeline at its first failing object. ``ErrorVariable`` takes a list to extend with the
   error records, or a name (``"+name"`` appends) stored in :data:`variables`;
 * ``WarningAction``/``WarningVariable`` likewise for warnings (issued as
@@ -250,7 +252,9 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
         outcome.update(errors=errors, error_action=error_action)
     elif errors and error_action not in ("SilentlyContinue", "Ignore"):
         if error_action == "Continue" and "ErrorAction" in bound:
-            for e in errors:
+            for e in errors:  # shown and kept going past, as the host does with -ErrorAction Continue
+                print(f"{cmd.name}: {e.details_message or e.message}\n  FullyQualifiedErrorId: "
+                      f"{e.fully_qualified_error_id}", file=sys.stderr)
                 log.error("%s", e)
         else:
             raise CommandError(errors[0], errors)

@@ -228,8 +228,11 @@ class GraphClient:
             endpoint, self.verify, _environment_proxies(endpoint))
         if pacer is _DEFAULT_PACER:
             origin = urllib.parse.urlsplit(endpoint)
-            pacer = pacing.shared((origin.scheme, origin.netloc.lower(), ctx.tenant_id,
-                                   ctx.client_id or f"context-{id(ctx)}"))
+            try:
+                pacer = pacing.shared((origin.scheme, origin.netloc.lower(), ctx.tenant_id,
+                                       ctx.client_id or f"context-{id(ctx)}"))
+            except ValueError as exc:  # PWSHCOMPAT_PACING is neither on nor off: nothing is sent
+                raise _error(str(exc), "System.ArgumentException") from None
         self.pacer: pacing.Pacer | None = pacer
 
     def close(self) -> None:

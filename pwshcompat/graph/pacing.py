@@ -448,9 +448,20 @@ class Pacer:
             log.debug("Pacing corrected to %d requests per %g s", self.limit, self.window)
 
 
+_SWITCH = {"on": True, "1": True, "true": True, "yes": True, "": True,
+           "off": False, "0": False, "false": False, "no": False}
+
+
 def enabled() -> bool:
-    """False when ``PWSHCOMPAT_PACING`` is ``off`` (or ``0``, ``false``, ``no``)."""
-    return os.environ.get("PWSHCOMPAT_PACING", "on").strip().lower() not in ("off", "0", "false", "no")
+    """False when ``PWSHCOMPAT_PACING`` is ``off`` (or ``0``, ``false``, ``no``); True when it is
+    unset, empty, ``on``, ``1``, ``true`` or ``yes`` (any case). Raises ``ValueError`` naming the
+    variable and its value for anything else, so a typo never switches pacing silently."""
+    value = os.environ.get("PWSHCOMPAT_PACING", "on")
+    try:
+        return _SWITCH[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"PWSHCOMPAT_PACING must be on or off (or 1/0, true/false, yes/no), not {value!r}; "
+                         "off makes every request retry on its own, as the original module does") from None
 
 
 _shared: dict[Hashable, Pacer] = {}

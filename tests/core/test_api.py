@@ -162,6 +162,24 @@ def test_errors_carry_every_record(emu: Any) -> None:
     assert info.value.record is info.value.errors[0]
 
 
+@pytest.mark.parametrize("action", ["Continue", "SilentlyContinue", "Ignore"])
+def test_error_action_continue_shows_the_errors_and_returns(emu: Any, capsys: Any, action: str) -> None:
+    """``ErrorAction="Continue"``: each error is written to stderr as the host shows it and the call
+    returns; SilentlyContinue and Ignore return without a word (and nothing goes to stdout)."""
+    kept: list[Any] = []
+    result = pwshcompat.invoke_pipeline(CMD, [5, 6], Availability="Busy", Activity="Busy", ErrorAction=action,
+                                        ErrorVariable=kept)
+    assert result is None
+    out, err = capsys.readouterr()
+    assert out == ""
+    if action == "Continue":
+        assert err.count(f"{CMD}: Cannot bind argument to parameter 'InputObject' because it is null.") == 2, err
+        assert err.count("FullyQualifiedErrorId: ParameterArgumentValidationErrorNullNotAllowed,") == 2, err
+    else:
+        assert err == ""
+    assert len(kept) == (0 if action == "Ignore" else 2)
+
+
 def test_warning_action_stop_raises(emu: Any) -> None:
     with pytest.raises(pwshcompat.TerminatingError) as info, pytest.warns(pwshcompat.PSWarning):
         pwshcompat.invoke(CMD, PresenceId="a", BodyParameter={"availability": "Busy", "activity": "Busy",

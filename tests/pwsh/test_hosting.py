@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -90,13 +91,59 @@ do {
     assert pwsh_json(script) == {"preloaded": True}
 
 
+def _readytorun_major(path: str) -> int | None:
+    """The ReadyToRun format's major version in the PE file ``path`` (None: plain IL). The runtime
+    runs precompiled code only from images of its own major version (bench/FINDINGS.md section 14)."""
+    data = Path(path).read_bytes()
+    pe = struct.unpack_from("<I", data, 0x3C)[0]
+    sections, optional_size = struct.unpack_from("<H12xH", data, pe + 6)
+    optional = pe + 24
+    directories = optional + (96 if struct.unpack_from("<H", data, optional)[0] == 0x10B else 112)
+    table = optional + optional_size
+
+    def offset(rva: int) -> int:
+        for n in range(sections):
+            size, start, _, raw = struct.unpack_from("<IIII", data, table + 40 * n + 8)
+            if start <= rva < start + size:
+                return rva - start + raw
+        raise ValueError(f"RVA {rva:#x} is in no section of {path}")
+
+    cli_rva = struct.unpack_from("<I", data, directories + 14 * 8)[0]
+    native_rva, native_size = struct.unpack_from("<II", data, offset(cli_rva) + 64)  # ManagedNativeHeader
+    if not native_size:
+        return None
+    signature, major = struct.unpack_from("<IH", data, offset(native_rva))
+    return major if signature == 0x00525452 else None  # "RTR"
+
+
+def test_the_host_loaded_is_precompiled_for_the_running_dotnet(pwsh_json):
+    """scripts/setup precompiles PwshCompat.Host.dll and Python.Runtime.dll (ReadyToRun) for the .NET
+    that runs this machine's pwsh, and the module loads that build: a build precompiled for another
+    .NET major version (the net8.0 one, on pwsh 7.6's .NET 10) would be JIT-compiled method by method."""
+    script = """
+Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1
+$null = Get-MgEnvironment
+@{ host = [PwshCompat.Host.CommandBridge].Assembly.Location; runtime = [Python.Runtime.PythonEngine].Assembly.Location
+   corelib = [object].Assembly.Location; dotnet = [Environment]::Version.Major } | ConvertTo-Json -Compress
+"""
+    if _readytorun_major(str(ROOT / "module/bin/PwshCompat.Host.dll")) is None:
+        pytest.skip("module/bin/ holds a plain IL build (PWSHCOMPAT_READYTORUN=0, or no crossgen for this platform)")
+    r = pwsh_json(script)
+    expected = _readytorun_major(r["corelib"])
+    assert expected is not None, f"{r['corelib']} is not ReadyToRun: this .NET has no precompiled framework"
+    assert {name: _readytorun_major(r[name]) for name in ("host", "runtime")} == {"host": expected, "runtime": expected}, r
+    if r["dotnet"] != 8:
+        assert Path(r["host"]).parent.name == f"net{r['dotnet']}.0", r
+
+
 def _import_error(tmp_path: Path, env: dict[str, str], remove: str | None) -> str:
     """Import a copy of the module whose bin/ lacks ``remove``; return the error text."""
     copy = tmp_path / "repo"
     shutil.copytree(ROOT / "module", copy / "module", ignore=shutil.ignore_patterns("*.sha256"))
     shutil.copy(ROOT / "Microsoft.Graph.Beta.CloudCommunications.psd1", copy)
-    if remove:
-        (copy / "module" / "bin" / remove).unlink()
+    if remove:  # from bin/ and from the build for this machine's .NET (bin/net<major>.0/) alike
+        for found in (copy / "module" / "bin").rglob(remove):
+            found.unlink()
     script = ("try { Import-Module ./Microsoft.Graph.Beta.CloudCommunications.psd1 -ErrorAction Stop; 'imported' }"
               " catch { $_.Exception.Message }")
     pwsh = shutil.which("pwsh") or str(Path.home() / ".dotnet/tools/pwsh")
