@@ -283,8 +283,8 @@ class Pacer:
             if self.limit is None:
                 self._refusals = _Refusals(self._burst_start, sent_at, retry_after, self._burst_admitted, now,
                                            len(self._burst_senders) > 1, sender)
-            elif sent_at >= self._grown[1] + self.window:  # else the refused growth's requests were in the window
-                self._correct(sent_at)
+            elif sent_at >= self._grown[1] + (self.window or 0.0):
+                self._correct(sent_at)  # (earlier, the refused growth's own requests were still in the window)
         elif refusals is not None and sent_at >= refusals.burst_start:
             refusals.refused += 1  # another request of the burst, in flight when the first 429 came
             if sent_at > refusals.first_sent:
