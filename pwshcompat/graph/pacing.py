@@ -32,7 +32,9 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    window (see 4), a window of the service's length would have gone on admitting it: the window
    is one second longer, at the pace that held, less 1 %. Otherwise, with few requests in the
    window the window is longer than thought (one second more), else the limit is lower (10 %
-   less). After five such corrections the pacer stops pacing and only pauses. A 429 for a request
+   less). After five such corrections, each within 30 windows of the one before (a process that
+   runs for hours beside other clients may meet five over its life), the pacer stops pacing and
+   only pauses. A 429 for a request
    sent within a window after a refused growth is that growth's doing, not the model's.
 4. **Grow.** The first refusals may not show the service's full window: another client's
    requests may have been in it (two admins' scripts on one application), or Graph refused one
@@ -74,6 +76,7 @@ MAX_PAUSE_SECONDS = 180.0  # Kiota RetryHandlerOption.MaxDelay: the longest the 
 LIMIT_MARGIN = 0.01        # pace this far below what the service admitted (one request in a hundred)
 LIMIT_CUT = 0.9            # a 429 while pacing with a full window: the limit is lower
 MAX_CORRECTIONS = 5        # then the model is dropped and the pacer only pauses
+CORRECTIONS_KEPT_WINDOWS = 30  # a correction longer ago than this many windows no longer counts towards that
 IDLE_GAP_SECONDS = 1.0     # a send after this long without one starts a new burst
 FEWEST_FULL_WINDOW = 10    # requests: refusals after fewer admitted are no evidence of a window's size
 LOG_HORIZON_SECONDS = 120.0
@@ -146,6 +149,7 @@ class Pacer:
         self.limit: int | None = None
         self.window: float | None = None
         self.corrections = 0
+        self._last_correction = -math.inf
         self.pacing = True          # False once the model was dropped
         self.waiting = 0            # threads blocked in acquire (for tests and logs)
         self.pauses = 0             # 429s that started or lengthened a pause
@@ -424,6 +428,10 @@ class Pacer:
     def _correct(self, sent_at: float) -> None:
         """A 429 although the pacer kept to its model: the model was too generous."""
         assert self.limit is not None and self.window is not None
+        now = self.clock.now()
+        if now - self._last_correction > CORRECTIONS_KEPT_WINDOWS * self.window:
+            self.corrections = 0  # the model held for a long while since the last one
+        self._last_correction = now
         # Requests in the window when this one was refused: finished ones (less this one) and those in flight.
         in_window = sum(1 for t in self._log if t > sent_at - self.window) - 1 + self.in_flight
         refused_at: int | None = self.limit

@@ -454,6 +454,27 @@ def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing()
     assert len(sent) == 500
 
 
+def test_corrections_far_apart_do_not_end_pacing() -> None:
+    """Five corrections end pacing only when they come close together (each within 30 windows of
+    the one before): a process that runs for hours beside other clients meets a few over its life."""
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _burst(pacer, clock, admitted=100, refused=4, retry_after=1, spread=0.5)
+    clock.advance(1)
+    pacer.finished(pacer.acquire(), 200)
+    assert pacer.limit is not None and pacer.window is not None
+    for n in range(8):
+        assert pacer.window is not None
+        clock.advance(pacing.CORRECTIONS_KEPT_WINDOWS * pacer.window + 5)
+        pacer.finished(pacer.acquire(), 429, 1)
+        assert pacer.pacing and pacer.corrections == 1, n
+    # The same five in quick succession still end it.
+    for _ in range(pacing.MAX_CORRECTIONS):
+        clock.advance(5)
+        pacer.finished(pacer.acquire(), 429, 1)
+    assert not pacer.pacing
+
+
 def test_pacing_is_shared_by_application_and_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     one = pacing.shared(("https", "graph.example", "tenant-1", "app-1"))
     assert one is not None and one is pacing.shared(("https", "graph.example", "tenant-1", "app-1"))
