@@ -1,16 +1,19 @@
 """Simulated time: the pacer (pwshcompat.graph.pacing.Pacer) against Graph's sliding window, over
 many client speeds, in seconds of compute instead of minutes of machine time.
 
-    python3 bench/pacing_sim.py [--updates 4000] [--rate-limit 666/2s]
+    python3 bench/pacing_sim.py [--updates 4000] [--rate-limit 666/2s] [--prefill 600]
+                                [--in-flight 0.1 --rates 340-800]
 
 The service is the emulator's throttle (pwshcompat/emulator/throttling.py): at most N requests in
 any W-second window, refused requests counting too, ``Retry-After`` the whole seconds until a slot
 frees (at least 1). Sixteen workers each take the next update, wait for the pacer, and send; a
 request reaches the service a little later (up to ``--arrival-jitter``) and its answer comes back
 after ``16 / client_rate`` seconds (give or take 30 %). A 429 is retried after its Retry-After,
-as the original does (MaxRetry 3). Compared: the original (no pacer) and the real Pacer, driven
-through ``try_send``/``finished`` on a simulated clock. Supports FINDINGS.md section 12; the
-measured figures are bench/throttled.py's.
+as the original does (MaxRetry 3). ``--prefill N``: another client's N requests are in the window
+when the run starts (spread over its first 80 %), so the first refusals show only the slots left.
+Compared: the original (no pacer) and the real Pacer, driven through ``try_send``/``finished`` on a
+simulated clock. Supports FINDINGS.md sections 12, 13 and 15; the measured figures are
+bench/throttled.py's.
 """
 
 from __future__ import annotations
@@ -63,8 +66,9 @@ class Service:
 
 def simulate(use_pacer: bool, *, limit: int, window: float, updates: int, client_rate: float, seed: int,
              workers: int = 16, jitter: float = 0.3, arrival_jitter: float = 0.01, prefill: int = 0,
-             max_retry: int = 3, in_flight: float = 1.0) -> tuple[float, int, int]:
-    """One run: (seconds until the last answer, 429s, updates that ran out of retries).
+             max_retry: int = 3, in_flight: float = 1.0) -> tuple[float, int, int, int]:
+    """One run: (seconds until the last answer, 429s, updates that ran out of retries, the pacer's
+    probes past its ceiling: pwshcompat/graph/pacing.py, "Grow").
 
     ``in_flight`` is the share of a worker's cycle (``workers / client_rate``) its request is on the
     way; the rest the worker spends on its own work before it asks for the next slot. 1.0: the
@@ -114,7 +118,7 @@ def simulate(use_pacer: bool, *, limit: int, window: float, updates: int, client
             else:
                 refused += 1
                 at(t + retry_after, "want", w, (update, attempt + 1))
-    return last, refused, failed
+    return last, refused, failed, pacer.probes if pacer is not None else 0
 
 
 def main() -> None:
@@ -143,7 +147,8 @@ def main() -> None:
         times = [r[0] for r in runs]
         print(f"  {name:8}: median {statistics.median(times):6.2f} s, slowest {max(times):6.2f} s; 429s median "
               f"{statistics.median(r[1] for r in runs):.0f}, most {max(r[1] for r in runs)}; "
-              f"out of retries {sum(r[2] for r in runs)}")
+              f"out of retries {sum(r[2] for r in runs)}"
+              + (f"; probes median {statistics.median(r[3] for r in runs):.0f}" if use_pacer else ""))
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ a full window and collects its own 429. So the Graph client asks a :class:`Pacer
 clients of the same endpoint, tenant and application (:func:`shared`), before every request:
 
 1. **Pause.** A 429 with ``Retry-After`` pauses every sender until then (at most 180 s, the
-   original's longest wait). The request that got it keeps the original's retry rules (Kiota's
-   RetryHandler: ``Retry-After``, ``Retry-Attempt``, ``MaxRetry``), so a lone caller behaves as
-   the original does.
+   original's longest wait), unless it refused a growth of the pace (4.). The request that got it
+   keeps the original's retry rules (Kiota's RetryHandler: ``Retry-After``, ``Retry-Attempt``,
+   ``MaxRetry``), so a lone caller (who never paces) behaves as the original does.
 2. **Pace.** When the 429s show a full window rather than a one-off refusal (at least two refused,
    no more requests admitted than refused after the first refusal, and at least ten admitted
    before: two one-off refusals in flight together early in a burst would otherwise read as a
@@ -28,14 +28,30 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
    A request holds its slot while in flight and for the window's length after its answer (the
    service counted it at some moment in between), so delays on the way cannot push a request
    into a window the service still sees as full.
-3. **Correct.** A 429 while pacing means the guess was wrong: with few requests in the window the
-   window is longer than thought (one second more), otherwise the limit is lower (10 % less).
-   After five such corrections the pacer stops pacing and only pauses.
+3. **Correct.** A 429 while pacing means the guess was wrong. When the limit had held a whole
+   window (see 4), a window of the service's length would have gone on admitting it: the window
+   is one second longer, at the pace that held, less 1 %. Otherwise, with few requests in the
+   window the window is longer than thought (one second more), else the limit is lower (10 %
+   less). After five such corrections, each within 30 windows of the one before (a process that
+   runs for hours beside other clients may meet five over its life), the pacer stops pacing and
+   only pauses. A 429 for a request
+   sent within a window after a refused growth is that growth's doing, not the model's.
+4. **Grow.** The first refusals may not show the service's full window: another client's
+   requests may have been in it (two admins' scripts on one application), or Graph refused one
+   request to shed load. So a limit that held senders back for a whole window, in which the
+   service admitted at least that many requests and refused none, grows: halfway to the lowest
+   limit the service refused at (the ceiling, less 1 %), and when within 4 % of it, by a probe of
+   2 % past it (each probe that holds makes the next one's step four times larger, up to
+   doubling; one that holds at the ceiling shows the ceiling was someone else's, and it goes). A
+   429 for a request sent after a growth sets the limit back to the one that held, without a
+   pause (that limit holds every sender back already); the next growth then waits 4 windows,
+   twice as long for each further refused growth in a row. So a right model is probed about
+   log2 of its age in windows times, each probe costing at most one refusal per request in flight.
 
 ``PWSHCOMPAT_PACING=off`` switches all of this off: every request then retries on its own, as the
 original does. Times are seconds on the pacer's :class:`Clock` (``time.monotonic`` unless a test
 gives another). bench/pacing_sim.py runs this class against Graph's window in simulated time over
-many client speeds; bench/throttled.py measures it (bench/FINDINGS.md section 12).
+many client speeds; bench/throttled.py measures it (bench/FINDINGS.md sections 12, 13 and 15).
 """
 
 from __future__ import annotations
@@ -60,6 +76,7 @@ MAX_PAUSE_SECONDS = 180.0  # Kiota RetryHandlerOption.MaxDelay: the longest the 
 LIMIT_MARGIN = 0.01        # pace this far below what the service admitted (one request in a hundred)
 LIMIT_CUT = 0.9            # a 429 while pacing with a full window: the limit is lower
 MAX_CORRECTIONS = 5        # then the model is dropped and the pacer only pauses
+CORRECTIONS_KEPT_WINDOWS = 30  # a correction longer ago than this many windows no longer counts towards that
 IDLE_GAP_SECONDS = 1.0     # a send after this long without one starts a new burst
 FEWEST_FULL_WINDOW = 10    # requests: refusals after fewer admitted are no evidence of a window's size
 LOG_HORIZON_SECONDS = 120.0
@@ -67,6 +84,10 @@ LOG_MAX_ENTRIES = 20_000   # Graph's largest per-app presence limit is 10,000 pe
 LONGEST_WINDOW_GUESS = 60  # seconds: the longest window a recurring lone refusal is matched against
 SAME_COUNT_SHARE = 0.03    # two counts within this share of each other (plus one request) are the same
 WAIT_SLICE_SECONDS = 0.5   # waits wake up this often (room for a cancellation check)
+GROWTH_CLOSE = 0.04        # growth toward the ceiling goes halfway until within this share of it; then probes
+PROBE_STEP = 0.02          # a probe past the ceiling grows the limit by this share, the first time
+PROBE_STEP_GROWTH = 4      # each probe that held makes the next one's step this many times larger (at most doubling)
+GROWTH_WAIT_WINDOWS = 4    # windows from a refused growth to the next growth, doubled for each refused in a row
 
 
 class Clock(Protocol):
@@ -128,6 +149,7 @@ class Pacer:
         self.limit: int | None = None
         self.window: float | None = None
         self.corrections = 0
+        self._last_correction = -math.inf
         self.pacing = True          # False once the model was dropped
         self.waiting = 0            # threads blocked in acquire (for tests and logs)
         self.pauses = 0             # 429s that started or lengthened a pause
@@ -143,6 +165,19 @@ class Pacer:
         # When the last refusal that was no full window came, and who sent it.
         self._lone_refusal: tuple[float, Hashable] | None = None
         self._burst_senders: set[Hashable] = set()  # threads that sent in this burst (two are enough)
+        # Growth (4. in the module docstring): the limit that held a whole window, the lowest limit
+        # the service refused at (the ceiling), the next probe's step, since when the model holds
+        # unchanged, when the next growth may come and how many in a row were refused.
+        self.proven: int | None = None
+        self.ceiling: int | None = None
+        self.probes = 0             # growths to or past the ceiling (for tests and logs)
+        self._refused_growths = 0   # since the ceiling was last found wrong
+        self._probe_step = PROBE_STEP
+        self._steady_since = -math.inf
+        self._admitted_steady = 0   # requests sent since then that the service admitted
+        self._limit_held = False    # the limit held a whole window (the service admitted it all)
+        self._next_growth = -math.inf
+        self._grown = (-math.inf, -math.inf)  # from when until when the limit was above the one that held
 
     def acquire(self) -> float:
         """Block until a request may be sent, count it as sent, and return its send time.
@@ -188,6 +223,8 @@ class Pacer:
             while self._log and self._log[0] <= now - self.window:
                 self._forgotten = self._log.popleft()
             over = len(self._log) + self.in_flight - self.limit
+            if over >= 0 and self._grow(now):
+                over = len(self._log) + self.in_flight - self.limit
             if over >= 0:
                 # Free when the (over+1)-th oldest finished request leaves the window, or when
                 # requests in flight finish (finished() notifies).
@@ -219,6 +256,8 @@ class Pacer:
                 self._throttled(sent_at, min(retry_after, MAX_PAUSE_SECONDS),
                                 threading.get_ident() if sender is None else sender)
             elif status is not None and status != 429:
+                if sent_at >= self._steady_since:
+                    self._admitted_steady += 1
                 if self._burst_start is not None and sent_at >= self._burst_start:
                     self._burst_admitted += 1
                 if refusals is not None and sent_at >= refusals.burst_start:
@@ -234,6 +273,13 @@ class Pacer:
 
     def _throttled(self, sent_at: float, retry_after: float, sender: Hashable) -> None:
         now = self.clock.now()
+        if self.pacing and self._grown[0] <= sent_at < self._grown[1]:
+            # Sent while the limit was above the one that held: the growth found the service's
+            # limit. Back to the one that held; it holds every sender back already, no pause.
+            if self._grown[1] == math.inf:
+                self._fall_back(now)
+            self._steady_since, self._admitted_steady = now, 0
+            return
         in_burst = self._burst_start is not None and sent_at >= self._burst_start
         refusals = self._refusals
         if in_burst and self.pacing:
@@ -241,12 +287,14 @@ class Pacer:
             if self.limit is None:
                 self._refusals = _Refusals(self._burst_start, sent_at, retry_after, self._burst_admitted, now,
                                            len(self._burst_senders) > 1, sender)
-            else:
-                self._correct(sent_at)
+            elif sent_at >= self._grown[1] + (self.window or 0.0):
+                self._correct(sent_at)  # (earlier, the refused growth's own requests were still in the window)
         elif refusals is not None and sent_at >= refusals.burst_start:
             refusals.refused += 1  # another request of the burst, in flight when the first 429 came
             if sent_at > refusals.first_sent:
                 refusals.refused_after += 1
+        if self.limit is not None:  # no growth until a window without a 429
+            self._steady_since, self._admitted_steady = max(self._steady_since, now), 0
         if now + retry_after > self.paused_until:
             self.paused_until = now + retry_after
             self.pauses += 1
@@ -262,6 +310,7 @@ class Pacer:
             return
         self.limit = max(1, math.floor(refusals.admitted * (1 - LIMIT_MARGIN)))
         self.window = float(max(1, math.floor(refusals.retry_after + refusals.first_sent - refusals.burst_start)))
+        self._steady(refusals.admitted)
         log.debug("Pacing at %d requests per %g s (the service admitted %d)", self.limit, self.window,
                   refusals.admitted)
 
@@ -307,6 +356,7 @@ class Pacer:
         self.limit = max(1, math.floor(admitted * (1 - LIMIT_MARGIN)))
         self.window = float(window)
         self._lone_refusal = None
+        self._steady(admitted)
         log.debug("Pacing at %d requests per %g s (refused again with %d in that window)", self.limit, self.window,
                   admitted)
 
@@ -327,15 +377,77 @@ class Pacer:
                 return False
         return True
 
+    def _steady(self, refused_at: int | None) -> None:
+        """The model was set or corrected: it holds a whole window from now before it grows;
+        ``refused_at`` is a limit the service refused at (None: no new ceiling)."""
+        assert self.limit is not None
+        self.proven = self.limit
+        if refused_at is not None:
+            self.ceiling = refused_at if self.ceiling is None else min(self.ceiling, refused_at)
+        self._steady_since, self._admitted_steady, self._limit_held = self.clock.now(), 0, False
+
+    def _grow(self, now: float) -> bool:
+        """A sender is held back by the model: when the limit held a whole window without a 429
+        (and the wait after refused growths is over), grow it: halfway to the ceiling (less the
+        margin) when that is not close, else a probe past it. True when the limit grew."""
+        assert self.limit is not None and self.window is not None and self.proven is not None
+        if now < self._steady_since + self.window or self._admitted_steady < self.limit:
+            return False
+        self._limit_held = True
+        if now < self._next_growth:
+            return False
+        held = self.limit > self.proven  # the last growth held a whole window
+        if held and self.ceiling is not None and self.limit >= self.ceiling:
+            self.ceiling, self._refused_growths = None, 0  # the service admitted more than the ceiling
+        cap = None if self.ceiling is None else math.floor(self.ceiling * (1 - LIMIT_MARGIN))
+        if cap is not None and self.limit < cap * (1 - GROWTH_CLOSE):
+            grown, self._probe_step = max(self.limit + 1, (self.limit + cap) // 2), PROBE_STEP
+        else:  # a probe past the ceiling (or with none left): a larger step after each that held
+            self._probe_step = min(1.0, self._probe_step * PROBE_STEP_GROWTH) if held else PROBE_STEP
+            grown = max(self.limit + 1, math.floor(self.limit * (1 + self._probe_step)))
+            self.probes += 1
+        self.proven, self.limit, self._steady_since, self._admitted_steady = self.limit, grown, now, 0
+        self._limit_held = False
+        self._grown = (now, math.inf)
+        log.debug("Pacing grows to %d requests per %g s (%d held)", self.limit, self.window, self.proven)
+        return True
+
+    def _fall_back(self, now: float) -> None:
+        """A 429 for a request sent after the last growth: back to the limit that held, and the
+        next growth waits twice as long as after the growth refused before."""
+        assert self.limit is not None and self.window is not None and self.proven is not None
+        self._refused_growths += 1
+        self._next_growth = now + self.window * GROWTH_WAIT_WINDOWS * 2 ** (self._refused_growths - 1)
+        refused_at, self.limit, self._probe_step = self.limit, self.proven, PROBE_STEP
+        self._grown = (self._grown[0], now)
+        self._steady(refused_at)
+        self._limit_held = True
+        log.debug("Pacing grew too far (refused at %d): back to %d requests per %g s", refused_at, self.limit,
+                  self.window)
+
     def _correct(self, sent_at: float) -> None:
         """A 429 although the pacer kept to its model: the model was too generous."""
         assert self.limit is not None and self.window is not None
+        now = self.clock.now()
+        if now - self._last_correction > CORRECTIONS_KEPT_WINDOWS * self.window:
+            self.corrections = 0  # the model held for a long while since the last one
+        self._last_correction = now
         # Requests in the window when this one was refused: finished ones (less this one) and those in flight.
         in_window = sum(1 for t in self._log if t > sent_at - self.window) - 1 + self.in_flight
-        if in_window < self.limit / 2:
+        refused_at: int | None = self.limit
+        if self._limit_held:
+            # This limit held a whole window: a window of the service's length would have gone on
+            # admitting it. The service's window is longer; what was refused above says nothing now.
+            # The pace held, less the margin, over the longer window.
+            self.limit = max(1, math.floor(self.limit * (self.window + 1) / self.window * (1 - LIMIT_MARGIN)))
+            self.window += 1.0
+            self.ceiling = refused_at = None
+            self._refused_growths, self._next_growth = 0, -math.inf
+        elif in_window < self.limit / 2:
             self.window += 1.0  # the window reaches further back than thought
         else:
             self.limit = max(1, math.floor(self.limit * LIMIT_CUT))
+        self._steady(refused_at)
         self.corrections += 1
         if self.corrections > MAX_CORRECTIONS:
             self.pacing = False

@@ -329,8 +329,12 @@ def test_a_lone_refusal_that_recurs_sets_the_pace_of_the_window_full_at_both() -
     statuses = _one_at_a_time(pacer, clock, throttle, service_clock, 1200, 350)
     assert statuses.count(429) == 1
     assert (pacer.limit, pacer.window) == (660, 2.0)
+    # The model is right: the only refusals left are those of the probes past it (one request
+    # each, at 673; back to 660), the second four windows after the first.
+    probes = pacer.probes
     statuses = _one_at_a_time(pacer, clock, throttle, service_clock, 4000, 350)
-    assert statuses.count(429) == 0
+    assert statuses.count(429) == pacer.probes - probes <= 2
+    assert (pacer.limit, pacer.window) == (660, 2.0)
 
 
 def test_a_lone_callers_recurring_refusals_only_pause() -> None:
@@ -448,6 +452,27 @@ def test_a_429_while_pacing_corrects_the_model_and_five_corrections_end_pacing()
     clock.advance(5)
     sent = [pacer.acquire() for _ in range(500)]  # no window any more
     assert len(sent) == 500
+
+
+def test_corrections_far_apart_do_not_end_pacing() -> None:
+    """Five corrections end pacing only when they come close together (each within 30 windows of
+    the one before): a process that runs for hours beside other clients meets a few over its life."""
+    clock = ManualClock()
+    pacer = pacing.Pacer(clock)
+    _burst(pacer, clock, admitted=100, refused=4, retry_after=1, spread=0.5)
+    clock.advance(1)
+    pacer.finished(pacer.acquire(), 200)
+    assert pacer.limit is not None and pacer.window is not None
+    for n in range(8):
+        assert pacer.window is not None
+        clock.advance(pacing.CORRECTIONS_KEPT_WINDOWS * pacer.window + 5)
+        pacer.finished(pacer.acquire(), 429, 1)
+        assert pacer.pacing and pacer.corrections == 1, n
+    # The same five in quick succession still end it.
+    for _ in range(pacing.MAX_CORRECTIONS):
+        clock.advance(5)
+        pacer.finished(pacer.acquire(), 429, 1)
+    assert not pacer.pacing
 
 
 def test_pacing_is_shared_by_application_and_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
