@@ -16,7 +16,8 @@ list for several. The common parameters mean for a Python caller:
 
 * errors: a terminating error raises its :class:`~pwshcompat.errors.PSError` subclass.
   Non-terminating errors are collected and, after the command ran, raise
-  :class:`~pwshcompat.errors.CommandError` (``.errors`` holds all of them) unless
+  :class:`~pwshcompat.errors.CommandError` (``.errors`` holds all of them, ``.output`` what the
+  call would have returned, e.g. the objects of the pipeline items that succeeded) unless
   ``ErrorAction`` is ``"SilentlyContinue"``/``"Ignore"`` (return normally) or ``"Continue"``
   (write each to ``sys.stderr`` as PowerShell's host shows it, ``<Cmdlet>: <message>`` and its
   ``FullyQualifiedErrorId``, log it on the ``pwshcompat`` logger at ERROR, and return).
@@ -192,8 +193,23 @@ def invoke(name: str, /, **kwargs: Any) -> Any:
 
 
 def invoke_pipeline(name: str, input_objects: Iterable[Any], /, **kwargs: Any) -> Any:
-    """``input_objects | <cmdlet> @kwargs``: each object is bound from the pipeline in turn."""
+    """``input_objects | <cmdlet> @kwargs``: each object is bound from the pipeline in turn.
+
+    As PowerShell's pipeline enumerates a collection but not a string or a dictionary, a ``str``,
+    ``bytes``, a mapping (``{"UserId": id}``, PowerShell's ``@{UserId=$id} | <cmdlet>``) or a
+    returned Graph object given as ``input_objects`` is one input object, not iterated (a dict
+    would give its keys, a string its characters, a Graph object its properties).
+    """
+    if _is_one_pipeline_object(input_objects):
+        return _invoke(name, _normalise(kwargs), [input_objects], python_values=True)
     return _invoke(name, _normalise(kwargs), list(input_objects), python_values=True)
+
+
+def _is_one_pipeline_object(value: Any) -> bool:
+    if isinstance(value, (str, bytes, bytearray, Mapping)):
+        return True
+    models = sys.modules.get("pwshcompat.operation.models")  # a Graph object exists only once it is loaded
+    return models is not None and isinstance(value, models.GraphObject)
 
 
 def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] | None,
@@ -245,6 +261,7 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
         errors = runtime.errors + [exc.record]
         _finish(bound, runtime, errors)
         exc.errors = errors
+        exc.output = _returned(runtime.output)
         raise
     errors = list(runtime.errors)
     _finish(bound, runtime, errors)
@@ -257,8 +274,14 @@ def _invoke(name: str, args: list[tuple[str | None, Any]], pipeline: list[Any] |
                       f"{e.fully_qualified_error_id}", file=sys.stderr)
                 log.error("%s", e)
         else:
-            raise CommandError(errors[0], errors)
-    output = runtime.output
+            error = CommandError(errors[0], errors)
+            error.output = _returned(runtime.output)   # the items that succeeded are not lost
+            raise error
+    return _returned(runtime.output)
+
+
+def _returned(output: list[Any]) -> Any:
+    """What ``$x = <cmdlet>`` holds for the pipeline output ``output``: None, the object, or a list."""
     if not output:
         return None
     return output[0] if len(output) == 1 else list(output)

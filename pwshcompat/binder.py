@@ -273,7 +273,8 @@ class _Tables:
                                       "only Boolean values and numbers, such as $True, $False, 1 or 0.")
             raise ConversionError(_cannot(value, t))
         if t in ("System.String", "System.Security.SecureString"):
-            if isinstance(value, (list, tuple)):
+            # bytes are PowerShell's byte[], an array too (str(b'u1') was sent as the text "b'u1'").
+            if isinstance(value, (list, tuple, bytes, bytearray)):
                 raise ConversionError("Cannot convert value to type System.String.")
             if value is None and (t != "System.String" or p.name in self.common):
                 return None

@@ -175,7 +175,13 @@ def dotnet_type_name(value: Any) -> str:
         return "System.Object[]"
     if isinstance(value, TimeSpan):
         return "System.TimeSpan"
-    return f"{type(value).__module__}.{type(value).__qualname__}"
+    return _model_type_name(value) or f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def _model_type_name(value: Any) -> str | None:
+    """The .NET type name of a returned Graph object (``operation.models.GraphObject``), else None."""
+    own = getattr(value, "type_name", None)
+    return own if isinstance(own, str) and callable(getattr(value, "ps_model", None)) else None
 
 
 def double_text(value: float) -> str:
@@ -253,6 +259,8 @@ def dotnet_string(value: Any) -> str:
         return str(TimeSpan.from_timedelta(value))
     if isinstance(value, TimeSpan):
         return str(value)
+    if _model_type_name(value) is not None:
+        return str(_model_type_name(value))   # a model object's ToString(): its type name ("$presence")
     attrs = getattr(value, "__dict__", None)
     if isinstance(attrs, dict) and type(value).__str__ is object.__str__ or type(value).__name__ == "SimpleNamespace":
         # A PSCustomObject's ToString(): @{Name=value; Other=value}

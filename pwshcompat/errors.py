@@ -67,9 +67,19 @@ class PSError(Exception):
         self.record = record
         # Every error of the invocation (ErrorVariable-like), the first one being ``record``.
         self.errors: list[ErrorRecord] = errors if errors is not None else [record]
+        # What the command wrote to the pipeline before the error was raised, shaped as the call would
+        # have returned it (None, one object or a list): the items of a pipeline that succeeded.
+        self.output: Any = None
 
     def __str__(self) -> str:
         return str(self.record)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own pickling calls ``type(self)(*self.args)``, i.e. with the message text where
+        # ``__init__`` takes an ErrorRecord (and subclasses take other arguments), so the copy failed to
+        # load: pickle (a process pool returning the error), copy.copy and copy.deepcopy. Rebuild
+        # without ``__init__`` instead, then restore the attributes (record, errors, notes).
+        return (_restore, (type(self), self.args), self.__dict__)
 
     @property
     def error_id(self) -> str:
@@ -86,6 +96,11 @@ class PSError(Exception):
     @property
     def fully_qualified_error_id(self) -> str:
         return self.record.fully_qualified_error_id
+
+
+def _restore(cls: type[PSError], args: tuple[Any, ...]) -> PSError:
+    """A :class:`PSError` subclass instance with ``args`` and no ``__init__`` run (for unpickling)."""
+    return cls.__new__(cls, *args)
 
 
 class ParameterBindingError(PSError, ValueError):

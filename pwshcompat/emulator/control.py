@@ -133,12 +133,16 @@ def _dispatch(emu: "Emulator", method: str, route: str, data: dict[str, Any]) ->
         except LookupError:
             raise _Refused(404, "NotFound", f"No pending device-code sign-in has the code '{user_code}'.") from None
         return 200, {"userCode": code.user_code, "status": code.status}
-    known = {"requests", "login-requests", "presences", "reset", "clock", "faults", "rate-limits",
-             "device-codes/approve"}
-    if route in known:
-        return 405, wire.graph_error_body(405, "MethodNotAllowed", f"{method} is not allowed on /_emulator/{route}.")
+    if route in METHODS:
+        return 405, wire.graph_error_body(405, "MethodNotAllowed", f"{method} is not allowed on /_emulator/{route}; "
+                                          f"use {METHODS[route]}.")
     return 404, wire.graph_error_body(404, "NotFound", f"No control endpoint /_emulator/{route}; endpoints: "
-                                      f"{', '.join(sorted(known))}.")
+                                      f"{', '.join(sorted(METHODS))}.")
+
+
+#: The method each control route answers; a 405 names it (and its ``Allow`` header lists it).
+METHODS = {"requests": "GET", "login-requests": "GET", "presences": "GET", "reset": "POST", "clock": "POST",
+           "faults": "POST", "rate-limits": "POST", "device-codes/approve": "POST"}
 
 
 # -- who may call ------------------------------------------------------------------------------

@@ -145,7 +145,8 @@ class GraphApi:
         allowed = _METHODS[route.kind]
         if method not in allowed:
             raise GraphError(405, "Request_BadRequest",
-                             f"The {method} method is not allowed on this resource; use {' or '.join(allowed)}.")
+                             f"The {method} method is not allowed on this resource; use {' or '.join(allowed)}.",
+                             {"Allow": ", ".join(allowed)})  # HTTP: a 405 lists the methods that would do
         payload = _json_body(headers, body) if method in ("POST", "PATCH") else {}
         if route.kind == "batch":
             if in_batch:
@@ -231,8 +232,12 @@ class GraphApi:
 
     def _bulk(self, version: str, body: dict[str, Any], claims: dict[str, Any]) -> Response:
         ids = body.get("ids")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        if not isinstance(ids, list) or not ids:
             raise GraphError(400, "BadRequest", "[Ids]: a non-empty list of user ids is required.")
+        bad = next((n for n, i in enumerate(ids) if not isinstance(i, str) or not i), None)
+        if bad is not None:
+            raise GraphError(400, "BadRequest", f"[Ids]: item {bad} is {json.dumps(ids[bad])}; each id must be a "
+                             "non-empty string (a user's object id).")
         if len(ids) > MAX_IDS:
             raise GraphError(400, "BadRequest", f"[Ids]: at most {MAX_IDS} ids are supported per request.")
         self._authorize(claims, None, write=False)

@@ -337,7 +337,7 @@ class Emulator:
         route = control.route(path)
         if route is not None:
             status, payload = control.handle(self, method, route, headers, body, handler.client_address[0])
-            wire.send(handler, status, payload, {})
+            wire.send(handler, status, payload, {"Allow": control.METHODS[route]} if status == 405 else {})
             return
         arrived = self.clock.now()
         fault = self.faults.pick(method, unquote(path.split("?", 1)[0]))

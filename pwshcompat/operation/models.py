@@ -151,13 +151,22 @@ def parse_datetime(value: Any) -> _dt.datetime | None:
 
 
 def from_value(value: Any, model: Model, warn: Warn, what: str = "BodyParameter") -> Body:
-    """A dict, an object with attributes or JSON object text -> :class:`Body` of ``model``.
+    """A dict, an object with attributes, a returned :class:`GraphObject` of ``model`` or JSON object
+    text -> :class:`Body` of ``model``.
 
     Raises :class:`ConversionError` (.NET's message) when ``value`` cannot be a model at all: not
     JSON object text, another type, a key that is not a string or given twice in any case.
     """
     if isinstance(value, Body):
         return value
+    if isinstance(value, GraphObject):
+        # A returned object given back (``StatusMessage=presence.StatusMessage``), as PowerShell passes a
+        # model object of the parameter's type on: its properties and AdditionalProperties, not its
+        # Python attributes (which were ``type_name`` and ``AdditionalProperties`` alone). One of another
+        # model is refused, as the binder refuses it for a parameter (binder._model_conversion).
+        if value._model.name != model.name:
+            raise ConversionError(f"{what} takes a {model.name} object, not a {value._model.name}")
+        return _body_of(value)
     pairs, from_json = members_of(value, what)
     members = unique_keys(pairs, what)
     body = Body(model)
@@ -352,11 +361,21 @@ class GraphObject:
         self.__dict__["AdditionalProperties"] = additional
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            # No model property starts with "_"; copy and pickle look up ``__setstate__`` and the
+            # like on an object whose ``__dict__`` is still empty, where ``self._model`` recursed.
+            raise AttributeError(name)
+        if name.lower() == "additionalproperties":   # any case, like the model's properties
+            return self.__dict__["AdditionalProperties"]
         try:
             p = self._model.property(name)
         except KeyError:
             raise AttributeError(f"{self._model.name} has no property {name!r}") from None
         return self._values.get(p.name)
+
+    def __copy__(self) -> GraphObject:
+        """A copy whose properties can be set without changing this object (values are shared)."""
+        return GraphObject(self._model, self.type_name, dict(self._values), dict(self.AdditionalProperties))
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:

@@ -193,3 +193,42 @@ def test_confirm_without_a_terminal_is_refused(emu: Any, monkeypatch: Any) -> No
     with pytest.raises(pwshcompat.TerminatingError) as info:
         pwshcompat.invoke(CMD, PresenceId="a", Availability="Busy", Activity="Busy", Confirm=True)
     assert "NonInteractive" in info.value.record.message and emu.requests == []
+
+
+def test_invoke_pipeline_takes_a_string_a_dict_or_a_graph_object_as_one_input_object(emu: Any) -> None:
+    """PowerShell's pipeline enumerates collections but not strings or dictionaries:
+    ``@{PresenceId='a'} | <cmdlet>`` binds the hashtable, ``'ab' | <cmdlet>`` pipes one string. Python
+    iterated both (the dict's keys, the string's characters), so a dict failed with a null identity."""
+    assert pwshcompat.invoke_pipeline(CMD, {"PresenceId": "a"}, Availability="Busy", Activity="Busy",
+                                      PassThru=True) is True
+    assert [r.path for r in emu.requests] == [PATH.format("a")]
+    with pytest.raises(pwshcompat.CommandError) as info:
+        pwshcompat.invoke_pipeline(CMD, "ab", Availability="Busy", Activity="Busy")
+    assert [e.error_id for e in info.value.errors] == ["ParameterArgumentValidationErrorNullNotAllowed"]
+    presence = pwshcompat.Get_MgBetaCommunicationPresence(PresenceId="a")
+    with pytest.raises(pwshcompat.CommandError) as info:
+        pwshcompat.invoke_pipeline(CMD, presence, Availability="Busy", Activity="Busy")
+    assert [e.error_id for e in info.value.errors] == ["InputObjectNotBound"]
+    assert len(emu.requests) == 2
+    generated = pwshcompat.invoke_pipeline(CMD, ({"PresenceId": x} for x in "bc"), Availability="Busy",
+                                           Activity="Busy", PassThru=True)
+    assert generated == [True, True]
+
+
+def test_an_error_keeps_the_output_of_the_items_that_succeeded(emu: Any) -> None:
+    """PowerShell's ``$r = $items | <cmdlet>`` holds the outputs of the items that worked beside the
+    errors of the others; Python raises CommandError, which dropped those outputs (the requests were
+    sent, the results lost). ``.output`` is what the call would have returned."""
+    with pytest.raises(pwshcompat.CommandError) as info:
+        pwshcompat.invoke_pipeline(CMD, [{"PresenceId": "a"}, 5, {"PresenceId": "c"}], Availability="Busy",
+                                   Activity="Busy", PassThru=True)
+    assert info.value.output == [True, True]
+    assert [e.error_id for e in info.value.errors] == ["ParameterArgumentValidationErrorNullNotAllowed"]
+    with pytest.raises(pwshcompat.CommandError) as info:   # ErrorAction Stop: what came before the failure
+        pwshcompat.invoke_pipeline(CMD, [{"PresenceId": "d"}, 5, {"PresenceId": "e"}], Availability="Busy",
+                                   Activity="Busy", PassThru=True, ErrorAction="Stop")
+    assert info.value.output is True
+    assert [r.path for r in emu.requests] == [PATH.format(x) for x in "acd"]
+    with pytest.raises(pwshcompat.ParameterBindingError) as bad:   # nothing ran: nothing to keep
+        pwshcompat.invoke(CMD, PresenceId="a", Availability="Busy", Activity="Busy", Nope=1)
+    assert bad.value.output is None

@@ -162,6 +162,11 @@ FAIL: list[tuple[str, list[tuple[str | None, Any]], str, str]] = [
      'to type "System.Collections.IDictionary".'),
     ("string from array", [("PresenceId", "u1"), ("Activity", [1, 2])], "ParameterArgumentTransformationError",
      "Cannot convert value to type System.String."),
+    # Python bytes are PowerShell's byte[]: an array, not text (str(b"u1") was sent as the id "b'u1'").
+    ("string from bytes", [("PresenceId", b"u1")], "ParameterArgumentTransformationError",
+     "Cannot process argument transformation on parameter 'PresenceId'. Cannot convert value to type System.String."),
+    ("string from a bytearray", [("PresenceId", bytearray(b"u1"))], "ParameterArgumentTransformationError",
+     "Cannot convert value to type System.String."),
     ("body from int", [("PresenceId", "u1"), ("BodyParameter", 5)], "ParameterArgumentTransformationError",
      "parameter 'BodyParameter'"),
     ("body from text that is not JSON", [("PresenceId", "u1"), ("BodyParameter", "plain")],

@@ -120,6 +120,8 @@ def test_responses_become_graph_objects_with_typed_members_and_additional_proper
     assert obj.type_name == "Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence"
     assert (obj.Id, obj.availability, obj.Activity, obj.WorkLocation) == ("u1", "Busy", "InACall", None)
     assert obj.AdditionalProperties == {"@odata.context": "ctx", "sequenceNumber": "A1"}
+    # Any case, as the properties and as PowerShell (it was an AttributeError but for the exact name).
+    assert obj.additionalProperties is obj.additionalproperties is obj.AdditionalProperties
     assert obj.StatusMessage.Message.Content == "hi"
     assert obj.StatusMessage.PublishedDateTime == dt.datetime(2026, 1, 2, 3, 4, 5, 500000, tzinfo=dt.timezone.utc)
     assert obj.OutOfOfficeSettings.IsOutOfOffice is False

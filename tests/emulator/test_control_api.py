@@ -168,7 +168,12 @@ def test_path_variants_resolve_to_one_canonical_route(emu, path):
 
 def test_unknown_routes_and_methods(emu):
     assert requests.get(f"{emu.graph_url}/_emulator/nothing", timeout=10).status_code == 404
-    assert requests.get(f"{emu.graph_url}/_emulator/reset", timeout=10).status_code == 405
+    refused = requests.get(f"{emu.graph_url}/_emulator/reset", timeout=10)
+    assert refused.status_code == 405 and refused.headers["Allow"] == "POST"   # HTTP: a 405 says what would do
+    assert refused.json()["error"]["message"] == "GET is not allowed on /_emulator/reset; use POST."
+    refused = requests.delete(f"{emu.graph_url}/_emulator/requests", timeout=10)
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET"
+    assert "Allow" not in requests.get(f"{emu.graph_url}/_emulator/nothing", timeout=10).headers
     response = requests.post(f"{emu.graph_url}/_emulator/reset", data="[1]",
                              headers={"Content-Type": "application/json"}, timeout=10)
     assert response.status_code == 400

@@ -144,7 +144,11 @@ def test_error_envelope_carries_request_ids_and_a_utc_date(graph):
     ("GET", "/v2.0/users/u1/presence", 400),
 ])
 def test_unknown_routes_and_methods(graph, method, path, status):
-    assert graph.call(method, path, {} if method == "POST" else None).status_code == status
+    response = graph.call(method, path, {} if method == "POST" else None)
+    assert response.status_code == status
+    # HTTP: a 405 lists in Allow the methods the resource answers.
+    assert response.headers.get("Allow") == {405: "POST" if path.endswith("setPresence") else "GET, PATCH, DELETE"
+                                             }.get(status)
 
 
 def test_non_json_and_non_object_bodies_are_rejected(graph):
@@ -179,6 +183,17 @@ def test_get_presences_by_user_id_returns_every_id(graph, emu):
 @pytest.mark.parametrize("ids", [[], "u1", [1, 2], [f"u{i}" for i in range(651)]])
 def test_get_presences_by_user_id_validates_ids(graph, ids):
     assert graph.post("/beta/communications/getPresencesByUserId", {"ids": ids}).status_code == 400
+
+
+@pytest.mark.parametrize("ids,said", [
+    (["u1", 5], "[Ids]: item 1 is 5; each id must be a non-empty string (a user's object id)."),
+    (["u1", "u2", ""], '[Ids]: item 2 is ""; each id must be a non-empty string (a user\'s object id).'),
+    ([None], "[Ids]: item 0 is null; each id must be a non-empty string (a user's object id)."),
+])
+def test_get_presences_by_user_id_names_the_id_that_is_wrong(graph, ids, said):
+    """The list is not empty, so "a non-empty list is required" (what it said) misled."""
+    response = graph.post("/v1.0/communications/getPresencesByUserId", {"ids": ids})
+    assert response.status_code == 400 and error_of(response)["message"] == said
 
 
 def _step(step_id: str, method: str, url: str, body: dict | None = None, **extra) -> dict:
