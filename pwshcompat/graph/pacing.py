@@ -39,14 +39,17 @@ clients of the same endpoint, tenant and application (:func:`shared`), before ev
 4. **Grow.** The first refusals may not show the service's full window: another client's
    requests may have been in it (two admins' scripts on one application), or Graph refused one
    request to shed load. So a limit that held senders back for a whole window, in which the
-   service admitted at least that many requests and refused none, grows: halfway to the lowest
-   limit the service refused at (the ceiling, less 1 %), and when within 4 % of it, by a probe of
-   2 % past it (each probe that holds makes the next one's step four times larger, up to
-   doubling; one that holds at the ceiling shows the ceiling was someone else's, and it goes). A
+   service admitted at least that many requests and refused none, grows: halfway to the ceiling
+   (the fewest requests the service's window held when it refused, less 1 %), and when within 4 %
+   of it, by a probe past it (2 % at first, at least one request past the ceiling; each probe that
+   holds makes the next one's step four times larger). A probe that holds past the ceiling shows
+   the ceiling was someone else's: it goes, and the limit doubles from there, each doubling
+   holding as soon as the requests sent since filled the window to it and were all admitted. A
    429 for a request sent after a growth sets the limit back to the one that held, without a
-   pause (that limit holds every sender back already); the next growth then waits 4 windows,
-   twice as long for each further refused growth in a row. So a right model is probed about
-   log2 of its age in windows times, each probe costing at most one refusal per request in flight.
+   pause (that limit holds every sender back already), and the ceiling to what the window held
+   then; the next probe waits 4 windows, twice as long for each further refused growth in a row
+   (halfway growth below the ceiling does not wait). So a right model is probed about log2 of its
+   age in windows times, each probe costing at most one refusal per request in flight.
 
 ``PWSHCOMPAT_PACING=off`` switches all of this off: every request then retries on its own, as the
 original does. Times are seconds on the pacer's :class:`Clock` (``time.monotonic`` unless a test
@@ -175,6 +178,8 @@ class Pacer:
         self._probe_step = PROBE_STEP
         self._steady_since = -math.inf
         self._admitted_steady = 0   # requests sent since then that the service admitted
+        self._held_at: int | None = None  # after a doubling: admitted since, that fill the window to the limit
+        self._proven_whole = False  # the limit that held did so for a whole window
         self._limit_held = False    # the limit held a whole window (the service admitted it all)
         self._next_growth = -math.inf
         self._grown = (-math.inf, -math.inf)  # from when until when the limit was above the one that held
@@ -277,8 +282,8 @@ class Pacer:
             # Sent while the limit was above the one that held: the growth found the service's
             # limit. Back to the one that held; it holds every sender back already, no pause.
             if self._grown[1] == math.inf:
-                self._fall_back(now)
-            self._steady_since, self._admitted_steady = now, 0
+                self._fall_back(now, sent_at)
+            self._steady_since, self._admitted_steady, self._held_at = now, 0, None
             return
         in_burst = self._burst_start is not None and sent_at >= self._burst_start
         refusals = self._refusals
@@ -294,7 +299,7 @@ class Pacer:
             if sent_at > refusals.first_sent:
                 refusals.refused_after += 1
         if self.limit is not None:  # no growth until a window without a 429
-            self._steady_since, self._admitted_steady = max(self._steady_since, now), 0
+            self._steady_since, self._admitted_steady, self._held_at = max(self._steady_since, now), 0, None
         if now + retry_after > self.paused_until:
             self.paused_until = now + retry_after
             self.pauses += 1
@@ -385,43 +390,68 @@ class Pacer:
         if refused_at is not None:
             self.ceiling = refused_at if self.ceiling is None else min(self.ceiling, refused_at)
         self._steady_since, self._admitted_steady, self._limit_held = self.clock.now(), 0, False
+        self._held_at = None
 
     def _grow(self, now: float) -> bool:
         """A sender is held back by the model: when the limit held a whole window without a 429
         (and the wait after refused growths is over), grow it: halfway to the ceiling (less the
         margin) when that is not close, else a probe past it. True when the limit grew."""
         assert self.limit is not None and self.window is not None and self.proven is not None
-        if now < self._steady_since + self.window or self._admitted_steady < self.limit:
+        whole_window = now >= self._steady_since + self.window and self._admitted_steady >= self.limit
+        if self._held_at is not None:
+            # Just doubled: the limit held once the requests sent since filled the window to it and the
+            # service admitted them all (it then held that many at once), whatever the time.
+            if self._admitted_steady < self._held_at:
+                return False
+        elif not whole_window:
             return False
-        self._limit_held = True
-        if now < self._next_growth:
-            return False
+        if whole_window:
+            self._limit_held = True  # (Correct: refused after this, the service's window is longer)
         held = self.limit > self.proven  # the last growth held a whole window
-        if held and self.ceiling is not None and self.limit >= self.ceiling:
-            self.ceiling, self._refused_growths = None, 0  # the service admitted more than the ceiling
+        step = PROBE_STEP_GROWTH * self._probe_step if held else PROBE_STEP
+        if held and self.ceiling is not None and self.limit > self.ceiling:
+            # The service admitted more than the ceiling: it was another client's doing, and the
+            # model may be far below the service's limit: grow by doubling from here.
+            self.ceiling, self._refused_growths, step = None, 0, 1.0
         cap = None if self.ceiling is None else math.floor(self.ceiling * (1 - LIMIT_MARGIN))
         if cap is not None and self.limit < cap * (1 - GROWTH_CLOSE):
+            # Halfway to a limit the service refused at stays below it: no wait after refused probes.
             grown, self._probe_step = max(self.limit + 1, (self.limit + cap) // 2), PROBE_STEP
+        elif now < self._next_growth:
+            return False
         else:  # a probe past the ceiling (or with none left): a larger step after each that held
-            self._probe_step = min(1.0, self._probe_step * PROBE_STEP_GROWTH) if held else PROBE_STEP
-            grown = max(self.limit + 1, math.floor(self.limit * (1 + self._probe_step)))
+            self._probe_step = min(1.0, step)
+            # Past the ceiling, or the probe could not show it wrong (held there, it shows nothing new).
+            grown = max(self.limit + 1, math.floor(self.limit * (1 + self._probe_step)),
+                        0 if self.ceiling is None else self.ceiling + 1)
             self.probes += 1
+        self._proven_whole = whole_window  # the limit that held held a whole window (not only filled it once)
         self.proven, self.limit, self._steady_since, self._admitted_steady = self.limit, grown, now, 0
+        if self._probe_step >= 1.0 and grown > self.proven:
+            # Doubling (the ceiling proved to be another client's): the limit holds once the requests
+            # sent since have filled the window to it and were all admitted; small steps need a whole
+            # window, as the service may have let some of the requests this pacer counts go already.
+            in_window = sum(1 for t in self._log if t > now - self.window) + self.in_flight
+            self._held_at = max(1, grown - in_window)
         self._limit_held = False
         self._grown = (now, math.inf)
         log.debug("Pacing grows to %d requests per %g s (%d held)", self.limit, self.window, self.proven)
         return True
 
-    def _fall_back(self, now: float) -> None:
-        """A 429 for a request sent after the last growth: back to the limit that held, and the
-        next growth waits twice as long as after the growth refused before."""
+    def _fall_back(self, now: float, sent_at: float) -> None:
+        """A 429 for a request sent (at ``sent_at``) after the last growth: back to the limit that
+        held, and the next growth waits twice as long as after the growth refused before. The
+        service refused at what its window held then, however far the growth went past that."""
         assert self.limit is not None and self.window is not None and self.proven is not None
         self._refused_growths += 1
         self._next_growth = now + self.window * GROWTH_WAIT_WINDOWS * 2 ** (self._refused_growths - 1)
-        refused_at, self.limit, self._probe_step = self.limit, self.proven, PROBE_STEP
+        # Requests in the window when this one was refused: finished ones (less this one) and those in flight.
+        in_window = sum(1 for t in self._log if t > sent_at - self.window) - 1 + self.in_flight
+        refused_at = max(self.proven + 1, min(self.limit, in_window))
+        self.limit, self._probe_step = self.proven, PROBE_STEP
         self._grown = (self._grown[0], now)
         self._steady(refused_at)
-        self._limit_held = True
+        self._limit_held = self._proven_whole
         log.debug("Pacing grew too far (refused at %d): back to %d requests per %g s", refused_at, self.limit,
                   self.window)
 

@@ -116,3 +116,21 @@ def test_a_right_model_is_probed_rarely_and_each_probe_costs_little() -> None:
     assert (pacer.limit, pacer.window, pacer.corrections) == (659, 2.0, 0)
     assert _admitted(answers, 4, 124) >= 0.97 * 120 * LIMIT / WINDOW
     assert refused < 0.01 * len(answers)
+
+
+def test_a_model_far_too_low_doubles_back_within_a_few_windows() -> None:
+    """Another client's 600 requests arrive just before ours (the last 0.3 s): ours get 66 and a
+    model of 65 per window. The first probe past that shows it was someone else's ceiling; from
+    there the limit doubles, each doubling proven as soon as the service admitted a window filled
+    to it, so in seconds 10-20 the pool gets at least 90 % of the service's rate (a whole window per
+    step, growing by 2 %, 8 %, 32 % before doubling, gave it 59 %)."""
+    service = _Service()
+    service.other_client(600, 0.3)
+    pacer = pacing.Pacer(service.clock)
+    answers = _pool(pacer, service, until=20)
+    rate = _admitted(answers, 10, 20) / 10
+    refused = sum(s == 429 for _, s in answers)
+    print(f"model {pacer.limit} per {pacer.window:g} s, {pacer.probes} probes; admitted {rate:.0f}/s in 10-20 s, "
+          f"{refused} 429s of {len(answers)}")
+    assert rate >= 0.9 * LIMIT / WINDOW
+    assert refused <= 0.03 * len(answers)
