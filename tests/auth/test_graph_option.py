@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import pwshcompat
-from pwshcompat.errors import ParameterBindingError
+from pwshcompat.errors import ParameterBindingError, PSWarning
 from auth_fixtures import home  # noqa: F401 - autouse: private HOME, no connection left behind
 from conftest import ROOT, pwsh_path, run_pwsh
 
@@ -171,11 +171,13 @@ def test_other_members_of_the_file_are_kept_and_a_damaged_file_is_kept_aside(hom
 
     path.write_text("{ not json", encoding="utf-8")
     warnings: list[str] = []
-    assert pwshcompat.Get_MgGraphOption(WarningVariable=warnings).EnableWAMForMSGraph is False
+    with pytest.warns(PSWarning, match="could not be read"):   # WarningAction Continue: shown as well
+        assert pwshcompat.Get_MgGraphOption(WarningVariable=warnings).EnableWAMForMSGraph is False
     assert len(warnings) == 1 and "mg.graphoptions.json could not be read" in warnings[0]
     assert path.read_text(encoding="utf-8") == "{ not json"          # reading changes nothing
     warnings.clear()
-    pwshcompat.Set_MgGraphOption(EnableLoginByWAM=True, WarningVariable=warnings)
+    with pytest.warns(PSWarning, match="kept as"):
+        pwshcompat.Set_MgGraphOption(EnableLoginByWAM=True, WarningVariable=warnings)
     kept = [p for p in path.parent.iterdir() if p.name.startswith("mg.graphoptions.json.damaged-")]
     assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == "{ not json"
     assert len(warnings) == 1 and kept[0].name in warnings[0]
