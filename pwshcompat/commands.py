@@ -30,6 +30,7 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "pwshcompat.cmdlets.connection": ("Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
                                       "Add-MgEnvironment", "Set-MgEnvironment", "Remove-MgEnvironment"),
     "pwshcompat.cmdlets.request_context": ("Get-MgRequestContext", "Set-MgRequestContext"),
+    "pwshcompat.cmdlets.graph_option": ("Get-MgGraphOption", "Set-MgGraphOption"),
     "pwshcompat.cmdlets.invoke_request": ("Invoke-MgGraphRequest",),
 }
 # The generic runner of the Graph cmdlets (their names are the specs with a graph section).

@@ -11,7 +11,7 @@
     Description          = 'Connect-MgGraph and the other Microsoft Graph PowerShell authentication commands, with a Python core.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
-    FunctionsToExport    = @('Add-MgEnvironment', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Get-MgEnvironment', 'Get-MgRequestContext', 'Invoke-MgGraphRequest', 'Remove-MgEnvironment', 'Set-MgEnvironment', 'Set-MgRequestContext')
+    FunctionsToExport    = @('Add-MgEnvironment', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Get-MgEnvironment', 'Get-MgGraphOption', 'Get-MgRequestContext', 'Invoke-MgGraphRequest', 'Remove-MgEnvironment', 'Set-MgEnvironment', 'Set-MgGraphOption', 'Set-MgRequestContext')
     CmdletsToExport      = @()
     VariablesToExport    = @()
     AliasesToExport      = @('Connect-Graph', 'Disconnect-Graph', 'Invoke-GraphRequest', 'Invoke-MgRestMethod')

@@ -310,6 +310,31 @@ function Get-MgEnvironment {
     }
 }
 
+function Get-MgGraphOption {
+    <#
+    .SYNOPSIS
+        Shows the SDK-wide options saved by Set-MgGraphOption: EnableWAMForMSGraph.
+    .DESCRIPTION
+        Reads ~/.mg/mg.graphoptions.json and writes one object with the property EnableWAMForMSGraph ($false when the option was never set). pwshcompat never signs in through the Web Account Manager, so the value is reported as saved but does not change sign-in.
+    .EXAMPLE
+        PS> (Get-MgGraphOption).EnableWAMForMSGraph
+
+        True after Set-MgGraphOption -EnableLoginByWAM $true, in this session or any later one.
+    .OUTPUTS
+        Microsoft.Graph.PowerShell.Authentication.IGraphOption
+    .LINK
+        Set-MgGraphOption
+    #>
+    [CmdletBinding(PositionalBinding = $false)]
+    [OutputType('Microsoft.Graph.PowerShell.Authentication.IGraphOption')]
+    param(
+
+    )
+    process {
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+}
+
 function Get-MgRequestContext {
     <#
     .SYNOPSIS
@@ -547,6 +572,39 @@ function Set-MgEnvironment {
     }
 }
 
+function Set-MgGraphOption {
+    <#
+    .SYNOPSIS
+        Saves the SDK-wide options (today: whether to sign in through the Web Account Manager) for this and later sessions.
+    .DESCRIPTION
+        Changes the options kept in ~/.mg/mg.graphoptions.json, which every later PowerShell or Python session reads; Get-MgGraphOption shows them. Only the options you name change; other entries in the file are kept. The command writes nothing to the pipeline; -Debug says what was set. The Web Account Manager (WAM) is a Windows sign-in broker. pwshcompat signs in with MSAL (browser, device code, certificate, secret, managed identity or a token you pass) and never through WAM, on any platform, so the option is stored and reported but does not change how Connect-MgGraph signs in. Scripts written for the original module that set it therefore run unchanged.
+    .PARAMETER EnableLoginByWAM
+        $true or $false: whether sign-in should go through the Windows Web Account Manager. Saved in ~/.mg and reported by Get-MgGraphOption; pwshcompat never signs in through WAM, so the value does not change how Connect-MgGraph signs in.
+    .EXAMPLE
+        PS> Set-MgGraphOption -EnableLoginByWAM $true
+        Connect-MgGraph -Scopes 'Presence.ReadWrite'
+
+        Records that WAM sign-in is wanted, as many Windows scripts do before signing in; the sign-in that follows is pwshcompat's usual one.
+    .EXAMPLE
+        PS> Set-MgGraphOption -EnableLoginByWAM $false -Debug
+
+        Records that WAM sign-in is not wanted and shows the debug line saying so.
+    .LINK
+        Get-MgGraphOption
+    .LINK
+        Connect-MgGraph
+    #>
+    [CmdletBinding(PositionalBinding = $false)]
+    param(
+        [Parameter()]
+        [System.Boolean]
+        ${EnableLoginByWAM}
+    )
+    process {
+        [PwshCompat.Host.GeneratedFunction]::Run($PSCmdlet, $PSBoundParameters)
+    }
+}
+
 function Set-MgRequestContext {
     <#
     .SYNOPSIS
@@ -596,4 +654,4 @@ function Set-MgRequestContext {
     }
 }
 
-Export-ModuleMember -Function Add-MgEnvironment, Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, Get-MgEnvironment, Get-MgRequestContext, Invoke-MgGraphRequest, Remove-MgEnvironment, Set-MgEnvironment, Set-MgRequestContext -Alias Connect-Graph, Disconnect-Graph, Invoke-GraphRequest, Invoke-MgRestMethod
+Export-ModuleMember -Function Add-MgEnvironment, Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, Get-MgEnvironment, Get-MgGraphOption, Get-MgRequestContext, Invoke-MgGraphRequest, Remove-MgEnvironment, Set-MgEnvironment, Set-MgGraphOption, Set-MgRequestContext -Alias Connect-Graph, Disconnect-Graph, Invoke-GraphRequest, Invoke-MgRestMethod

@@ -51,6 +51,7 @@ __all__: list[str] = [
     'Get_MgCommunicationPresenceCount',
     'Get_MgContext',
     'Get_MgEnvironment',
+    'Get_MgGraphOption',
     'Get_MgRequestContext',
     'Get_MgUserPresence',
     'Invoke_MgGraphRequest',
@@ -77,6 +78,7 @@ __all__: list[str] = [
     'Set_MgCommunicationPresenceStatusMessage',
     'Set_MgCommunicationPresenceUserPreferredPresence',
     'Set_MgEnvironment',
+    'Set_MgGraphOption',
     'Set_MgRequestContext',
     'Set_MgUserPresence',
     'Set_MgUserPresenceAutomaticLocation',
@@ -2349,6 +2351,61 @@ def Get_MgEnvironment(
         convert, ErrorAction 'Stop' on a warning).
     """
     return _call('Get-MgEnvironment', locals())
+
+
+def Get_MgGraphOption(
+    *,
+    ErrorAction: str = NOT_GIVEN,
+    ErrorVariable: list[ErrorRecord] | str = NOT_GIVEN,
+    WarningAction: str = NOT_GIVEN,
+    WarningVariable: list[str] | str = NOT_GIVEN,
+    OutVariable: list[Any] | str = NOT_GIVEN,
+    Verbose: bool = NOT_GIVEN,
+    Debug: bool = NOT_GIVEN,
+    **parameters: Any,
+) -> Any:
+    """Shows the SDK-wide options saved by Set-MgGraphOption: EnableWAMForMSGraph.
+
+    The cmdlet Get-MgGraphOption (module Microsoft.Graph.Authentication), bound by PowerShell's rules:
+    parameter names in any case, unambiguous prefixes, aliases, or snake_case (``**parameters``). A parameter
+    left out is not bound.
+
+    Parameters
+    ----------
+    ErrorAction : str
+        What to do on an error: 'Stop', 'Continue' (log it), 'SilentlyContinue' or 'Ignore'.
+    ErrorVariable : list[ErrorRecord] | str
+        A list to extend with the error records, or a variable name in pwshcompat.variables.
+    WarningAction : str
+        What to do on a warning, as ErrorAction.
+    WarningVariable : list[str] | str
+        A list to extend with the warnings, or a variable name.
+    OutVariable : list[Any] | str
+        A list to extend with the output, or a variable name.
+    Verbose : bool
+        Log verbose text on the pwshcompat.cmdlet logger.
+    Debug : bool
+        Log debug text (request and response dumps, without the token) on the pwshcompat.cmdlet logger.
+
+    Returns
+    -------
+    Any
+        What the cmdlet writes (Microsoft.Graph.PowerShell.Authentication.IGraphOption): None, one object or a
+        list.
+
+    Raises
+    ------
+    ParameterBindingError
+        The arguments do not bind (PowerShell's error ids: NamedParameterNotFound, AmbiguousParameterSet,
+        MissingMandatoryParameter, ParameterArgumentTransformationError, ...); nothing is sent.
+    CommandError
+        A non-terminating error (a service error, a transport failure, a refused header): ``.errors`` holds
+        every record; not raised with ErrorAction 'SilentlyContinue', 'Ignore' or 'Continue'.
+    TerminatingError
+        An error the original throws (an identity without its key property, a model value that does not
+        convert, ErrorAction 'Stop' on a warning).
+    """
+    return _call('Get-MgGraphOption', locals())
 
 
 def Get_MgRequestContext(
@@ -4709,6 +4766,65 @@ def Set_MgEnvironment(
         convert, ErrorAction 'Stop' on a warning).
     """
     return _call('Set-MgEnvironment', locals())
+
+
+def Set_MgGraphOption(
+    *,
+    EnableLoginByWAM: bool = NOT_GIVEN,
+    ErrorAction: str = NOT_GIVEN,
+    ErrorVariable: list[ErrorRecord] | str = NOT_GIVEN,
+    WarningAction: str = NOT_GIVEN,
+    WarningVariable: list[str] | str = NOT_GIVEN,
+    OutVariable: list[Any] | str = NOT_GIVEN,
+    Verbose: bool = NOT_GIVEN,
+    Debug: bool = NOT_GIVEN,
+    **parameters: Any,
+) -> Any:
+    """Saves the SDK-wide options (today: whether to sign in through the Web Account Manager) for this and later sessions.
+
+    The cmdlet Set-MgGraphOption (module Microsoft.Graph.Authentication), bound by PowerShell's rules:
+    parameter names in any case, unambiguous prefixes, aliases, or snake_case (``**parameters``). A parameter
+    left out is not bound.
+
+    Parameters
+    ----------
+    EnableLoginByWAM : bool
+        $true or $false: whether sign-in should go through the Windows Web Account Manager. Saved in ~/.mg and
+        reported by Get-MgGraphOption; pwshcompat never signs in through WAM, so the value does not change how
+        Connect-MgGraph signs in.
+    ErrorAction : str
+        What to do on an error: 'Stop', 'Continue' (log it), 'SilentlyContinue' or 'Ignore'.
+    ErrorVariable : list[ErrorRecord] | str
+        A list to extend with the error records, or a variable name in pwshcompat.variables.
+    WarningAction : str
+        What to do on a warning, as ErrorAction.
+    WarningVariable : list[str] | str
+        A list to extend with the warnings, or a variable name.
+    OutVariable : list[Any] | str
+        A list to extend with the output, or a variable name.
+    Verbose : bool
+        Log verbose text on the pwshcompat.cmdlet logger.
+    Debug : bool
+        Log debug text (request and response dumps, without the token) on the pwshcompat.cmdlet logger.
+
+    Returns
+    -------
+    Any
+        None, one object or a list.
+
+    Raises
+    ------
+    ParameterBindingError
+        The arguments do not bind (PowerShell's error ids: NamedParameterNotFound, AmbiguousParameterSet,
+        MissingMandatoryParameter, ParameterArgumentTransformationError, ...); nothing is sent.
+    CommandError
+        A non-terminating error (a service error, a transport failure, a refused header): ``.errors`` holds
+        every record; not raised with ErrorAction 'SilentlyContinue', 'Ignore' or 'Continue'.
+    TerminatingError
+        An error the original throws (an identity without its key property, a model value that does not
+        convert, ErrorAction 'Stop' on a warning).
+    """
+    return _call('Set-MgGraphOption', locals())
 
 
 def Set_MgRequestContext(

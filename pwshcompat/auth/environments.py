@@ -171,15 +171,7 @@ def _warn(message: str) -> None:
 
 def _keep_aside(path: Path, why: str, warn: Callable[[str], None]) -> None:
     """Rename a damaged settings file to ``<name>.damaged-<UTC time>`` (never over another) and warn."""
-    from datetime import datetime, timezone
-
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
-        n += 1
-    os.replace(path, target)
+    target = paths.keep_aside(path)
     warn(f"{path} could not be read: {why}. It was kept as {target.name} beside it, and a new one holds the "
          "environments from now on; copy any environment you need from the kept file with Add-MgEnvironment.")
 

@@ -1,8 +1,9 @@
 """Where the authentication state lives on disk: the ``~/.mg`` directory.
 
 Facts from auth-and-pain.md §B.3 and §D: the original keeps its settings in
-``Path.Combine(UserProfile, ".mg")``: ``mg.context.json`` (user-defined environments) and
-``mg.authrecord.json`` (the signed-in account). Its CurrentUser token cache lives in the OS secret
+``Path.Combine(UserProfile, ".mg")``: ``mg.context.json`` (user-defined environments),
+``mg.authrecord.json`` (the signed-in account) and ``mg.graphoptions.json`` (Set-MgGraphOption's
+options, §C.2b). Its CurrentUser token cache lives in the OS secret
 store; ours is an msal cache file, ``mg.msal.cache``, in the same directory (see
 :mod:`pwshcompat.auth.token_cache`). The home directory comes from ``HOME`` on POSIX (and
 ``USERPROFILE`` on Windows) through :func:`os.path.expanduser`, read on every call so tests can
@@ -46,6 +47,25 @@ def auth_record() -> Path:
 
 def token_cache() -> Path:
     return graph_directory() / "mg.msal.cache"
+
+
+def graph_options() -> Path:
+    return graph_directory() / "mg.graphoptions.json"
+
+
+def keep_aside(path: Path) -> Path:
+    """Rename the damaged settings file ``path`` to ``<name>.damaged-<UTC time>`` beside it (never
+    over another kept file) and return the new path; callers hold :func:`locked` and say so to the user."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        n += 1
+    os.replace(path, target)
+    return target
 
 
 def write_private(path: Path, text: str) -> None:

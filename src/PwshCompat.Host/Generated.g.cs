@@ -1429,6 +1429,12 @@ namespace Microsoft.Graph.PowerShell.Authentication.Cmdlets
     }
 
     /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
+    [System.Management.Automation.Cmdlet("Get", "MgGraphOption")]
+    public sealed class GetMgGraphOption : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Get", "MgRequestContext")]
     public sealed class GetMgRequestContext : global::PwshCompat.Host.InternalCommand
     {
@@ -1449,6 +1455,12 @@ namespace Microsoft.Graph.PowerShell.Authentication.Cmdlets
     /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
     [System.Management.Automation.Cmdlet("Set", "MgEnvironment")]
     public sealed class SetMgEnvironment : global::PwshCompat.Host.InternalCommand
+    {
+    }
+
+    /// <summary>The original's internal cmdlet: its error records name it (never run).</summary>
+    [System.Management.Automation.Cmdlet("Set", "MgGraphOption")]
+    public sealed class SetMgGraphOption : global::PwshCompat.Host.InternalCommand
     {
     }
 

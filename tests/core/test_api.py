@@ -17,7 +17,7 @@ def test_exported_members_are_deliberate() -> None:
     from pwshcompat import spec
 
     cmdlets = sorted(n.replace("-", "_", 1) for n in spec.names())
-    assert len(cmdlets) == 54 + 10  # the presence family and the authentication commands
+    assert len(cmdlets) == 54 + 12  # the presence family and the authentication commands
     assert sorted(pwshcompat.__all__) == sorted([
         "invoke", "invoke_pipeline", "variables", "ParameterBindingError", "CommandError", "ErrorCategory",
         "ErrorRecord", "PSError", "PSWarning", "TerminatingError", *cmdlets])
