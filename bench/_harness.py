@@ -107,6 +107,12 @@ class EmulatorProcess:
         """Statuses of the requests for users ``prefix*`` and the preferred presence of ``prefix0..``."""
         return dict(json.loads(self._ask(f"summary {prefix} {users}")))
 
+    def prefill(self, count: int, prefix: str) -> None:
+        """When the first request for users ``prefix*`` has been answered, ``count`` requests of the
+        same application are counted against the window at once (another client's, just then)."""
+        if self._ask(f"prefill {count} {prefix}") != "ok":
+            raise RuntimeError("bench/serve.py did not arm the prefill")
+
     def timeline(self, prefix: str) -> list[tuple[float, int | None]]:
         """When each request for users ``prefix*`` arrived (seconds after the first) and its status."""
         return [(float(t), s) for t, s in json.loads(self._ask(f"timeline {prefix}"))]

@@ -8,6 +8,10 @@ commands on stdin, one line each, and exits at end of input:
 * ``summary PREFIX N``: JSON ``{"statuses": {status: count}, "states": [[availability, activity] or
   null, ...]}``: the statuses of the requests for users whose id starts with PREFIX, and the
   preferred presence of users PREFIX0 .. PREFIX(N-1);
+* ``prefill N PREFIX``: another client of the same application sends N requests just as this one
+  starts: when the first request for users PREFIX* has been answered, N requests are counted
+  against the application's window at once (the throttle's own count, no HTTP); answers ``ok`` at
+  once. bench/FINDINGS.md section 15b;
 * ``timeline PREFIX``: JSON ``[[seconds, status], ...]``: when each request for users PREFIX* arrived
   (seconds after the first of them, on the emulator's clock) and its status, in arrival order.
 
@@ -22,9 +26,12 @@ import argparse
 import json
 import re
 import sys
+import threading
+import time
 from collections import Counter
 
 from pwshcompat.emulator import Emulator
+from pwshcompat.emulator.server import DEFAULT_CLIENT_ID
 
 
 def summary(emu: Emulator, prefix: str, users: int) -> dict[str, object]:
@@ -44,6 +51,21 @@ def timeline(emu: Emulator, prefix: str) -> list[tuple[float, int | None]]:
         return []
     start = min(r.time for r in mine if r.time is not None)
     return sorted(((r.time - start).total_seconds(), r.status) for r in mine if r.time is not None)
+
+
+def prefill_at_first(emu: Emulator, count: int, prefix: str, within: float = 600.0) -> None:
+    """Wait (polling every 0.5 ms, at most ``within`` seconds) for the first answered request for
+    users ``prefix*``, then count ``count`` requests of the same application (the token's
+    ``appid``) against the window."""
+    marker, seen, deadline = f"/presences/{prefix}", 0, time.monotonic() + within
+    while time.monotonic() < deadline:
+        log = emu.requests
+        if any(marker in r.path for r in log[seen:]):
+            for _ in range(count):
+                emu.api.throttle.admit(DEFAULT_CLIENT_ID, read=False)
+            return
+        seen = len(log)
+        time.sleep(0.0005)
 
 
 def main() -> None:
@@ -66,6 +88,9 @@ def main() -> None:
                 print("ok", flush=True)
             elif command == "summary":
                 print(json.dumps(summary(emu, rest[0], int(rest[1]))), flush=True)
+            elif command == "prefill":
+                threading.Thread(target=prefill_at_first, args=(emu, int(rest[0]), rest[1]), daemon=True).start()
+                print("ok", flush=True)
             elif command == "timeline":
                 print(json.dumps(timeline(emu, rest[0])), flush=True)
 

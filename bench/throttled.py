@@ -88,6 +88,8 @@ def run_side(client: str, pacing: str, emu: EmulatorProcess, args: argparse.Name
         argv = [PYTHON, str(BENCH / "throttled.py"), "--client", emu.url, emu.token, str(args.updates), prefix,
                 str(args.threads)]
     emu.reset()
+    if args.prefill:
+        emu.prefill(args.prefill, prefix)
     run = timed_run(argv, env=env)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     seen = emu.summary(prefix, args.updates)
@@ -139,6 +141,10 @@ def main() -> None:
     parser.add_argument("--timeline", action="store_true",
                         help="print each run's requests per 0.5 s as the emulator saw them, 429s in brackets")
     parser.add_argument("--no-floor", action="store_true", help="skip the empty pwsh loop")
+    parser.add_argument("--prefill", type=int, default=0,
+                        help="another client of the same application sends this many requests just as each run "
+                             "starts (counted against the window at the first answer): a window the first burst "
+                             "finds nearly full (bench/FINDINGS.md section 15b); the goal's figures are without it")
     args = parser.parse_args()
     match = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)s?", args.rate_limit)
     if not match:
