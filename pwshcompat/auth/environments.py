@@ -119,18 +119,7 @@ def _read_document() -> dict[str, Any]:
     """The settings file's JSON object; ``{}`` when there is no file. Raises :class:`DamagedSettings`
     for a file that is not UTF-8 JSON holding an object (whose ``EnvironmentTable``, if any, is an
     object), and ``OSError`` when it cannot be read at all."""
-    try:
-        text = paths.context_settings().read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except UnicodeDecodeError as exc:
-        raise DamagedSettings(f"it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise DamagedSettings(f"it is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise DamagedSettings(f"it holds a JSON {type(data).__name__}, not an object")
+    data = paths.read_json_object(paths.context_settings(), DamagedSettings)
     if not isinstance(data.get("EnvironmentTable", {}), dict):
         raise DamagedSettings("its EnvironmentTable is not a JSON object")
     return data

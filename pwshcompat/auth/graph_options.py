@@ -55,18 +55,7 @@ def _key(document: dict[str, Any], name: str) -> str | None:
 def _read_document() -> dict[str, Any]:
     """The file's JSON object; ``{}`` when there is no file. Raises :class:`DamagedOptions` for a
     file this cannot read as options, and ``OSError`` when it cannot be read at all."""
-    try:
-        text = paths.graph_options().read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except UnicodeDecodeError as exc:
-        raise DamagedOptions(f"it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise DamagedOptions(f"it is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise DamagedOptions(f"it holds a JSON {type(data).__name__}, not an object")
+    data = paths.read_json_object(paths.graph_options(), DamagedOptions)
     key = _key(data, ENABLE_WAM)
     if key is not None and not isinstance(data[key], bool):
         raise DamagedOptions(f"its {key} is {json.dumps(data[key])}, not true or false")

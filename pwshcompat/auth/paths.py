@@ -12,6 +12,7 @@ point it at a temporary directory.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -19,7 +20,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import ErrorCategory, ErrorRecord, TerminatingError
 
@@ -51,6 +52,25 @@ def token_cache() -> Path:
 
 def graph_options() -> Path:
     return graph_directory() / "mg.graphoptions.json"
+
+
+def read_json_object(path: Path, damaged: Callable[[str], Exception]) -> dict[str, Any]:
+    """The JSON object in the settings file ``path``; ``{}`` when there is no file. Raises
+    ``damaged(reason)`` for a file that is not UTF-8 JSON holding an object, and ``OSError`` when it
+    cannot be read at all."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError as exc:
+        raise damaged(f"it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise damaged(f"it is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise damaged(f"it holds a JSON {type(data).__name__}, not an object")
+    return data
 
 
 def keep_aside(path: Path) -> Path:
