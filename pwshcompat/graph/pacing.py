@@ -431,12 +431,16 @@ class Pacer:
             # Doubling (the ceiling proved to be another client's): the limit holds once the requests
             # sent since have filled the window to it and were all admitted; small steps need a whole
             # window, as the service may have let some of the requests this pacer counts go already.
-            in_window = sum(1 for t in self._log if t > now - self.window) + self.in_flight
-            self._held_at = max(1, grown - in_window)
+            self._held_at = max(1, grown - self._in_window(now))
         self._limit_held = False
         self._grown = (now, math.inf)
         log.debug("Pacing grows to %d requests per %g s (%d held)", self.limit, self.window, self.proven)
         return True
+
+    def _in_window(self, since: float) -> int:
+        """Requests finished less than a model's window before ``since``, or later, plus those in flight."""
+        assert self.window is not None
+        return sum(1 for t in self._log if t > since - self.window) + self.in_flight
 
     def _fall_back(self, now: float, sent_at: float) -> None:
         """A 429 for a request sent (at ``sent_at``) after the last growth: back to the limit that
@@ -445,9 +449,7 @@ class Pacer:
         assert self.limit is not None and self.window is not None and self.proven is not None
         self._refused_growths += 1
         self._next_growth = now + self.window * GROWTH_WAIT_WINDOWS * 2 ** (self._refused_growths - 1)
-        # Requests in the window when this one was refused: finished ones (less this one) and those in flight.
-        in_window = sum(1 for t in self._log if t > sent_at - self.window) - 1 + self.in_flight
-        refused_at = max(self.proven + 1, min(self.limit, in_window))
+        refused_at = max(self.proven + 1, min(self.limit, self._in_window(sent_at) - 1))  # less this one
         self.limit, self._probe_step = self.proven, PROBE_STEP
         self._grown = (self._grown[0], now)
         self._steady(refused_at)
@@ -462,8 +464,7 @@ class Pacer:
         if now - self._last_correction > CORRECTIONS_KEPT_WINDOWS * self.window:
             self.corrections = 0  # the model held for a long while since the last one
         self._last_correction = now
-        # Requests in the window when this one was refused: finished ones (less this one) and those in flight.
-        in_window = sum(1 for t in self._log if t > sent_at - self.window) - 1 + self.in_flight
+        in_window = self._in_window(sent_at) - 1  # when this one was refused, less this one
         refused_at: int | None = self.limit
         if self._limit_held:
             # This limit held a whole window: a window of the service's length would have gone on
