@@ -185,11 +185,7 @@ def _change(edit: Callable[[dict[str, Environment]], None], warn: Callable[[str]
             _keep_aside(path, str(exc), warn or _warn)
             document = {}
         except OSError as exc:
-            from ..errors import ErrorCategory, ErrorRecord, TerminatingError
-
-            raise TerminatingError(ErrorRecord(
-                f"{path} cannot be read ({exc.strerror or exc}), so it was not changed.", "SettingsFileUnreadable",
-                ErrorCategory.ResourceUnavailable, str(path))) from None
+            raise paths.unreadable(path, exc) from None
         before = _environments(document)
         table = dict(before)
         edit(table)

@@ -100,11 +100,7 @@ def update(warn: Callable[[str], None], *, enable_wam_for_ms_graph: bool | None 
                  "the options from now on.")
             document = {}
         except OSError as exc:
-            from ..errors import ErrorCategory, ErrorRecord, TerminatingError
-
-            raise TerminatingError(ErrorRecord(
-                f"{path} cannot be read ({exc.strerror or exc}), so it was not changed.", "SettingsFileUnreadable",
-                ErrorCategory.ResourceUnavailable, str(path))) from None
+            raise paths.unreadable(path, exc) from None
         if enable_wam_for_ms_graph is not None:
             for key in [k for k in document if k.lower() == ENABLE_WAM.lower()]:
                 del document[key]  # one member, in the original's spelling

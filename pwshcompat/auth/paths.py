@@ -73,6 +73,13 @@ def read_json_object(path: Path, damaged: Callable[[str], Exception]) -> dict[st
     return data
 
 
+def unreadable(path: Path, exc: OSError) -> TerminatingError:
+    """The error for a settings file that exists but cannot be read, so a change was not written."""
+    return TerminatingError(ErrorRecord(
+        f"{path} cannot be read ({exc.strerror or exc}), so it was not changed.", "SettingsFileUnreadable",
+        ErrorCategory.ResourceUnavailable, str(path)))
+
+
 def keep_aside(path: Path) -> Path:
     """Rename the damaged settings file ``path`` to ``<name>.damaged-<UTC time>`` beside it (never
     over another kept file) and return the new path; callers hold :func:`locked` and say so to the user."""
